@@ -1,0 +1,1 @@
+"""The Telegram surface: thin async handlers, one module per feature."""

@@ -1,0 +1,32 @@
+"""The one global error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.i18n import language_of, t
+
+log = logging.getLogger(__name__)
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error with its update and tell the chat, if there is one, to try again."""
+    log.error(
+        "error while handling update %s",
+        update.to_dict() if isinstance(update, Update) else update,
+        exc_info=context.error,
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    user = update.effective_user
+    try:
+        await update.effective_chat.send_message(
+            t(language_of(user.language_code if user else None), "error")
+        )
+    except TelegramError:
+        # The chat may be gone or the API down; the error is already logged.
+        log.warning("could not tell chat %s about the error", update.effective_chat.id)

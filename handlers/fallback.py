@@ -1,0 +1,19 @@
+"""Answers for what no other handler takes: unknown commands and plain messages."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import t
+from handlers.common import chat_language, reply_html
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point a mistyped command to /help."""
+    await reply_html(update, t(await chat_language(update, context), "unknown_command"))
+
+
+async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private message that is not a command gets the help hint."""
+    await reply_html(update, t(await chat_language(update, context), "plain_hint"))

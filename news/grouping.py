@@ -1,0 +1,272 @@
+"""The grouping decider: which open event a newly labelled item belongs to.
+
+Pure and incremental (the lemon24/reader idea of a decider apart from the I/O): the live
+pipeline loads the recent `EventState`s from the database, builds a `Grouper`, feeds it one
+`Candidate` per positive item in publication order and stores what `assign` returns.
+
+The rule, in order:
+1. Same country set (the pair).
+2. Compatible type: a visit, the talks held during it and the documents signed during it are
+   one event, so visit/meeting/agreement are mutually compatible; a call only joins a call.
+3. Overlapping time, on the *event's* date: a date stated in the text ("on 5-6 January",
+   "yesterday") is trusted to a day; without one, the event happened in the few days before
+   publication. An announcement weeks ahead therefore meets the report made on the day.
+4. Content: shared officials, place, figures, document kinds and, within one language,
+   content words. These break ties, keep apart a Monday meeting and a Friday signing of the
+   same pair, and let a late undated recap join when the content clearly agrees.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from news.records import EventType
+
+# How far before its publication an undated report's event may lie (reports come the same
+# day or the next; a weekend delays some).
+UNDATED_LOOKBACK = timedelta(days=3)
+# A stated date is trusted to a day either way: time zones and "overnight" reporting.
+DATE_TOLERANCE = timedelta(days=1)
+# An undated recap may come this long after the event, but only with strong content.
+LATE_RECAP = timedelta(days=10)
+MAX_KEY_CHARS = 24
+MAX_TOKENS = 300  # per event: enough for a few reports, bounded for storage
+
+_TYPE_CODE: dict[str, str] = {"visit": "visit", "meeting": "talks", "call": "call",
+                              "agreement": "agr", "none": "none"}  # fmt: skip
+# Visit, talks and signing of one trip are one event; a call is a different thing.
+_FAMILY: dict[str, str] = {"visit": "trip", "meeting": "trip", "agreement": "trip", "call": "call"}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A positive item reduced to what grouping needs (language-neutral where possible)."""
+
+    item_id: str
+    published: datetime | None
+    countries: tuple[str, ...]  # sorted ISO codes
+    event_type: EventType
+    event_start: date  # the stated event date, else the publication date
+    event_end: date
+    date_stated: bool  # True when the date comes from the text, not from publication
+    officials: tuple[str, ...] = ()  # "KZ:kz-tokayev"
+    place: str | None = None  # language-neutral place key, e.g. "TJ:dushanbe"
+    numbers: tuple[str, ...] = ()  # normalised figures: "1000000000", "15"
+    documents: tuple[str, ...] = ()  # canonical kinds: "agreement", "memorandum", ...
+    tokens: tuple[str, ...] = ()  # "en:dushanb": content stems, prefixed by language
+
+
+@dataclass(frozen=True, slots=True)
+class EventState:
+    """An open event as the storage layer persists it: plain values only."""
+
+    key: str
+    pair: tuple[str, ...]
+    event_type: str  # the type of the first report; a visit absorbs talks and signings
+    start: date
+    end: date
+    date_stated: bool
+    last_published: date
+    members: int = 1
+    officials: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        for name in ("start", "end", "last_published"):
+            data[name] = data[name].isoformat()
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> EventState:
+        data = json.loads(text)
+        for name in ("start", "end", "last_published"):
+            data[name] = date.fromisoformat(data[name])
+        for name in ("pair", "officials", "places", "numbers", "documents", "tokens"):
+            data[name] = tuple(data.get(name, ()))
+        return cls(**data)
+
+
+def compatible_types(a: str, b: str) -> bool:
+    """True when reports of type `a` and `b` may describe one event."""
+    family_a, family_b = _FAMILY.get(a), _FAMILY.get(b)
+    return family_a is not None and family_a == family_b
+
+
+def _published_day(candidate: Candidate) -> date:
+    return candidate.published.date() if candidate.published else candidate.event_end
+
+
+def _window(start: date, end: date, stated: bool) -> tuple[date, date]:
+    """The days the event may fall on, given how its date was learnt."""
+    if stated:
+        return start - DATE_TOLERANCE, end + DATE_TOLERANCE
+    return start - UNDATED_LOOKBACK, end
+
+
+def _overlap(a: tuple[date, date], b: tuple[date, date]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _shared(a: Iterable[str], b: Iterable[str]) -> int:
+    return len(set(a) & set(b))
+
+
+def content_score(candidate: Candidate, event: EventState) -> float:
+    """How much the candidate's content agrees with the event (negative when it clashes)."""
+    score = 0.0
+    if candidate.officials and event.officials:
+        score += 1.5 if _shared(candidate.officials, event.officials) else -1.0
+    if candidate.place and event.places:
+        score += 1.0 if candidate.place in event.places else -1.0
+    if _shared(candidate.numbers, event.numbers):
+        score += 1.0
+    if _shared(candidate.documents, event.documents):
+        score += 0.5
+    if candidate.tokens:
+        same_language = [t for t in candidate.tokens if t[:3] in {e[:3] for e in event.tokens}]
+        if len(same_language) >= 3:
+            # Containment rather than Jaccard: the event's vocabulary grows with each report.
+            found = _shared(same_language, event.tokens) / len(set(same_language))
+            score += 3.0 * found - 0.6
+    return score
+
+
+def match_score(candidate: Candidate, event: EventState) -> float | None:
+    """The score of joining `event`, or None when a hard rule keeps them apart."""
+    if tuple(candidate.countries) != tuple(event.pair):
+        return None
+    if not compatible_types(candidate.event_type, event.event_type):
+        return None
+    cand = _window(candidate.event_start, candidate.event_end, candidate.date_stated)
+    known = _window(event.start, event.end, event.date_stated)
+    content = content_score(candidate, event)
+    if _overlap(cand, known):
+        bonus = 1.0 if candidate.date_stated and event.date_stated else 0.0
+        if candidate.event_type == event.event_type:
+            bonus += 0.5
+        # A clash of content (other officials, another city) can outweigh an overlap of days
+        # only when neither date was stated: two stated, overlapping dates are one event.
+        return content + bonus + (1.0 if candidate.date_stated or event.date_stated else 0.0)
+    late = not candidate.date_stated and event.end < _published_day(candidate) <= (
+        event.end + LATE_RECAP
+    )
+    if late and content >= 2.5:
+        return content - 1.0
+    return None
+
+
+def _ascii_pair(pair: tuple[str, ...]) -> str:
+    codes = [c for c in pair if c.isascii() and c.isalnum()] or ["XX"]
+    return "-".join(codes[:2]) + ("+" if len(codes) > 2 else "")
+
+
+def make_key(pair: tuple[str, ...], day: date, event_type: str, taken: set[str]) -> str:
+    """A short ASCII key such as "KZ-TJ-2021-05-19-visit", with "-2", "-3"... when taken."""
+    code = _TYPE_CODE.get(event_type, "ev")
+    base = f"{_ascii_pair(pair)}-{day.isoformat()}-{code}"
+    if len(base) + 2 > MAX_KEY_CHARS:
+        base = f"{_ascii_pair(pair)}-{day:%Y%m%d}-{code}"
+    if base not in taken:
+        return base
+    suffixes = [str(n) for n in range(2, 10)] + [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    for suffix in suffixes:
+        key = f"{base}-{suffix}"
+        if key not in taken:
+            return key
+    raise ValueError(f"more than {len(suffixes) + 1} events share the key {base}")
+
+
+def _merge(old: tuple[str, ...], new: Iterable[str], cap: int = 64) -> tuple[str, ...]:
+    merged = list(old)
+    merged.extend(v for v in dict.fromkeys(new) if v not in set(old))
+    return tuple(merged[:cap])
+
+
+def _absorb(event: EventState, candidate: Candidate) -> EventState:
+    """The event after `candidate` joined it: its window and features widen."""
+    if candidate.date_stated and not event.date_stated:
+        start, end, stated = candidate.event_start, candidate.event_end, True
+    elif candidate.date_stated == event.date_stated:
+        start = min(event.start, candidate.event_start)
+        end = max(event.end, candidate.event_end)
+        stated = event.date_stated
+    else:
+        start, end, stated = event.start, event.end, event.date_stated
+    # A visit stays a visit when its talks are reported; talks become a visit when a later
+    # report says it was one, so the alert shows the broader type.
+    event_type = "visit" if "visit" in (event.event_type, candidate.event_type) else event.event_type
+    return replace(
+        event,
+        event_type=event_type,
+        start=start,
+        end=end,
+        date_stated=stated,
+        last_published=max(event.last_published, _published_day(candidate)),
+        members=event.members + 1,
+        officials=_merge(event.officials, candidate.officials),
+        places=_merge(event.places, [candidate.place] if candidate.place else []),
+        numbers=_merge(event.numbers, candidate.numbers),
+        documents=_merge(event.documents, candidate.documents),
+        tokens=_merge(event.tokens, candidate.tokens, MAX_TOKENS),
+    )
+
+
+class Grouper:
+    """Holds the open events and assigns each new candidate to one of them or to a new one."""
+
+    def __init__(self, events: Iterable[EventState] = ()) -> None:
+        self._events: dict[str, EventState] = {e.key: e for e in events}
+
+    @property
+    def events(self) -> tuple[EventState, ...]:
+        """The open events, in the order they were opened or loaded."""
+        return tuple(self._events.values())
+
+    def event(self, key: str) -> EventState:
+        return self._events[key]
+
+    def assign(self, candidate: Candidate) -> tuple[str, bool]:
+        """The key of the event `candidate` reports, and whether that event is new."""
+        best: tuple[float, str] | None = None
+        for event in self._events.values():
+            score = match_score(candidate, event)
+            if score is not None and score >= 0.0 and (best is None or score > best[0]):
+                best = (score, event.key)
+        if best is not None:
+            key = best[1]
+            self._events[key] = _absorb(self._events[key], candidate)
+            return key, False
+        state = self._open(candidate)
+        self._events[state.key] = state
+        return state.key, True
+
+    def _open(self, candidate: Candidate) -> EventState:
+        key = make_key(
+            candidate.countries, candidate.event_start, candidate.event_type, set(self._events)
+        )
+        return EventState(
+            key=key,
+            pair=tuple(candidate.countries),
+            event_type=candidate.event_type,
+            start=candidate.event_start,
+            end=candidate.event_end,
+            date_stated=candidate.date_stated,
+            last_published=_published_day(candidate),
+            officials=tuple(dict.fromkeys(candidate.officials)),
+            places=(candidate.place,) if candidate.place else (),
+            numbers=tuple(dict.fromkeys(candidate.numbers)),
+            documents=tuple(dict.fromkeys(candidate.documents)),
+            tokens=tuple(dict.fromkeys(candidate.tokens))[:MAX_TOKENS],
+        )
+
+    def prune(self, before: date) -> None:
+        """Forget events whose last report is older than `before` (they can no longer grow)."""
+        self._events = {k: e for k, e in self._events.items() if e.last_published >= before}

@@ -1,0 +1,354 @@
+"""Turn a fetched feed body into typed `FeedItem` records.
+
+feedparser does the format work (RSS 0.9x/1.0/2.0, Atom, encodings via chardet); this module
+guards its input (entity declarations are refused first), decides what is "not a feed", and
+cleans every entry into plain text, a canonical link, a stable key and a UTC time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import feedparser
+
+from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
+from news.records import FeedItem
+
+log = logging.getLogger(__name__)
+
+# A publication date this far past the fetch time is a broken clock or a placeholder; the
+# caller then uses first-seen instead, so a bogus future date cannot keep an item "fresh".
+FUTURE_TOLERANCE = timedelta(days=1)
+TITLE_FROM_TEXT_CHARS = 120
+
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
+_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)\b", re.I | re.S)
+_LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed: its own metadata and its cleaned items, in document order."""
+
+    title: str | None
+    link: str | None
+    language: str | None
+    items: tuple[FeedItem, ...]
+    version: str  # feedparser's name of the format, e.g. "rss20", "atom10"
+    encoding: str | None
+    warning: str | None = None  # why feedparser found the document ill-formed, if it did
+
+
+def parse_feed(
+    body: bytes, headers: Mapping[str, str], *, url: str, fetched_at: datetime
+) -> ParsedFeed:
+    """Parse a feed body with its response headers; raise `FeedParseError` when unusable.
+
+    `EntityDeclarationError` for a DOCTYPE with entities, `NotAFeedError` for an HTML page,
+    an unknown format or a feed without entries.
+    """
+    reject_entity_declarations(body)
+    response_headers = {k.lower(): v for k, v in headers.items()}
+    # Relative links resolve against the URL the body came from.
+    response_headers.setdefault("content-location", url)
+    response_headers.pop("content-encoding", None)  # the fetcher already decoded the body
+    # With headers but no Content-Type, feedparser skips chardet and assumes ISO-8859-1, which
+    # turns undeclared KOI8-R or windows-1251 into mojibake; a generic XML type lets the
+    # document's own declaration and chardet decide, as when there are no headers at all.
+    response_headers.setdefault("content-type", "application/xml")
+    try:
+        parsed: Any = feedparser.parse(body, response_headers=response_headers)
+    except Exception as exc:  # feedparser is meant to never raise; a bug must not escape
+        raise FeedParseError(f"feedparser failed on {url}: {exc}") from exc
+    _check_is_feed(parsed, body, response_headers)
+    language = normalise_language(
+        parsed.feed.get("language") or response_headers.get("content-language")
+    )
+    items = tuple(_dedupe(_make_items(parsed.entries, language, fetched_at)))
+    if not items:
+        raise NotAFeedError("the feed has entries but none with a title, text or link")
+    warning = None
+    if parsed.get("bozo"):
+        warning = f"ill-formed feed: {parsed.get('bozo_exception')}"
+        log.info("parse %s: %s", url, warning)
+    return ParsedFeed(
+        title=_clean_inline(parsed.feed.get("title")) or None,
+        link=canonical_link(parsed.feed.get("link")),
+        language=language,
+        items=items,
+        version=parsed.version,
+        encoding=parsed.get("encoding"),
+        warning=warning,
+    )
+
+
+async def parse_feed_async(
+    body: bytes, headers: Mapping[str, str], *, url: str, fetched_at: datetime
+) -> ParsedFeed:
+    """`parse_feed` in a worker thread: feedparser is CPU-bound and must not block the loop."""
+    return await asyncio.to_thread(parse_feed, body, headers, url=url, fetched_at=fetched_at)
+
+
+def reject_entity_declarations(body: bytes) -> None:
+    """Raise `EntityDeclarationError` when a DOCTYPE in `body` declares entities.
+
+    feedparser's loose parser re-inserts "safe" entity declarations and expands them itself,
+    so one nested entity can grow into hundreds of megabytes (billion laughs). No real feed
+    needs them. After a DOCTYPE every `<!ENTITY` counts: an entity value may contain "]>",
+    so finding the end of the internal subset by text would let a second declaration through.
+    """
+    text = _scan_text(body)
+    doctype = _DOCTYPE.search(text)
+    if doctype and _ENTITY.search(text, doctype.end()):
+        raise EntityDeclarationError("the document declares XML entities; refused for safety")
+
+
+def _scan_text(body: bytes) -> str:
+    """The body as text good enough to find ASCII markup, whatever its encoding family."""
+    head = body[:4]
+    for bom, codec in (
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe", "utf-16-le"),
+    ):
+        if head.startswith(bom):
+            return body.decode(codec, errors="replace")
+    for pattern, codec in (
+        (b"\x00\x00\x00<", "utf-32-be"),
+        (b"<\x00\x00\x00", "utf-32-le"),
+        (b"\x00<\x00?", "utf-16-be"),
+        (b"<\x00?\x00", "utf-16-le"),
+        (b"\x4c\x6f\xa7\x94", "cp037"),  # EBCDIC "<?xm", which feedparser also accepts
+    ):
+        if head == pattern:
+            return body.decode(codec, errors="replace")
+    return body.decode("latin-1")  # every ASCII-compatible encoding keeps "<!" as is
+
+
+def _check_is_feed(parsed: Any, body: bytes, headers: Mapping[str, str]) -> None:
+    content_type = headers.get("content-type", "").lower()
+    if not parsed.version:
+        if "html" in content_type or _HTML_START.match(body):
+            raise NotAFeedError("this is an HTML page, not a feed")
+        reason = parsed.get("bozo_exception")
+        raise NotAFeedError(f"not a recognisable RSS or Atom feed ({reason})")
+    if not parsed.entries:
+        raise NotAFeedError("the feed has no entries")
+
+
+def normalise_language(value: object) -> str | None:
+    """ "ru-RU" -> "ru", "en_us" -> "en"; None for a missing or unreadable tag."""
+    if not isinstance(value, str):
+        return None
+    match = _LANGUAGE.match(value.strip().lower())
+    return match.group(1) if match else None
+
+
+def _make_items(
+    entries: Iterable[Any], language: str | None, fetched_at: datetime
+) -> Iterable[FeedItem]:
+    for entry in entries:
+        item = _make_item(entry, language, fetched_at)
+        if item is not None:
+            yield item
+
+
+def _make_item(entry: Any, language: str | None, fetched_at: datetime) -> FeedItem | None:
+    link = canonical_link(entry.get("link"))
+    text = _best_text(entry)
+    title = _clean_inline(entry.get("title")) or _shorten(text, TITLE_FROM_TEXT_CHARS)
+    if not (title or text or link):
+        return None
+    published = _published(entry, fetched_at)
+    return FeedItem(
+        key=_item_key(entry, link, title, published),
+        link=link,
+        title=title,
+        text=text,
+        published=published,
+        language=language,
+    )
+
+
+def _best_text(entry: Any) -> str:
+    """Plain text of the entry: its full content when that is longer than the summary."""
+    candidates = [html_to_text(c.get("value") or "") for c in entry.get("content") or ()]
+    candidates.append(html_to_text(entry.get("summary") or ""))
+    return max(candidates, key=len)
+
+
+def _clean_inline(value: object) -> str:
+    return html_to_text(value) if isinstance(value, str) else ""
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _published(entry: Any, fetched_at: datetime) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed"):
+        moment = entry.get(key)
+        if not moment:
+            continue
+        try:
+            published = datetime.fromtimestamp(calendar.timegm(moment), UTC)
+        except (OverflowError, ValueError, OSError):
+            continue
+        if published > fetched_at.astimezone(UTC) + FUTURE_TOLERANCE:
+            return None
+        return published
+    return None
+
+
+def _item_key(entry: Any, link: str | None, title: str, published: datetime | None) -> str:
+    """guid, else canonical link, else a hash of title and date (stable across polls)."""
+    guid = entry.get("id")
+    if isinstance(guid, str) and guid.strip():
+        return guid.strip()
+    if link:
+        return link
+    stamp = published.isoformat() if published else ""
+    digest = hashlib.sha256(f"{title}\n{stamp}".encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+def _dedupe(items: Iterable[FeedItem]) -> Iterable[FeedItem]:
+    """First occurrence wins when a feed lists the same guid or link twice."""
+    seen: set[str] = set()
+    for item in items:
+        marks = {item.key} | ({item.link} if item.link else set())
+        if marks & seen:
+            continue
+        seen |= marks
+        yield item
+
+
+# --- plain text ------------------------------------------------------------------------------
+
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg"})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "section",
+        "article",
+        "figure",
+        "figcaption",
+    }
+)
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
+_WHITESPACE = re.compile(r"\s+")
+# Bidi overrides can make a hostile title display as something else in Telegram.
+_INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF])
+
+
+class _TextExtractor(HTMLParser):
+    """Collect the text of an HTML fragment; entities decoded, scripts and styles dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: tags stripped, entities decoded, whitespace collapsed.
+
+    Runs again while tag-like text remains, so markup escaped twice by a feed ("&amp;lt;b&amp;gt;")
+    does not come out as a live tag: hostile text stays text.
+    """
+    text = html
+    for _ in range(3):
+        extractor = _TextExtractor()
+        extractor.feed(text)
+        extractor.close()
+        text = "".join(extractor.parts)
+        if not _TAG_LIKE.search(text):
+            break
+    else:
+        text = text.replace("<", "‹").replace(">", "›")
+    text = "".join(
+        ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
+    ).translate(_INVISIBLE)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+def canonical_link(link: object) -> str | None:
+    """The link without tracking: utm_* parameters and fragment removed, host lower-cased.
+
+    Only http(s) links survive; a `javascript:` or `data:` link in a hostile feed becomes None.
+    """
+    if not isinstance(link, str) or not link.strip():
+        return None
+    try:
+        parts = urlsplit(link.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    # Filter the raw "k=v" pairs rather than decode and re-encode: the other parameters must
+    # stay byte-for-byte as the site wrote them, or the link may stop working.
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not pair.split("=", 1)[0].lower().startswith("utm_")
+    )
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))

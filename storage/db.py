@@ -1,0 +1,147 @@
+"""Engine, sessions and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class StorageError(Exception):
+    """Root of the storage errors: the database is unreachable, misconfigured or refused."""
+
+
+def validate_database_url(url: str) -> str:
+    """Return ``url`` if SQLAlchemy can parse it and it names a supported backend."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StorageError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise StorageError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///PATH "
+            "or postgresql+psycopg://USER@HOST/DB"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        # Plain "postgresql://" would pick psycopg2, which is not installed.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        parsed.get_dialect()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StorageError(f"no driver {parsed.drivername!r} installed") from exc
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # WAL lets the sender read while the poller writes; foreign keys are off by default in
+    # SQLite; busy_timeout turns "database is locked" into a short wait.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _enable_wal(engine: Engine) -> None:
+    if engine.url.database in (None, "", ":memory:"):
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the per-backend settings coopwatch relies on."""
+    parsed: URL = make_url(validate_database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # pre_ping: a restarted PostgreSQL leaves dead connections in the pool; check on checkout.
+    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+class Database:
+    """The shared database handle: engine, transactions, migrations."""
+
+    def __init__(self, url: str) -> None:
+        self.url = validate_database_url(url)
+        self.engine = make_engine(self.url)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    def upgrade(self) -> None:
+        """Apply every pending migration (idempotent)."""
+        try:
+            if self.backend == "sqlite":
+                _enable_wal(self.engine)
+            command.upgrade(alembic_config(self.engine), "head")
+        except SQLAlchemyError as exc:
+            raise StorageError(f"could not migrate the database: {exc}") from exc
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            try:
+                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+            except SQLAlchemyError:
+                return None
+        return row[0] if row else None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def call(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run the data function ``fn(session=…, **kwargs)`` in its own transaction."""
+        with self.session() as session:
+            return fn(session=session, **kwargs)
+
+    async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """Like ``call``, in a worker thread so the event loop never waits on the database."""
+        return await asyncio.to_thread(self.call, fn, **kwargs)
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database unreachable: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,113 @@
+"""The schema: migrations, UTC datetimes, constraints — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from storage import Database, StorageError, chats, validate_database_url
+from storage.models import Chat, Event, Feed, Item
+
+
+def test_upgrade_is_idempotent(db: Database) -> None:
+    db.upgrade()
+    assert db.current_revision() is not None
+
+
+def test_datetimes_come_back_aware_in_utc(db: Database) -> None:
+    almaty = timezone(timedelta(hours=5))
+    seen = datetime(2026, 5, 19, 12, 0, tzinfo=almaty)
+    with db.session() as session:
+        feed = Feed(url="https://example.org/feed", title="Example", next_poll_at=seen)
+        session.add(feed)
+        session.flush()
+        feed_id = feed.id
+    with db.session() as session:
+        loaded = session.get(Feed, feed_id)
+        assert loaded is not None and loaded.next_poll_at is not None
+        assert loaded.next_poll_at.tzinfo is not None
+        assert loaded.next_poll_at == seen
+        assert loaded.next_poll_at.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive"), db.session() as session:
+        session.add(Feed(url="https://example.org/a", next_poll_at=datetime(2026, 1, 1)))
+        session.flush()
+
+
+def test_item_stored_once_per_feed(db: Database) -> None:
+    now = datetime.now(UTC)
+    with db.session() as session:
+        feed = Feed(url="https://example.org/feed")
+        session.add(feed)
+        session.flush()
+        assert feed.id is not None
+        feed_id = feed.id
+        session.add(Item(feed_id=feed_id, key="guid-1", title="A", published_at=now))
+    with pytest.raises(IntegrityError), db.session() as session:
+        session.add(Item(feed_id=feed_id, key="guid-1", title="A again", published_at=now))
+        session.flush()
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(IntegrityError), db.session() as session:
+        session.add(Item(feed_id=424242, key="x", published_at=datetime.now(UTC)))
+        session.flush()
+
+
+def test_telegram_chat_ids_beyond_32_bits(db: Database) -> None:
+    supergroup = -1001234567890
+    with db.session() as session:
+        chats.register_chat(
+            session=session,
+            chat_id=supergroup,
+            chat_type="supergroup",
+            language="ru",
+            title="Analysts",
+        )
+        chats.set_countries(session=session, chat_id=supergroup, countries={"KZ", "CN"})
+    info = db.call(chats.get_chat, chat_id=supergroup)
+    assert info is not None
+    assert info.countries == ("CN", "KZ") and info.language == "ru"
+
+
+def test_register_chat_keeps_settings_of_a_returning_chat(db: Database) -> None:
+    db.call(chats.register_chat, chat_id=7, chat_type="private", language="en")
+    db.call(chats.set_countries, chat_id=7, countries={"TJ"})
+    db.call(chats.deactivate_chat, chat_id=7, reason="blocked")
+    info, created = db.call(chats.register_chat, chat_id=7, chat_type="private", language="ru")
+    assert not created and info.active and info.countries == ("TJ",)
+
+
+def test_event_key_is_unique(db: Database) -> None:
+    with db.session() as session:
+        session.add(Event(key="KZ-TJ-1", event_type="visit", countries="KZ,TJ"))
+    with pytest.raises(IntegrityError), db.session() as session:
+        session.add(Event(key="KZ-TJ-1", event_type="call", countries="KZ,TJ"))
+        session.flush()
+
+
+def test_failed_transaction_leaves_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.session() as session:
+        session.add(Chat(id=5, type="private"))
+        session.flush()
+        raise RuntimeError("crash in the middle")
+    assert db.call(chats.get_chat, chat_id=5) is None
+
+
+@pytest.mark.parametrize("url", ["", "nonsense", "mysql://root@localhost/x", "sqlite+foo://"])
+def test_bad_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(StorageError):
+        validate_database_url(url)
+
+
+def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path / 'wal.db'}")
+    db.upgrade()
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.close()
