@@ -6,12 +6,14 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -19,12 +21,19 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.feedadmin import default_feeds
 from bot.i18n import LANGUAGES, t
+from bot.jobs import schedule_jobs, tell_admins_feed_disabled
+from bot.pipeline import EventPipeline
+from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import fallback, start
+from handlers import fallback, feeds, start
 from handlers.errors import error_handler
+from news.fetch import FeedFetcher
 from storage import Database
+from storage import feeds as feed_store
+from storage.feeds import FeedInfo
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,10 @@ HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, A
 COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("start", start.start, "cmd_start"),
     BotCommandSpec("help", start.help_command, "cmd_help"),
+    BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True),
+    BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
+    BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
+    BotCommandSpec("pollnow", feeds.pollnow, "cmd_pollnow", admin=True),
 )
 
 
@@ -52,6 +65,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.bot_data["commands"] = COMMANDS
     for spec in COMMANDS:
         app.add_handler(CommandHandler(spec.name, spec.callback))
+    app.add_handler(CallbackQueryHandler(feeds.feeds_page_button, pattern=r"^feeds:"))
     # Same group, added last: only reached when no command above matched.
     app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     app.add_handler(
@@ -89,17 +103,40 @@ def build_application(
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         db = Database(settings.database_url)
         await asyncio.to_thread(db.upgrade)
+        if settings.default_feeds:
+            seeded = await db.run(feed_store.add_default_feeds, feeds=default_feeds())
+            if seeded:
+                log.info("added %d default feeds to the empty database", seeded)
+        fetcher = FeedFetcher(allow_private=settings.allow_private_feeds)
+
+        async def on_disabled(feed: FeedInfo) -> None:
+            await tell_admins_feed_disabled(app, feed)
+
+        pipeline = EventPipeline(db=db)
+        poller = FeedPoller(
+            db=db,
+            fetcher=fetcher,
+            interval=settings.poll_interval,
+            max_item_age=timedelta(hours=settings.max_item_age),
+            on_new_items=pipeline.on_new_items,
+            on_disabled=on_disabled,
+        )
         app.bot_data[SERVICES_KEY] = Services(
             settings=settings,
             db=db,
+            fetcher=fetcher,
+            poller=poller,
+            pipeline=pipeline,
             admin_ids=settings.admin_ids if admin_ids is None else admin_ids,
         )
         await publish_commands(app)
+        schedule_jobs(app)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
+            await services.fetcher.aclose()
             services.db.close()
         log.info("coopwatch stopped")
 

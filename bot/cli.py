@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.console import BANNER, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
+from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
 from bot.logs import configure_logging
+from bot.pipeline import EventPipeline
+from bot.polling import FeedPoller
 from bot.settings import ConfigError, Settings, load_settings
+from news.errors import OpmlError
+from news.fetch import FeedFetcher
+from news.opml import OpmlFeed, parse_opml, render_opml
 from storage import Database, StorageError
+from storage import feeds as feed_store
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -55,6 +66,155 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_input(path: str | None) -> TextIO:
+    if path in (None, "-"):
+        return sys.stdin
+    return open(path, encoding="utf-8", errors="replace")
+
+
+def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
+    """JSON Lines in, one verdict per line out (PRODUCT.md contract)."""
+    from news.classify import classify_stream
+
+    source = _open_input(args.path)
+    try:
+        classify_stream(source, sys.stdout)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    return 0
+
+
+def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
+    """JSON Lines in, one event key per line out (PRODUCT.md contract)."""
+    from news.group_stream import group_stream
+
+    source = _open_input(args.path)
+    try:
+        group_stream(source, sys.stdout)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    return 0
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    """Precision, recall, F1 … of the classifier on a labelled file."""
+    from news.evaluate import evaluate_file
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"coopwatch: no such file: {path}", file=sys.stderr)
+        return 2
+    evaluate_file(path, sys.stdout)
+    return 0
+
+
+def _with_services(
+    settings: Settings, work: Callable[[Database, FeedFetcher], Awaitable[int]]
+) -> int:
+    async def main() -> int:
+        db = Database(settings.database_url)
+        db.upgrade()
+        try:
+            async with FeedFetcher(allow_private=settings.allow_private_feeds) as fetcher:
+                return await work(db, fetcher)
+        finally:
+            db.close()
+
+    return asyncio.run(main())
+
+
+def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
+    """coopwatch feeds list | add URL [--title T] | remove ID | import OPML | export."""
+
+    async def work(db: Database, fetcher: FeedFetcher) -> int:
+        action = args.feeds_command
+        if action == "list":
+            for feed in await db.run(feed_store.list_feeds):
+                error = f"  last error: {feed.last_error}" if feed.last_error else ""
+                print(
+                    f"{feed.id}\t{feed.status}\t{feed.item_count} items\t"
+                    f"{feed.title}\t{feed.url}{error}"
+                )
+            return 0
+        if action == "add":
+            return await _add(db, fetcher, args.url, args.title)
+        if action == "remove":
+            removed = await db.run(feed_store.remove_feed, feed_id=args.id)
+            if removed is None:
+                print(f"coopwatch: no feed with id {args.id}", file=sys.stderr)
+                return 1
+            print(f"removed feed {args.id}: {removed.title}")
+            return 0
+        if action == "import":
+            try:
+                entries = parse_opml(await asyncio.to_thread(Path(args.path).read_bytes))
+            except (OSError, OpmlError) as exc:
+                print(f"coopwatch: cannot read {args.path}: {exc}", file=sys.stderr)
+                return 1
+            failures = 0
+            for entry in entries:
+                failures += await _add(db, fetcher, entry.url, entry.title or None) != 0
+            print(f"imported {len(entries) - failures} of {len(entries)} feeds")
+            return 1 if failures and failures == len(entries) else 0
+        feeds = await db.run(feed_store.list_feeds)
+        sys.stdout.buffer.write(
+            render_opml([OpmlFeed(f.url, f.title) for f in feeds], title="coopwatch feeds")
+        )
+        return 0
+
+    async def _add(db: Database, fetcher: FeedFetcher, url: str, title: str | None) -> int:
+        try:
+            added = await add_feed_checked(
+                db=db,
+                fetcher=fetcher,
+                url=url,
+                title=title,
+                allow_private=settings.allow_private_feeds,
+                interval=settings.poll_interval,
+                max_item_age=timedelta(hours=settings.max_item_age),
+            )
+        except FeedRefused as exc:
+            print(f"coopwatch: cannot add {url}: {exc}", file=sys.stderr)
+            return 1
+        print(f"added feed {added.feed.id}: {added.feed.title} ({added.item_count} items)")
+        return 0
+
+    return _with_services(settings, work)
+
+
+def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
+    """One pass over every enabled feed, printing the events found; nothing is sent."""
+
+    async def work(db: Database, fetcher: FeedFetcher) -> int:
+        if settings.default_feeds:
+            await db.run(feed_store.add_default_feeds, feeds=default_feeds())
+        pipeline = EventPipeline(db=db, push=False)
+        poller = FeedPoller(
+            db=db,
+            fetcher=fetcher,
+            interval=settings.poll_interval,
+            max_item_age=timedelta(hours=settings.max_item_age),
+            on_new_items=pipeline.on_new_items,
+        )
+        await db.run(feed_store.schedule_all_now, now=poller.clock())
+        reports = await poller.poll_due()
+        for report in reports:
+            status = report.outcome if report.error is None else f"error: {report.error}"
+            print(f"feed {report.feed_id} ({report.url}): {status}, {len(report.new_items)} new")
+        print()
+        for event in pipeline.seen_events:
+            print(
+                f"{event.key}\t{event.event_type}\t{'-'.join(event.countries)}\t"
+                f"{event.event_date or ''}\t{event.source_count} source(s)\t{event.summary}"
+            )
+        print(f"{len(pipeline.seen_events)} event(s) found; nothing was sent")
+        return 0
+
+    return _with_services(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coopwatch",
@@ -66,6 +226,34 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    for name, func, text in (
+        ("classify", cmd_classify, "classify JSON Lines items (stdin or PATH)"),
+        ("group", cmd_group, "group JSON Lines items into events (stdin or PATH)"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("path", nargs="?", default="-", metavar="PATH|-")
+        command.set_defaults(func=func)
+    evaluate = sub.add_parser("eval", help="measure the classifier on a labelled JSON Lines file")
+    evaluate.add_argument("path", metavar="PATH")
+    evaluate.set_defaults(func=cmd_eval)
+
+    feeds = sub.add_parser("feeds", help="list, add, remove, import or export feeds")
+    feeds.set_defaults(func=cmd_feeds)
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    feeds_sub.add_parser("list", help="every feed with its health")
+    add = feeds_sub.add_parser("add", help="fetch, check and add a feed")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--title", default=None)
+    remove = feeds_sub.add_parser("remove", help="remove a feed and its items")
+    remove.add_argument("id", type=int, metavar="ID")
+    imp = feeds_sub.add_parser("import", help="add the feeds of an OPML file")
+    imp.add_argument("path", metavar="OPML")
+    feeds_sub.add_parser("export", help="print every feed as OPML 2.0")
+
+    sub.add_parser("scan", help="poll every feed once and print the events").set_defaults(
+        func=cmd_scan
+    )
     return parser
 
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
+from bot.pipeline import EventPipeline
+from bot.polling import FeedPoller
 from bot.settings import Settings
+from news.fetch import FeedFetcher
 from storage import Database
 
 SERVICES_KEY = "services"
@@ -19,6 +22,9 @@ class Services:
 
     settings: Settings
     db: Database
+    fetcher: FeedFetcher
+    poller: FeedPoller
+    pipeline: EventPipeline
     admin_ids: frozenset[int] = field(default_factory=frozenset)
 
     def is_admin(self, user_id: int | None) -> bool:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.i18n import language_of
+from bot.i18n import language_of, t
 from bot.services import services
 from storage import chats
 
@@ -29,3 +33,20 @@ async def reply_html(update: Update, text: str) -> None:
     await update.effective_chat.send_message(
         text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
     )
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Refuse, politely and without side effects, anyone not in ADMIN_IDS."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if not services(context).is_admin(user.id if user else None):
+            await reply_html(update, t(await chat_language(update, context), "admin_only"))
+            return
+        await handler(update, context)
+
+    return guarded

@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 from bot.settings import Settings, load_settings
 from storage import Database
 
+pytest_plugins = ["tests.fakebot.fixtures", "tests.feedserver"]
+
 # ../shared beside the repository (CI lays it there too): the product's data and fixtures.
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -109,4 +111,5 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(database_url=f"sqlite:///{tmp_path / 'coopwatch.db'}")
+    # No default feeds: tests never reach the internet.
+    return load_settings(database_url=f"sqlite:///{tmp_path / 'coopwatch.db'}", default_feeds=False)

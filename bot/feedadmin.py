@@ -1,0 +1,93 @@
+"""Adding and removing feeds, shared by the admin commands and the CLI.
+
+A feed is fetched and parsed before it is added, so an operator learns at once that a URL is
+unreachable or not a feed, instead of from a failing feed a day later.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+
+from news.errors import FeedError
+from news.fetch import FeedFetcher
+from news.parse import parse_feed_async
+from news.urlguard import check_url
+from storage import Database
+from storage import feeds as feed_store
+from storage.feeds import FeedExistsError, FeedInfo, StoredItem
+
+
+class FeedRefused(Exception):
+    """The feed cannot be added; the message says why, for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddedFeed:
+    feed: FeedInfo
+    item_count: int
+    new_items: tuple[StoredItem, ...]
+
+
+async def add_feed_checked(
+    *,
+    db: Database,
+    fetcher: FeedFetcher,
+    url: str,
+    title: str | None,
+    allow_private: bool,
+    interval: float,
+    max_item_age: timedelta,
+) -> AddedFeed:
+    """Check, fetch and parse ``url``; add it with its items, or raise FeedRefused."""
+    url = url.strip()
+    if len(url) > 2000:
+        raise FeedRefused("that URL is too long")
+    try:
+        await check_url(url, allow_private=allow_private)
+    except FeedError as exc:
+        raise FeedRefused(str(exc)) from exc
+    if await db.run(feed_store.find_feed_by_url, url=url) is not None:
+        raise FeedRefused("that feed is already in the list")
+    result = await fetcher.fetch(url)
+    if result.outcome != "ok":
+        reason = result.message or result.error_kind or "no answer"
+        raise FeedRefused(f"could not fetch it: {reason}")
+    now = datetime.now(UTC)
+    try:
+        parsed = await parse_feed_async(result.body, result.headers, url=url, fetched_at=now)
+    except FeedError as exc:
+        raise FeedRefused(f"not a usable feed: {exc}") from exc
+    final_url = result.moved_to or url
+    try:
+        feed = await db.run(
+            feed_store.add_feed,
+            url=final_url,
+            title=(title or parsed.title or final_url)[:300],
+            language=parsed.language,
+        )
+    except FeedExistsError as exc:
+        raise FeedRefused("that feed is already in the list") from exc
+    stored = await db.run(
+        feed_store.record_success,
+        feed_id=feed.id,
+        now=now,
+        next_poll_at=now + timedelta(seconds=interval),
+        items=parsed.items,
+        max_age=max_item_age,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        caching_headers=True,
+    )
+    info = await db.run(feed_store.get_feed, feed_id=feed.id)
+    return AddedFeed(info or feed, len(parsed.items), tuple(stored))
+
+
+def default_feeds() -> list[tuple[str, str, str | None]]:
+    """The bundled list of Central Asian outlets (news/data/default_feeds.json)."""
+    text = resources.files("news").joinpath("data/default_feeds.json").read_text("utf-8")
+    data = json.loads(text)
+    entries = data["feeds"] if isinstance(data, dict) else data
+    return [(entry["url"], entry["title"], entry.get("language")) for entry in entries]

@@ -1,0 +1,60 @@
+"""Scheduled jobs, run by python-telegram-bot's JobQueue (APScheduler 3)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.i18n import t
+from bot.services import SERVICES_KEY, services
+from storage import chats
+from storage.feeds import FeedInfo
+
+log = logging.getLogger(__name__)
+
+# The poll job only looks for due feeds; each feed's own next-poll time sets the pace.
+POLL_TICK_SECONDS = 5.0
+
+
+async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Poll the feeds that are due (in the background, so the tick returns at once)."""
+    context.application.create_task(services(context).poller.poll_due(), name="poll-due")
+
+
+def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    app.job_queue.run_repeating(
+        poll_feeds,
+        interval=POLL_TICK_SECONDS,
+        first=1.0,
+        name="poll-feeds",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+
+
+async def tell_admins_feed_disabled(
+    app: Application[Any, Any, Any, Any, Any, Any], feed: FeedInfo
+) -> None:
+    """Tell every admin, in a private chat and in their language, that a feed was disabled."""
+    svc = app.bot_data[SERVICES_KEY]
+    for admin_id in sorted(svc.admin_ids):
+        chat = await svc.db.run(chats.get_chat, chat_id=admin_id)
+        text = t(
+            chat.language if chat else "en",
+            "feed_disabled_notice",
+            id=feed.id,
+            title=html.escape(feed.title or feed.url),
+            error=html.escape((feed.last_error or "")[:300]),
+        )
+        try:
+            await app.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            # An admin who never opened a chat with the bot cannot be messaged.
+            log.warning(
+                "could not tell admin %s that feed %s was disabled: %s", admin_id, feed.id, exc
+            )

@@ -1,0 +1,188 @@
+"""The feed poller: fetch → parse → store, one feed at a time, never one feed's fault for all.
+
+The decisions (when next, back off, disable) are news.schedule's pure functions; this module
+only does the I/O around them and writes the outcome on the feed row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from news.errors import FeedError
+from news.fetch import FeedFetcher, FetchResult
+from news.parse import ParsedFeed, parse_feed_async
+from news.schedule import PollOutcome, next_poll
+from storage import Database
+from storage import feeds as feed_store
+from storage.feeds import FeedInfo, StoredItem
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+NewItemsHook = Callable[[Sequence[StoredItem]], Awaitable[None]]
+DisabledHook = Callable[[FeedInfo], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What one poll of one feed did."""
+
+    feed_id: int
+    url: str
+    outcome: PollOutcome
+    new_items: tuple[StoredItem, ...] = ()
+    error: str | None = None
+    disabled: bool = False
+    title: str | None = None
+
+
+@dataclass
+class FeedPoller:
+    """Polls due feeds concurrently; the fetcher's limits keep it polite."""
+
+    db: Database
+    fetcher: FeedFetcher
+    interval: float
+    max_item_age: timedelta
+    clock: Clock = field(default=lambda: datetime.now(UTC))
+    rng: random.Random = field(default_factory=random.Random)
+    on_new_items: NewItemsHook | None = None
+    on_disabled: DisabledHook | None = None
+    # Feeds being polled right now. A slow feed must not hold back the others' next polls,
+    # so runs may overlap in time, but one feed is never polled twice at once.
+    _in_flight: set[int] = field(default_factory=set, init=False)
+
+    async def poll_due(self) -> list[PollReport]:
+        """Poll every feed that is due and not already being polled."""
+        due = await self.db.run(feed_store.due_feeds, now=self.clock())
+        # No await between the check and the add: two runs cannot both take one feed.
+        mine = [feed for feed in due if feed.id not in self._in_flight]
+        self._in_flight.update(feed.id for feed in mine)
+        try:
+            return list(await asyncio.gather(*(self.poll_feed(feed) for feed in mine)))
+        finally:
+            self._in_flight.difference_update(feed.id for feed in mine)
+
+    async def poll_feed(self, feed: FeedInfo) -> PollReport:
+        """Fetch, parse and store one feed; record the outcome on its row. Never raises."""
+        try:
+            return await self._poll(feed)
+        except Exception as exc:  # a bug must not stop the other feeds
+            log.exception("feed %s (%s): unexpected error", feed.id, feed.url)
+            return await self._record_error(feed, f"internal error: {exc}", None)
+
+    async def _poll(self, feed: FeedInfo) -> PollReport:
+        result = await self.fetcher.fetch(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified
+        )
+        if result.outcome == "error":
+            return await self._record_error(feed, _describe(result), result)
+        if result.outcome == "not_modified":
+            # 304: nothing to parse (RFC 9110 §15.4.5); only the schedule moves.
+            return await self._record_ok(feed, result, None, "not_modified")
+        try:
+            parsed = await parse_feed_async(
+                result.body,
+                result.headers,
+                url=result.final_url or feed.url,
+                fetched_at=self.clock(),
+            )
+        except FeedError as exc:
+            return await self._record_error(feed, str(exc), result)
+        return await self._record_ok(feed, result, parsed, "ok")
+
+    async def _record_ok(
+        self, feed: FeedInfo, result: FetchResult, parsed: ParsedFeed | None, outcome: PollOutcome
+    ) -> PollReport:
+        now = self.clock()
+        decision = next_poll(
+            now,
+            outcome,
+            interval=self.interval,
+            consecutive_failures=feed.consecutive_failures,
+            failing_since=feed.failing_since,
+            retry_after=None,
+            max_age=None,
+            rng=self.rng,
+        )
+        # Feed state and new items in one transaction: no half-written poll.
+        stored = await self.db.run(
+            feed_store.record_success,
+            feed_id=feed.id,
+            now=now,
+            next_poll_at=decision.next_poll_at,
+            items=parsed.items if parsed else (),
+            max_age=self.max_item_age,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            caching_headers=outcome == "ok",
+            moved_to=result.moved_to,
+            title=parsed.title if parsed else None,
+            language=parsed.language if parsed else None,
+        )
+        log.info(
+            "feed %s polled: %s, %d new item(s)%s",
+            feed.id,
+            outcome,
+            len(stored),
+            f", moved to {result.moved_to}" if result.moved_to else "",
+        )
+        if stored and self.on_new_items is not None:
+            await self.on_new_items(stored)
+        return PollReport(
+            feed.id,
+            result.moved_to or feed.url,
+            outcome,
+            tuple(stored),
+            title=parsed.title if parsed else feed.title,
+        )
+
+    async def _record_error(
+        self, feed: FeedInfo, message: str, result: FetchResult | None
+    ) -> PollReport:
+        now = self.clock()
+        decision = next_poll(
+            now,
+            "error",
+            interval=self.interval,
+            consecutive_failures=feed.consecutive_failures,
+            failing_since=feed.failing_since,
+            retry_after=result.retry_after if result else None,
+            max_age=result.max_age if result else None,
+            rng=self.rng,
+        )
+        info = await self.db.run(
+            feed_store.record_poll,
+            feed_id=feed.id,
+            now=now,
+            next_poll_at=decision.next_poll_at,
+            consecutive_failures=decision.consecutive_failures,
+            failing_since=decision.failing_since,
+            error=message,
+            disable=decision.disable,
+        )
+        log.warning(
+            "feed %s (%s) failed (%d in a row): %s",
+            feed.id,
+            feed.url,
+            decision.consecutive_failures,
+            message,
+        )
+        if decision.disable and info is not None:
+            log.error("feed %s (%s) disabled after failing for 7 days", feed.id, feed.url)
+            if self.on_disabled is not None:
+                await self.on_disabled(info)
+        return PollReport(feed.id, feed.url, "error", error=message, disabled=decision.disable)
+
+
+def _describe(result: FetchResult) -> str:
+    if result.status and result.error_kind == "http_status":
+        return (
+            f"HTTP {result.status}: {result.message}" if result.message else f"HTTP {result.status}"
+        )
+    return result.message or (result.error_kind or "error")
