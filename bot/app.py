@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -28,7 +29,7 @@ from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import fallback, feeds, start
+from handlers import events, fallback, feeds, start
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
 from storage import Database
@@ -54,6 +55,9 @@ HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, A
 COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("start", start.start, "cmd_start"),
     BotCommandSpec("help", start.help_command, "cmd_help"),
+    BotCommandSpec("latest", events.latest, "cmd_latest"),
+    BotCommandSpec("country", events.country, "cmd_country"),
+    BotCommandSpec("event", events.event, "cmd_event"),
     BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True),
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
@@ -66,6 +70,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for spec in COMMANDS:
         app.add_handler(CommandHandler(spec.name, spec.callback))
     app.add_handler(CallbackQueryHandler(feeds.feeds_page_button, pattern=r"^feeds:"))
+    app.add_handler(CallbackQueryHandler(events.event_button, pattern=r"^(ev|cc|lt):"))
     # Same group, added last: only reached when no command above matched.
     app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     app.add_handler(
@@ -146,6 +151,17 @@ def build_application(
         .base_url(settings.telegram_base_url)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
+        # (retry_after) and the same request resent, a few times, before it surfaces.
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=30,
+                overall_time_period=1,
+                group_max_rate=20,
+                group_time_period=60,
+                max_retries=3,
+            )
+        )
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

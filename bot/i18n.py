@@ -26,7 +26,7 @@ def language_of(code: str | None) -> str:
     return "en"
 
 
-def t(lang: str, key: str, *, default: str | None = None, **values: object) -> str:
+def t(lang: str, key: str, /, *, default: str | None = None, **values: object) -> str:
     """The text ``key`` in ``lang`` (English when missing), formatted with ``values``."""
     catalog = _catalog(lang if lang in LANGUAGES else "en")
     text = catalog.get(key) or _catalog("en").get(key)

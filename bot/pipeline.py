@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.eventviews import facts_to_dict
 from news.classify import classify_item
-from news.facts import Facts, extract_facts
+from news.facts import extract_facts
 from news.group_stream import candidate_for
 from news.grouping import EventState, Grouper
 from news.records import CENTRAL_ASIA, Classification
@@ -46,18 +47,6 @@ class PipelineResult:
 
 def evidence_json(result: Classification) -> str:
     return json.dumps([asdict(ev) for ev in result.evidence], ensure_ascii=False)
-
-
-def facts_dict(facts: Facts) -> dict[str, Any]:
-    return {
-        "date_text": facts.date_text,
-        "event_end": facts.event_end.isoformat() if facts.event_end else None,
-        "place": facts.place,
-        "documents": list(facts.documents),
-        "sectors": list(facts.sectors),
-        "money": list(facts.money),
-        "counts": list(facts.counts),
-    }
 
 
 @dataclass
@@ -142,7 +131,7 @@ class EventPipeline:
                 event_date=facts.event_date or stored.published_at.date(),
                 place=facts.place,
                 summary=summarise(item.title, item.text, language=result.language),
-                facts=facts_dict(facts),
+                facts=facts_to_dict(facts),
                 evidence=result.evidence[0].sentence if result.evidence else None,
                 language=result.language,
                 confidence=result.confidence,

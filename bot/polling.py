@@ -55,18 +55,36 @@ class FeedPoller:
     on_disabled: DisabledHook | None = None
     # Feeds being polled right now. A slow feed must not hold back the others' next polls,
     # so runs may overlap in time, but one feed is never polled twice at once.
-    _in_flight: set[int] = field(default_factory=set, init=False)
+    _in_flight: dict[int, asyncio.Future[PollReport]] = field(default_factory=dict, init=False)
 
-    async def poll_due(self) -> list[PollReport]:
-        """Poll every feed that is due and not already being polled."""
+    async def poll_due(self, *, join_in_flight: bool = False) -> list[PollReport]:
+        """Poll every feed that is due and not already being polled.
+
+        With ``join_in_flight`` (for /pollnow) the reports of polls already under way for
+        due feeds are awaited and included too, instead of being skipped.
+        """
         due = await self.db.run(feed_store.due_feeds, now=self.clock())
-        # No await between the check and the add: two runs cannot both take one feed.
+        # No await between the check and the registration: two runs cannot take one feed.
+        joined = [self._in_flight[f.id] for f in due if f.id in self._in_flight]
         mine = [feed for feed in due if feed.id not in self._in_flight]
-        self._in_flight.update(feed.id for feed in mine)
+        loop = asyncio.get_running_loop()
+        for feed in mine:
+            self._in_flight[feed.id] = loop.create_future()
         try:
-            return list(await asyncio.gather(*(self.poll_feed(feed) for feed in mine)))
+            reports = list(await asyncio.gather(*(self._poll_registered(f) for f in mine)))
         finally:
-            self._in_flight.difference_update(feed.id for feed in mine)
+            for feed in mine:
+                self._in_flight.pop(feed.id, None)
+        if join_in_flight and joined:
+            reports += await asyncio.gather(*(asyncio.shield(f) for f in joined))
+        return reports
+
+    async def _poll_registered(self, feed: FeedInfo) -> PollReport:
+        report = await self.poll_feed(feed)
+        future = self._in_flight.get(feed.id)
+        if future is not None and not future.done():
+            future.set_result(report)
+        return report
 
     async def poll_feed(self, feed: FeedInfo) -> PollReport:
         """Fetch, parse and store one feed; record the outcome on its row. Never raises."""

@@ -172,7 +172,7 @@ async def pollnow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await chat_language(update, context)
     svc = services(context)
     await svc.db.run(feed_store.schedule_all_now, now=svc.poller.clock())
-    reports = await svc.poller.poll_due()
+    reports = await svc.poller.poll_due(join_in_flight=True)
     await reply_html(
         update,
         t(

@@ -1,0 +1,178 @@
+"""Feed management from Telegram (admins only) and the poller, against local servers."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from bot.polling import FeedPoller
+from bot.settings import Settings
+from news.fetch import FeedFetcher
+from storage import Database
+from storage import feeds as feed_store
+from tests.bot.harness import running_bot
+from tests.fakebot.server import FakeTelegram
+from tests.feedserver import HTML_PAGE, FeedServer, make_rss
+
+ADMIN, STRANGER = 1001, 2002
+
+
+def _admin_settings(settings: Settings, *, private: bool = True) -> Settings:
+    return settings.model_copy(
+        update={"admin_ids": frozenset({ADMIN}), "allow_private_feeds": private}
+    )
+
+
+async def _ask(fake: FakeTelegram, user: int, text: str, count: int) -> str:
+    fake.send_user_message(user, text)
+    return (await fake.wait_for_messages(user, count, timeout=15))[-1].text
+
+
+async def test_non_admin_is_refused_and_nothing_changes(
+    settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/rss", make_rss("Steppe News", 3))
+    async with running_bot(_admin_settings(settings), fake_telegram) as app:
+        for n, command in enumerate(
+            [f"/addfeed {url}", "/removefeed 1", "/feeds", "/pollnow"], start=1
+        ):
+            reply = await _ask(fake_telegram, STRANGER, command, n)
+            assert reply == "Sorry, only the operators of this bot can do that."
+        db: Database = app.bot_data["services"].db
+        assert await db.run(feed_store.list_feeds) == []
+    assert feed_server.count("/rss") == 0
+
+
+async def test_admin_adds_lists_polls_and_removes_a_feed(
+    settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/rss", make_rss("Steppe News", 3))
+    async with running_bot(_admin_settings(settings), fake_telegram):
+        reply = await _ask(fake_telegram, ADMIN, f"/addfeed {url}", 2)
+        assert reply == "Added feed 1: Steppe News with 3 items."
+        reply = await _ask(fake_telegram, ADMIN, f"/addfeed {url}", 4)
+        assert "already in the list" in reply
+        reply = await _ask(fake_telegram, ADMIN, "/feeds", 5)
+        assert "1. Steppe News — ok" in reply and "items: 3" in reply
+        reply = await _ask(fake_telegram, ADMIN, "/pollnow", 6)
+        assert reply.startswith("Polled 1 feeds: 0 ok, 1 unchanged, 0 failed")
+        reply = await _ask(fake_telegram, ADMIN, "/removefeed 1", 7)
+        assert reply == "Removed feed 1: Steppe News."
+        reply = await _ask(fake_telegram, ADMIN, "/removefeed 1", 8)
+        assert "There is no feed with id 1" in reply
+        reply = await _ask(fake_telegram, ADMIN, "/removefeed", 9)
+        assert reply.startswith("Usage: /removefeed ID")
+
+
+async def test_addfeed_refuses_what_is_not_a_feed(
+    settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    page = feed_server.add("/page", HTML_PAGE, content_type="text/html")
+    broken = feed_server.add("/broken", b"oops", status=500)
+    async with running_bot(_admin_settings(settings), fake_telegram):
+        reply = await _ask(fake_telegram, ADMIN, f"/addfeed {page}", 2)
+        assert reply.startswith("I can't add that feed: not a usable feed")
+        reply = await _ask(fake_telegram, ADMIN, f"/addfeed {broken}", 4)
+        assert reply.startswith("I can't add that feed: could not fetch it")
+        reply = await _ask(fake_telegram, ADMIN, "/addfeed", 5)
+        assert reply.startswith("Usage: /addfeed URL")
+
+
+async def test_addfeed_refuses_private_addresses_by_default(
+    settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/rss", make_rss("Local", 1))
+    async with running_bot(_admin_settings(settings, private=False), fake_telegram):
+        for n, target in enumerate(
+            [url, "http://169.254.169.254/latest/meta-data/", "file:///etc/passwd"]
+        ):
+            reply = await _ask(fake_telegram, ADMIN, f"/addfeed {target}", 2 * n + 2)
+            assert reply.startswith("I can't add that feed"), reply
+    assert feed_server.count("/rss") == 0
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_poller_isolates_failures_and_persists_schedule(
+    sqlite_db: Database, feed_server: FeedServer
+) -> None:
+    good = feed_server.add("/good", make_rss("Good", 2, start=datetime.now(UTC)))
+    bad = feed_server.add("/bad", b"", status=500)
+    for url in (good, bad):
+        sqlite_db.call(feed_store.add_feed, url=url)
+    clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
+    async with FeedFetcher(allow_private=True) as fetcher:
+        poller = FeedPoller(
+            db=sqlite_db,
+            fetcher=fetcher,
+            interval=600,
+            max_item_age=timedelta(hours=48),
+            clock=clock,
+            rng=random.Random(1),
+        )
+        reports = {r.url: r for r in await poller.poll_due()}
+        assert reports[good].outcome == "ok" and len(reports[good].new_items) == 2
+        assert reports[bad].outcome == "error" and "500" in (reports[bad].error or "")
+        # Nothing is due again right away: the schedule lives in the database.
+        assert await poller.poll_due() == []
+        feeds = {f.url: f for f in sqlite_db.call(feed_store.list_feeds)}
+        assert feeds[good].status == "ok" and feeds[good].etag
+        assert feeds[bad].status == "failing" and feeds[bad].consecutive_failures == 1
+        assert feeds[bad].next_poll_at is not None
+        # Second poll of the good feed: conditional GET answered 304, nothing new.
+        clock.now += timedelta(hours=1)
+        reports = {r.url: r for r in await poller.poll_due()}
+        assert reports[good].outcome == "not_modified" and not reports[good].new_items
+        assert feed_server.last_request("/good").get("if-none-match") == feeds[good].etag
+
+
+async def test_backlog_is_stored_but_not_alertable(
+    sqlite_db: Database, feed_server: FeedServer
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=5)
+    url = feed_server.add("/old", make_rss("Archive", 3, start=old))
+    sqlite_db.call(feed_store.add_feed, url=url)
+    async with FeedFetcher(allow_private=True) as fetcher:
+        poller = FeedPoller(
+            db=sqlite_db, fetcher=fetcher, interval=600, max_item_age=timedelta(hours=48)
+        )
+        [report] = await poller.poll_due()
+    assert len(report.new_items) == 3
+    assert not any(item.alertable for item in report.new_items)
+
+
+async def test_feed_failing_for_seven_days_is_disabled_and_admins_told(
+    sqlite_db: Database, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/down", b"", status=503)
+    sqlite_db.call(feed_store.add_feed, url=url)
+    clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
+    told: list[int] = []
+
+    async def on_disabled(feed: feed_store.FeedInfo) -> None:
+        told.append(feed.id)
+
+    async with FeedFetcher(allow_private=True) as fetcher:
+        poller = FeedPoller(
+            db=sqlite_db,
+            fetcher=fetcher,
+            interval=600,
+            max_item_age=timedelta(hours=48),
+            clock=clock,
+            on_disabled=on_disabled,
+        )
+        for _ in range(12):
+            for feed in sqlite_db.call(feed_store.list_feeds):
+                if feed.enabled and feed.next_poll_at:
+                    clock.now = max(clock.now, feed.next_poll_at)
+            await poller.poll_due()
+            clock.now += timedelta(hours=20)
+    [feed] = sqlite_db.call(feed_store.list_feeds)
+    assert feed.status == "disabled" and told == [feed.id]
+    assert feed.disabled_reason and "failing since" in feed.disabled_reason
