@@ -71,6 +71,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler(spec.name, spec.callback))
     app.add_handler(CallbackQueryHandler(feeds.feeds_page_button, pattern=r"^feeds:"))
     app.add_handler(CallbackQueryHandler(events.event_button, pattern=r"^(ev|cc|lt):"))
+    # Last: any other button press (old keyboards, forged data).
+    app.add_handler(CallbackQueryHandler(fallback.stale_button))
     # Same group, added last: only reached when no command above matched.
     app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     app.add_handler(

@@ -52,3 +52,5 @@ def configure_logging(level: int, *, secrets: Iterable[str] = (), stream: object
     # Every poll of getUpdates is an httpx INFO line: noise for an operator.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    logging.getLogger("pymorphy3").setLevel(max(level, logging.WARNING))
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

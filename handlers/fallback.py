@@ -17,3 +17,10 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def plain_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A private message that is not a command gets the help hint."""
     await reply_html(update, t(await chat_language(update, context), "plain_hint"))
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press no handler recognised: an old keyboard or forged data."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(t(await chat_language(update, context), "stale_button"))
