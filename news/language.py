@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-_LETTER = re.compile(r"[^\W\d_]")
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]+")
 
 # Russian text quotes Latin names (Kazinform, UzDaily.com) and English text rarely quotes
 # Cyrillic, so a minority of Cyrillic letters already means a Russian item.
@@ -18,12 +18,15 @@ RUSSIAN_SHARE = 0.3
 
 def cyrillic_share(text: str) -> float:
     """Share of Cyrillic letters among all letters of ``text`` (0.0 when it has none)."""
-    letters = len(_LETTER.findall(text))
+    letters = sum(map(len, _LETTERS.findall(text)))  # runs, not characters: far fewer objects
     if letters == 0:
         return 0.0
-    return len(_CYRILLIC.findall(text)) / letters
+    return sum(map(len, _CYRILLIC.findall(text))) / letters
+
+
+SAMPLE_CHARS = 800  # the script of an item is clear long before its end
 
 
 def detect_language(text: str) -> str:
     """Return "ru" when enough of the letters are Cyrillic, else "en"."""
-    return "ru" if cyrillic_share(text) >= RUSSIAN_SHARE else "en"
+    return "ru" if cyrillic_share(text[:SAMPLE_CHARS]) >= RUSSIAN_SHARE else "en"
