@@ -5,7 +5,7 @@ pipeline loads the recent `EventState`s from the database, builds a `Grouper`, f
 `Candidate` per positive item in publication order and stores what `assign` returns.
 
 The rule, in order:
-1. Same country set (the pair).
+1. Same country set (a report that also names a third party joins only on strong content).
 2. Compatible type: a visit, the talks held during it and the documents signed during it are
    one event, so visit/meeting/agreement are mutually compatible; a call only joins a call.
 3. Overlapping time, on the *event's* date: a date stated in the text ("on 5-6 January",
@@ -28,16 +28,25 @@ from news.records import EventType
 
 # How far before its publication an undated report's event may lie (reports come the same
 # day or the next; a weekend delays some).
-UNDATED_LOOKBACK = timedelta(days=3)
+UNDATED_LOOKBACK = timedelta(days=2)
+# The longest an event's window may grow by joins (a state visit lasts two or three days).
+MAX_EVENT_SPAN = timedelta(days=3)
 # A stated date is trusted to a day either way: time zones and "overnight" reporting.
 DATE_TOLERANCE = timedelta(days=1)
 # An undated recap may come this long after the event, but only with strong content.
 LATE_RECAP = timedelta(days=10)
+# One report naming a third party must be backed by content (officials, place, words) to join.
+PAIR_MISMATCH = 2.5
 MAX_KEY_CHARS = 24
 MAX_TOKENS = 300  # per event: enough for a few reports, bounded for storage
 
-_TYPE_CODE: dict[str, str] = {"visit": "visit", "meeting": "talks", "call": "call",
-                              "agreement": "agr", "none": "none"}  # fmt: skip
+_TYPE_CODE: dict[str, str] = {
+    "visit": "visit",
+    "meeting": "talks",
+    "call": "call",
+    "agreement": "agr",
+    "none": "none",
+}
 # Visit, talks and signing of one trip are one event; a call is a different thing.
 _FAMILY: dict[str, str] = {"visit": "trip", "meeting": "trip", "agreement": "trip", "call": "call"}
 
@@ -131,7 +140,8 @@ def content_score(candidate: Candidate, event: EventState) -> float:
     if _shared(candidate.documents, event.documents):
         score += 0.5
     if candidate.tokens:
-        same_language = [t for t in candidate.tokens if t[:3] in {e[:3] for e in event.tokens}]
+        languages = {e[:3] for e in event.tokens}
+        same_language = [t for t in candidate.tokens if t[:3] in languages]
         if len(same_language) >= 3:
             # Containment rather than Jaccard: the event's vocabulary grows with each report.
             found = _shared(same_language, event.tokens) / len(set(same_language))
@@ -141,25 +151,41 @@ def content_score(candidate: Candidate, event: EventState) -> float:
 
 def match_score(candidate: Candidate, event: EventState) -> float | None:
     """The score of joining `event`, or None when a hard rule keeps them apart."""
-    if tuple(candidate.countries) != tuple(event.pair):
+    penalty = _pair_penalty(candidate.countries, event.pair)
+    if penalty is None:
         return None
     if not compatible_types(candidate.event_type, event.event_type):
         return None
     cand = _window(candidate.event_start, candidate.event_end, candidate.date_stated)
     known = _window(event.start, event.end, event.date_stated)
     content = content_score(candidate, event)
+    if candidate.published is None and not candidate.date_stated:
+        # No time at all (an undated item in an offline file): only content can tell.
+        return content - penalty - 1.0 if content - penalty >= 3.5 else None
     if _overlap(cand, known):
         bonus = 1.0 if candidate.date_stated and event.date_stated else 0.0
         if candidate.event_type == event.event_type:
             bonus += 0.5
-        # A clash of content (other officials, another city) can outweigh an overlap of days
-        # only when neither date was stated: two stated, overlapping dates are one event.
-        return content + bonus + (1.0 if candidate.date_stated or event.date_stated else 0.0)
+        # Overlapping days make one event likely; a clash of content (other officials, another
+        # city, other words) can still keep two apart, more easily when no date was stated.
+        stated = 1.0 if candidate.date_stated or event.date_stated else 0.0
+        return content + bonus + stated - penalty
     late = not candidate.date_stated and event.end < _published_day(candidate) <= (
         event.end + LATE_RECAP
     )
-    if late and content >= 2.5:
-        return content - 1.0
+    if late and content - penalty >= 2.5:
+        return content - penalty - 1.0
+    return None
+
+
+def _pair_penalty(countries: tuple[str, ...], pair: tuple[str, ...]) -> float | None:
+    """0 for the same parties; a cost when one report names a third party the other does not
+    (a trilateral mention, or a classifier that missed one); None for another pair."""
+    mine, theirs = set(countries), set(pair)
+    if mine == theirs:
+        return 0.0
+    if (mine <= theirs or theirs <= mine) and len(mine & theirs) >= 2:
+        return PAIR_MISMATCH
     return None
 
 
@@ -194,15 +220,23 @@ def _absorb(event: EventState, candidate: Candidate) -> EventState:
     """The event after `candidate` joined it: its window and features widen."""
     if candidate.date_stated and not event.date_stated:
         start, end, stated = candidate.event_start, candidate.event_end, True
+    elif not candidate.date_stated and candidate.event_start > event.end + UNDATED_LOOKBACK:
+        # A late undated recap: its publication day says nothing about when the event was.
+        start, end, stated = event.start, event.end, event.date_stated
     elif candidate.date_stated == event.date_stated:
         start = min(event.start, candidate.event_start)
         end = max(event.end, candidate.event_end)
         stated = event.date_stated
+        if end - start > MAX_EVENT_SPAN:
+            # Reports of one pair every day must not chain into one endless event.
+            start, end = event.start, event.end
     else:
         start, end, stated = event.start, event.end, event.date_stated
     # A visit stays a visit when its talks are reported; talks become a visit when a later
     # report says it was one, so the alert shows the broader type.
-    event_type = "visit" if "visit" in (event.event_type, candidate.event_type) else event.event_type
+    event_type = (
+        "visit" if "visit" in (event.event_type, candidate.event_type) else event.event_type
+    )
     return replace(
         event,
         event_type=event_type,

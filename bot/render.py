@@ -1,0 +1,425 @@
+"""Alerts, event details and event lists as Telegram HTML, valid whatever the feed text says.
+
+Every piece of feed text (summary, outlet, place, evidence) is escaped with `html.escape`;
+the markup is ours and always closed; links are http(s) only; the message stays within
+Telegram's 4096 characters (UTF-16 code units, measured on the HTML we send, which is never
+shorter than what Telegram counts) by cutting the feed text, never the markup; callback data
+stays within 64 bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from news.facts import Facts
+from news.records import CENTRAL_ASIA
+
+MAX_MESSAGE = 4096  # UTF-16 code units
+MAX_CALLBACK = 64  # bytes
+PAGE_SIZE = 5
+_MAX_FIELD = 120  # outlet names, places: a hostile feed cannot fill the message with them
+_MAX_URL = 1024
+COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "news" / "data" / "countries.json"
+
+# Control characters and bidi overrides are dropped: they can reorder what a link says.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_CODE = re.compile(r"^[A-Z]{2}$")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "visit": "visit",
+        "meeting": "talks",
+        "call": "phone call",
+        "agreement": "agreement",
+        "source": "Source",
+        "more_sources": "+{n} more",
+        "details": "Details",
+        "country_events": "{country} events",
+        "mute": "Mute {country}",
+        "more": "More",
+        "figures": "Figures",
+        "signed": "Signed",
+        "sectors": "Sectors",
+        "counts": "Counts",
+        "date": "Date",
+        "place": "Place",
+        "evidence": "Why this is an event",
+        "sources": "Sources",
+        "latest": "Latest events",
+        "latest_country": "Latest events: {country}",
+        "no_events": "No events yet.",
+        "page": "page {n}",
+        "and_more": "… and {n} more",
+    },
+    "ru": {
+        "visit": "визит",
+        "meeting": "переговоры",
+        "call": "телефонный разговор",
+        "agreement": "соглашение",
+        "source": "Источник",
+        "more_sources": "ещё {n}",
+        "details": "Подробнее",
+        "country_events": "События: {country}",
+        "mute": "Не присылать: {country}",
+        "more": "Ещё",
+        "figures": "Суммы",
+        "signed": "Подписано",
+        "sectors": "Сферы",
+        "counts": "Количество",
+        "date": "Дата",
+        "place": "Место",
+        "evidence": "Почему это событие",
+        "sources": "Источники",
+        "latest": "Последние события",
+        "latest_country": "Последние события: {country}",
+        "no_events": "Событий пока нет.",
+        "page": "стр. {n}",
+        "and_more": "… и ещё {n}",
+    },
+}
+_MONTHS = {
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "ru": (
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One outlet's report of the event."""
+
+    outlet: str
+    url: str | None
+    language: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """What a subscriber sees of an event (built by the caller from storage)."""
+
+    key: str
+    countries: tuple[str, ...]
+    event_type: str
+    event_date: date | None
+    place: str | None
+    summary: str
+    facts: Facts = field(default_factory=Facts)
+    sources: tuple[Source, ...] = ()  # first report first
+    evidence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message ready to send: HTML text and inline buttons as (label, callback data)."""
+
+    text: str
+    buttons: list[list[tuple[str, str]]]
+
+
+def _s(lang: str, key: str, **values: object) -> str:
+    table = STRINGS.get(lang, STRINGS["en"])
+    return table[key].format(**values) if values else table[key]
+
+
+def utf16_len(text: str) -> int:
+    """The length Telegram counts: characters outside the BMP take two units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def clean(text: str | None, limit: int | None = None) -> str:
+    """Feed text made safe to escape: no lone surrogates, control or bidi-override characters."""
+    if not text:
+        return ""
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    text = " ".join(_UNSAFE.sub("", text).split())
+    return _cut(text, limit) if limit is not None and len(text) > limit else text
+
+
+def _cut(text: str, limit: int) -> str:
+    room = text[: max(0, limit - 1)]
+    if " " in room[len(room) // 2 :]:
+        room = room.rsplit(" ", 1)[0]
+    return room.rstrip(" ,;:") + "…"
+
+
+def esc(text: str | None, limit: int | None = None) -> str:
+    return html.escape(clean(text, limit), quote=False)
+
+
+@cache
+def _countries() -> dict[str, dict[str, object]]:
+    with COUNTRIES_FILE.open(encoding="utf-8") as fh:
+        data: dict[str, dict[str, object]] = json.load(fh)
+    return data
+
+
+def country_name(code: str, lang: str) -> str:
+    names = _countries().get(code, {}).get("name")
+    if isinstance(names, dict):
+        return str(names.get(lang) or names.get("en") or code)
+    return code
+
+
+def localised_place(place: str, lang: str) -> str:
+    """A capital named in the other language, in `lang` ("Ташкент" -> "Tashkent"); other places
+    as written (the gazetteer aligns only the first capital of each language)."""
+    other = "ru" if lang == "en" else "en"
+    for entry in _countries().values():
+        capitals = entry.get("capitals") if isinstance(entry, dict) else None
+        if not (isinstance(capitals, dict) and capitals.get(other) and capitals.get(lang)):
+            continue
+        if capitals[other][0] == place:
+            return str(capitals[lang][0])
+    return place
+
+
+def _flag(code: str) -> str:
+    return str(_countries().get(code, {}).get("flag") or "")
+
+
+def ordered_parties(countries: Sequence[str]) -> list[str]:
+    """Central Asian states first (the reason for the alert), each group in code order."""
+    return sorted(countries, key=lambda c: (c not in CENTRAL_ASIA, c))
+
+
+def format_date(day: date, lang: str, end: date | None = None) -> str:
+    months = _MONTHS.get(lang, _MONTHS["en"])
+    if end is None or end <= day:
+        return f"{day.day} {months[day.month - 1]} {day.year}"
+    if (end.year, end.month) == (day.year, day.month):
+        return f"{day.day}–{end.day} {months[day.month - 1]} {day.year}"
+    return f"{format_date(day, lang)} – {format_date(end, lang)}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when Telegram may link it (http/https with a host, not huge), else None."""
+    if not url or len(url) > _MAX_URL or any(ch.isspace() for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _link(source: Source) -> str:
+    outlet = esc(source.outlet, _MAX_FIELD) or esc(urlsplit(source.url or "").hostname) or "?"
+    url = safe_url(source.url)
+    if url is None:
+        return outlet
+    return f'<a href="{html.escape(clean(url), quote=True)}">{outlet}</a>'
+
+
+def _header(event: EventView, lang: str) -> str:
+    parties = ordered_parties(event.countries)
+    flags = "".join(_flag(c) for c in parties)
+    names = " – ".join(esc(country_name(c, lang)) for c in parties)
+    parts = [f"<b>{names}</b>"]
+    if event.event_type in ("visit", "meeting", "call", "agreement"):
+        parts.append(_s(lang, event.event_type))
+    if event.event_date is not None:
+        parts.append(format_date(event.event_date, lang, event.facts.event_end))
+    if event.place:
+        parts.append(esc(localised_place(event.place, lang), 60))
+    return f"{flags} " * bool(flags) + " · ".join(parts)
+
+
+def _fit(build: Callable[[str], str], text: str) -> str:
+    """`build(escaped text)` with `text` cut (on a word) until the message fits Telegram."""
+    message = build(esc(text))
+    if utf16_len(message) <= MAX_MESSAGE:
+        return message
+    low, high = 0, min(len(text), MAX_MESSAGE)
+    while low < high:  # the longest prefix that fits; escaping makes the size non-linear
+        mid = (low + high + 1) // 2
+        if utf16_len(build(esc(text, mid))) <= MAX_MESSAGE:
+            low = mid
+        else:
+            high = mid - 1
+    return build(esc(text, low) if low else "")
+
+
+def _callback(data: str) -> str | None:
+    return data if 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK else None
+
+
+def _buttons(
+    event: EventView, lang: str, subscribed: Collection[str], details: bool
+) -> list[list[tuple[str, str]]]:
+    parties = [c for c in ordered_parties(event.countries) if _CODE.match(c)]
+    followed = [c for c in parties if c in subscribed] or parties[:1]
+    mute = followed[0] if followed else None
+    partner = next((c for c in parties if c != mute), mute)
+    row: list[tuple[str, str]] = []
+    candidates = [
+        (_s(lang, "details"), f"ev:{event.key}") if details else None,
+        (_s(lang, "country_events", country=country_name(partner, lang)), f"cc:{partner}:0")
+        if partner
+        else None,
+        (_s(lang, "mute", country=country_name(mute, lang)), f"mute:{mute}") if mute else None,
+    ]
+    for candidate in candidates:
+        if candidate and _callback(candidate[1]):
+            row.append((clean(candidate[0], 64), candidate[1]))
+    return [row] if row else []
+
+
+def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = ()) -> Rendered:
+    """The push alert: header, summary, the first source "(+N more)", three buttons.
+
+    `subscribed`: the chat's countries; the [Mute] button names the one it follows here.
+    """
+    header = _header(event, lang)
+    lines_after: list[str] = []
+    if event.facts.money:
+        figures = ", ".join(esc(m, 40) for m in event.facts.money[:3])
+        lines_after.append(f"{_s(lang, 'figures')}: {figures}")
+    if event.sources:
+        more = len(event.sources) - 1
+        extra = f" ({_s(lang, 'more_sources', n=more)})" if more else ""
+        lines_after.append(f"{_s(lang, 'source')}: {_link(event.sources[0])}{extra}")
+    tail = "\n".join(lines_after)
+
+    def build(summary: str) -> str:
+        return "\n".join(p for p in (header, summary, tail) if p)
+
+    text = _fit(build, event.summary)
+    return Rendered(text, _buttons(event, lang, subscribed, details=True))
+
+
+def _fact_lines(event: EventView, lang: str) -> list[str]:
+    facts, lines = event.facts, []
+    if event.event_date is not None:
+        lines.append(f"{_s(lang, 'date')}: {format_date(event.event_date, lang, facts.event_end)}")
+    if event.place:
+        lines.append(f"{_s(lang, 'place')}: {esc(localised_place(event.place, lang), 60)}")
+    for label, values in (
+        ("signed", facts.documents),
+        ("sectors", facts.sectors),
+        ("figures", facts.money),
+        ("counts", facts.counts),
+    ):
+        if values:
+            lines.append(f"{_s(lang, label)}: {', '.join(esc(v, 60) for v in values[:12])}")
+    return lines
+
+
+def _source_line(source: Source) -> str:
+    when = f" · {source.published:%Y-%m-%d %H:%M}" if source.published else ""
+    language = f" · {esc(source.language, 5)}" if source.language else ""
+    return f"• {_link(source)}{language}{when}"
+
+
+def render_event_details(
+    event: EventView, *, lang: str, subscribed: Collection[str] = ()
+) -> Rendered:
+    """`/event ID`: header, summary, facts, the evidence sentence and every source."""
+    fixed = [_header(event, lang), *(_fact_lines(event, lang))]
+    evidence = clean(event.evidence, 1000)
+    sources = [_source_line(s) for s in event.sources]
+    # Sources go first into the budget: every outlet and link matters more than the summary.
+    budget = MAX_MESSAGE - utf16_len("\n".join(fixed)) - 600
+    kept: list[str] = []
+    for line in sources:
+        if utf16_len("\n".join([*kept, line])) > budget:
+            kept.append(_s(lang, "and_more", n=len(sources) - len(kept)))
+            break
+        kept.append(line)
+    source_block = f"<b>{_s(lang, 'sources')}</b>\n" + "\n".join(kept) if kept else ""
+    quote = html.escape(evidence, quote=False)
+    evidence_block = (
+        f"<b>{_s(lang, 'evidence')}</b>\n<blockquote>{quote}</blockquote>" if evidence else ""
+    )
+
+    def build(summary: str) -> str:
+        parts = [fixed[0], summary, "\n".join(fixed[1:]), evidence_block, source_block]
+        return "\n\n".join(p for p in parts if p)
+
+    text = _fit(build, event.summary)
+    if utf16_len(text) > MAX_MESSAGE:  # a huge evidence sentence: drop it, keep the sources
+        evidence_block = ""
+        text = _fit(build, event.summary)
+    return Rendered(text, _buttons(event, lang, subscribed, details=False))
+
+
+def render_event_list(
+    events: Sequence[EventView],
+    *,
+    lang: str,
+    country: str | None = None,
+    page: int = 0,
+    has_more: bool = False,
+) -> Rendered:
+    """`/country` and `/latest`: one page of up to five events, newest first, with [More]."""
+    heading = (
+        _s(lang, "latest_country", country=esc(country_name(country, lang)))
+        if country
+        else _s(lang, "latest")
+    )
+    if page:
+        heading += f" ({_s(lang, 'page', n=page + 1)})"
+    shown = list(events[:PAGE_SIZE])
+    if not shown:
+        return Rendered(f"<b>{heading}</b>\n{_s(lang, 'no_events')}", [])
+    per_item = (MAX_MESSAGE - 200) // len(shown)
+    blocks = []
+    for n, event in enumerate(shown, start=1):
+        head = f"{n}. {_header(event, lang)}"
+        room = max(0, per_item - utf16_len(head) - 60)
+        summary = esc(event.summary, min(room // 2, 280)) if room else ""
+        blocks.append("\n".join(p for p in (head, summary) if p))
+    text = f"<b>{heading}</b>\n\n" + "\n\n".join(blocks)
+    detail_row = [
+        (str(n), f"ev:{e.key}") for n, e in enumerate(shown, 1) if _callback(f"ev:{e.key}")
+    ]
+    buttons = [detail_row] if detail_row else []
+    target = f"cc:{country}:{page + 1}" if country and _CODE.match(country) else f"lt:{page + 1}"
+    if has_more and _callback(target):
+        buttons.append([(_s(lang, "more"), target)])
+    return Rendered(text, buttons)
+
+
+def keyboard(rendered: Rendered) -> InlineKeyboardMarkup | None:
+    """The buttons as python-telegram-bot's inline keyboard (None when there are none)."""
+    rows = [
+        [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+        for row in rendered.buttons
+        if row
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None

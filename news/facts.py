@@ -1,0 +1,406 @@
+"""Facts a report states: the event's date, its place, what was signed, sectors, figures.
+
+Nothing is invented: every fact is a span of the title or text (the place is given in its
+dictionary form from the gazetteer, as the text names it). Dates are resolved against the
+publication time; the year rule is kept simple on purpose:
+- a year in the text wins;
+- otherwise the publication year, except that an announcement (a future verb in the same
+  sentence) naming a month earlier than the publication month means next year, and a past
+  report naming a date more than two months after publication means last year;
+- dates further than `MAX_PAST` before or `MAX_AHEAD` after publication are background
+  ("signed in 2015"), not the event's date.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from news.errors import FeedError
+
+COUNTRIES_FILE = Path(__file__).parent / "data" / "countries.json"
+MAX_PAST = timedelta(days=31)
+MAX_AHEAD = timedelta(days=120)
+_LEAD_CHARS = 1500  # the event's date and place are named near the top of a report
+
+_EN_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_RU_MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+_MONTH = (
+    {m: i + 1 for i, m in enumerate(_EN_MONTHS)}
+    | {m[:3]: i + 1 for i, m in enumerate(_EN_MONTHS)}
+    | {"sept": 9}
+    | {m: i + 1 for i, m in enumerate(_RU_MONTHS)}
+)
+_EN_M = (
+    r"(?P<m>"
+    + "|".join(
+        [
+            *_EN_MONTHS,
+            "jan",
+            "feb",
+            "mar",
+            "apr",
+            "jun",
+            "jul",
+            "aug",
+            "sept",
+            "sep",
+            "oct",
+            "nov",
+            "dec",
+        ]
+    )
+    + r")\.?"
+)
+_RU_M = r"(?P<m>" + "|".join(_RU_MONTHS) + r")"
+_RANGE = r"(?:\s*(?:-|–|—|to|and|through|по|и|\s)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?)?"
+_YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d\d)(?:\s*(?:года|г\.))?)?"
+_DATE_PATTERNS = (
+    re.compile(
+        r"\b" + _EN_M + r"\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?" + _RANGE + _YEAR + r"\b", re.I
+    ),
+    re.compile(
+        r"\b(?P<d1>\d{1,2})(?:st|nd|rd|th)?" + _RANGE + r"\s+(?:of\s+)?" + _EN_M + _YEAR, re.I
+    ),
+    re.compile(r"(?<!\w)(?:с\s+)?(?P<d1>\d{1,2})" + _RANGE + r"\s+" + _RU_M + _YEAR, re.I),
+    re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<mm>\d\d)-(?P<d1>\d\d)\b"),
+    re.compile(r"\b(?P<d1>\d{1,2})\.(?P<mm>\d\d)\.(?P<y>(?:19|20)\d\d)\b"),
+)
+_WEEKDAYS = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+    "понедельник": 0,
+    "вторник": 1,
+    "среду": 2,
+    "четверг": 3,
+    "пятницу": 4,
+    "субботу": 5,
+    "воскресенье": 6,
+}
+_RELATIVE = re.compile(
+    r"\b(?P<w>day after tomorrow|послезавтра|позавчера|today|tonight|сегодня|yesterday|вчера"
+    r"|tomorrow|завтра|(?:next|last|this) week|на (?:следующей|будущей|прошлой|этой) неделе"
+    r"|(?:on |в(?:о)? )(?:" + "|".join(_WEEKDAYS) + r"))\b",
+    re.I,
+)
+_DAY_OFFSET = {
+    "today": 0,
+    "tonight": 0,
+    "сегодня": 0,
+    "yesterday": -1,
+    "вчера": -1,
+    "tomorrow": 1,
+    "завтра": 1,
+    "day after tomorrow": 2,
+    "послезавтра": 2,
+    "позавчера": -2,
+}
+_WEEK_OFFSET = {
+    "next week": 1,
+    "на следующей неделе": 1,
+    "на будущей неделе": 1,
+    "last week": -1,
+    "на прошлой неделе": -1,
+    "this week": 0,
+    "на этой неделе": 0,
+}
+# "…, the ministry reported today": that "today" dates the report, not the event.
+_REPORTING_BEFORE = re.compile(
+    r"(?:reported|said|announced|reports|says|сообщил[аи]?|сообщает"
+    r"|заявил[аи]?)\s*$",
+    re.I,
+)
+_FUTURE = re.compile(
+    r"\b(?:will|shall|is to|are to|to visit|to pay|is expected|are expected|is scheduled|"
+    r"plans? to|upcoming|forthcoming|will be|будет|будут|состоится|посетит|совершит|проведут|"
+    r"проведет|проведёт|пройд[её]т|подпишут|встретится|отправится|прибудет|планиру\w+|намерен\w*|"
+    r"ожида\w+|предстоящ\w+)\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?…](?=\s+[A-ZА-ЯЁ«\"“])")
+
+_DOCUMENTS = {
+    "memorandum": r"memorand(?:um|a|ums)(?: of understanding)?|меморандум\w*",
+    "roadmap": r"road ?maps?|дорожн\w+ карт\w*",
+    "treaty": r"treat(?:y|ies)|договор(?:а|ов|ы|у)?",
+    "protocol": r"protocols?|протокол\w*",
+    "declaration": r"declarations?|joint statements?|деклараци\w+|совместн\w+ заявлени\w+",
+    "programme": r"programmes?|programs?|action plans?|программ\w*|план\w* действий",
+    "agreement": r"agreements?|accords?|соглашени\w+",
+    "contract": r"contracts?|контракт\w*",
+    "documents": r"documents?|документ\w*",
+}
+_DOCUMENT_RE = {kind: re.compile(r"\b(?:" + p + r")\b", re.I) for kind, p in _DOCUMENTS.items()}
+_SECTORS = re.compile(
+    r"\b(?:health ?care|public health|trade|energy|transport(?:ation)?|logistics|agricultur\w*|"
+    r"education|culture|sports?|tourism|aerospace|space|infrastructure|investments?|security|"
+    r"defen[cs]e|water(?: resources)?|customs|finance|banking|industr(?:y|ial cooperation)|"
+    r"digital(?:isation|ization)?|science|migration|environment(?:al protection)?|mining|oil|"
+    r"gas|railways?|aviation|foreign affairs|"
+    r"здравоохранени\w+|торгов\w+|энергетик\w*|транспорт\w*|логистик\w*|сельск\w+ хозяйств\w+|"
+    r"образовани\w+|культур\w+|спорт\w*|туризм\w*|космос\w*|космическ\w+|инфраструктур\w+|"
+    r"инвестиц\w+|безопасност\w+|оборон\w+|водн\w+ ресурс\w+|таможен\w+|финанс\w+|"
+    r"промышленност\w+|цифров\w+|наук\w+|миграци\w+|экологи\w+|горнодобыва\w+|нефт\w+|газ(?:а|у|ом)?|"
+    r"железнодорожн\w+|авиаци\w+)\b",
+    re.I,
+)
+_NUM = r"\d+(?:[.,]\d+)*(?:[  ]\d{3})*"
+_SCALE = (
+    r"(?:trillion|billion|million|thousand|bn|mln|m|миллиард\w*|миллион\w*|тысяч\w*|"
+    r"(?:трлн|млрд|млн|тыс)\.?)"
+)
+_CURRENCY = (
+    r"(?:US\s?dollars|dollars|USD|euros?|EUR|yuan|rubles|roubles|tenge|soums?|somoni|"
+    r"долл(?:ар\w*|\.)(?: США)?|евро|рубл\w*|юан\w*|тенге|сум\w*|сомони|сом\w*)"
+)
+_MONEY = re.compile(
+    rf"(?:[$€£]\s?{_NUM}(?:\s*{_SCALE})?|(?:USD|EUR)\s?{_NUM}(?:\s*{_SCALE})?"
+    rf"|{_NUM}(?:\s*{_SCALE})?\s*(?:[$€]|{_CURRENCY}))(?!\w)",
+    re.I,
+)
+_COUNTED = (
+    r"(?:documents?|agreements?|memorand(?:a|ums)|deals|contracts|roadmaps|treaties|"
+    r"projects|документ\w*|соглашени\w*|меморандум\w*|контракт\w*|договор\w*|"
+    r"проект\w*)"
+)
+_COUNTS = re.compile(rf"\b\d{{1,4}}\s+(?:\w+\s+)?{_COUNTED}\b", re.I)
+
+
+class FactsError(FeedError):
+    """The gazetteer of places could not be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a report states about its event; every field comes from the text."""
+
+    event_date: date | None = None
+    event_end: date | None = None  # the last day of a span ("5-6 January"), else event_date
+    date_text: str | None = None  # the span the date was read from
+    place: str | None = None  # dictionary form, in the text's language: "Dushanbe", "Ташкент"
+    place_country: str | None = None  # ISO code of the place's country
+    documents: tuple[str, ...] = ()  # as written: "memorandum of understanding", "соглашений"
+    document_kinds: tuple[str, ...] = ()  # canonical: "memorandum", "agreement", ...
+    sectors: tuple[str, ...] = ()
+    money: tuple[str, ...] = ()  # as written: "$1 billion", "800 млн долларов"
+    counts: tuple[str, ...] = ()  # as written: "15 documents"
+
+
+def extract_facts(title: str, text: str, *, language: str, published: datetime | None) -> Facts:
+    """The facts `title` and `text` state, with dates resolved against `published`."""
+    lead = f"{title}.\n{text[:_LEAD_CHARS]}" if title.strip() else text[:_LEAD_CHARS]
+    body = f"{title}.\n{text[:20_000]}"
+    start, end, date_text = _event_date(lead, published.date() if published else None)
+    place, place_country = _place(lead, language)
+    documents, kinds = _documents(body)
+    return Facts(
+        event_date=start,
+        event_end=end,
+        date_text=date_text,
+        place=place,
+        place_country=place_country,
+        documents=documents,
+        document_kinds=kinds,
+        sectors=_unique(m.group(0) for m in _SECTORS.finditer(body)),
+        money=_unique(m.group(0).strip() for m in _MONEY.finditer(body)),
+        counts=_unique(m.group(0) for m in _COUNTS.finditer(body)),
+    )
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for value in values:
+        seen.setdefault(value.lower(), value)
+    return tuple(seen.values())
+
+
+def _sentence_around(text: str, pos: int) -> str:
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, pos)]
+    begin = starts[-1] if starts else 0
+    after = _SENTENCE_END.search(text, pos)
+    return text[begin : after.end() if after else len(text)]
+
+
+def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, str | None]:
+    found: list[tuple[int, date, date, str]] = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(lead):
+            days = _resolve_absolute(m, ref, _is_future(_sentence_around(lead, m.start())))
+            if days is not None:
+                found.append((m.start(), days[0], days[1], m.group(0).strip()))
+    if ref is not None:
+        for m in _RELATIVE.finditer(lead):
+            if _REPORTING_BEFORE.search(lead[max(0, m.start() - 20) : m.start()]):
+                continue
+            future = _is_future(_sentence_around(lead, m.start()))
+            first, last = _resolve_relative(m.group("w").lower(), ref, future)
+            found.append((m.start(), first, last, m.group(0)))
+    plausible = [f for f in found if ref is None or ref - MAX_PAST <= f[1] <= ref + MAX_AHEAD]
+    if not plausible:
+        return None, None, None
+    _, first, last, written = min(plausible, key=lambda f: f[0])
+    return first, last, written
+
+
+def _is_future(sentence: str) -> bool:
+    return _FUTURE.search(sentence) is not None
+
+
+def _resolve_absolute(m: re.Match[str], ref: date | None, future: bool) -> tuple[date, date] | None:
+    groups = m.groupdict()
+    if groups.get("m") == "may":
+        return None  # the modal verb, not the month
+    month = int(groups["mm"]) if groups.get("mm") else _MONTH.get(groups["m"].lower().rstrip("."))
+    if month is None:
+        return None
+    if groups.get("y"):
+        return _days(int(groups["y"]), month, groups)
+    if ref is None:
+        return None
+    year = ref.year + (1 if future and month < ref.month else 0)
+    span = _days(year, month, groups)
+    if span and not future and span[0] > ref + timedelta(days=60):
+        span = _days(year - 1, month, groups)
+    if span and not ref - MAX_PAST <= span[0] <= ref + MAX_AHEAD:
+        # The tense was missed ("пройдёт", "is set for"): the year nearest to publication.
+        nearest = [_days(y, month, groups) for y in (ref.year - 1, ref.year + 1)]
+        span = min((s for s in nearest if s), key=lambda s: abs(s[0] - ref), default=span)
+    return span
+
+
+def _days(year: int, month: int, groups: dict[str, str | None]) -> tuple[date, date] | None:
+    try:
+        first = date(year, month, int(groups["d1"] or 0))
+        last = date(year, month, int(groups.get("d2") or groups["d1"] or 0))
+    except ValueError:
+        return None
+    return first, max(first, last)
+
+
+def _resolve_relative(word: str, ref: date, future: bool) -> tuple[date, date]:
+    word = " ".join(word.split())
+    if word in _DAY_OFFSET:
+        day = ref + timedelta(days=_DAY_OFFSET[word])
+        return day, day
+    if word in _WEEK_OFFSET:
+        monday = ref - timedelta(days=ref.weekday()) + timedelta(weeks=_WEEK_OFFSET[word])
+        return monday, monday + timedelta(days=6)
+    weekday = _WEEKDAYS[word.split()[-1]]
+    # "on Monday" in a report means the last Monday; in an announcement, the next one.
+    delta = (weekday - ref.weekday()) % 7 if future else -((ref.weekday() - weekday) % 7)
+    day = ref + timedelta(days=delta)
+    return day, day
+
+
+def _documents(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    spans: list[tuple[int, str]] = []
+    kinds: list[str] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _DOCUMENT_RE.items():
+        for m in pattern.finditer(body):
+            if any(a <= m.start() < b for a, b in taken):
+                continue  # "joint statement" is a declaration, not also a "statement"
+            taken.append((m.start(), m.end()))
+            spans.append((m.start(), m.group(0)))
+            if kind not in kinds:
+                kinds.append(kind)
+    return _unique(s for _, s in sorted(spans)), tuple(kinds)
+
+
+# --- places ---------------------------------------------------------------------------------
+
+_PLACE_BEFORE = {"en": r"(?:\b(?:in|to|at|from)\s+)", "ru": r"(?:(?<!\w)(?:в|во|из)\s+)"}
+
+
+@cache
+def known_places(language: str) -> tuple[tuple[str, str], ...]:
+    """(city, ISO code) for every capital and listed city of the gazetteer, in `language`."""
+    try:
+        with COUNTRIES_FILE.open(encoding="utf-8") as fh:
+            countries: dict[str, dict[str, dict[str, list[str]]]] = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise FactsError(f"cannot read the gazetteer {COUNTRIES_FILE}: {exc}") from exc
+    lang = "ru" if language == "ru" else "en"
+    return tuple(
+        (name, code)
+        for code, entry in countries.items()
+        if not code.startswith("_") and isinstance(entry, dict)
+        for field in ("capitals", "cities")
+        for name in (entry.get(field) or {}).get(lang, [])
+    )
+
+
+@cache
+def _place_patterns(language: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """One pattern per known city, longest names first; Russian names with their case forms."""
+    lang = "ru" if language == "ru" else "en"
+    entries = list(known_places(lang))
+    entries.sort(key=lambda e: -len(e[0]))
+    before = _PLACE_BEFORE[lang]
+    patterns = []
+    for name, code in entries:
+        forms = _ru_forms(name) if lang == "ru" else [name]
+        alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+        patterns.append((re.compile(before + r"(" + alternatives + r")(?!\w)"), name, code))
+    return tuple(patterns)
+
+
+def _ru_forms(name: str) -> list[str]:
+    """The case forms of a Russian city name that follow "в"/"из" (a simple declension)."""
+    head, sep, last = name.rpartition("-") if "-" in name else ("", "", name)
+    prefix = head + sep
+    if last.endswith(("а", "я")):
+        stem = last[:-1]
+        endings = ["е", "ы", "и", "у"]
+    elif last.endswith("ь"):
+        stem, endings = last[:-1], ["и", "е", "я"]
+    elif last[-1:].lower() in "еиоуыэю":
+        return [name]  # Душанбе, Алматы, Баку: indeclinable
+    else:
+        stem, endings = last, ["е", "а", "у"]
+    return [name] + [prefix + stem + ending for ending in endings]
+
+
+def _place(lead: str, language: str) -> tuple[str | None, str | None]:
+    best: tuple[int, str, str] | None = None
+    for pattern, name, code in _place_patterns(language):
+        m = pattern.search(lead)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), name, code)
+    return (best[1], best[2]) if best else (None, None)

@@ -1,0 +1,219 @@
+"""`coopwatch group`: classification and grouping over a JSON Lines file, offline.
+
+Items are taken in publication order, as the live pipeline meets them, and answered in input
+order. `candidate_for` is what the live pipeline calls too, so both group alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TextIO
+
+from news.facts import Facts, extract_facts
+from news.grouping import Candidate, Grouper
+from news.records import Classification
+
+OPEN_DAYS = timedelta(days=45)  # an event no report has joined for this long is closed
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[  ]\d{3})*")
+_SCALES = {
+    "trillion": 10**12,
+    "трлн": 10**12,
+    "billion": 10**9,
+    "bn": 10**9,
+    "млрд": 10**9,
+    "миллиард": 10**9,
+    "million": 10**6,
+    "mln": 10**6,
+    "m": 10**6,
+    "млн": 10**6,
+    "миллион": 10**6,
+    "thousand": 10**3,
+    "тыс": 10**3,
+    "тысяч": 10**3,
+}
+# Words every report of the same pair shares: they say nothing about *which* event it is.
+_STOPWORD_TEXT = """
+    that this with from have been were will their they which also about after during between
+    over into more other said says told according president presidents minister ministers prime
+    foreign affairs republic head state states country countries sides side both parties party
+    cooperation bilateral relations visit visits official talks meeting held news today year
+    years government which where while would could should being there these those agency
+    service press ministry report reported republic's что этот этого того также который которые
+    было были будет будут между после время президент президента президентом министр министра
+    министров премьер глава главы республики республика страны стран стороны сторон
+    сотрудничества сотрудничество двусторонних двустороннего отношений визит визита визитом
+    переговоры переговоров встреча встречи сообщает сообщили пресс службы службе году года
+    сегодня
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    line: int
+    item_id: Any  # as given (a string or a number); the line number when absent
+    title: str
+    text: str
+    published: datetime | None
+
+
+def content_tokens(text: str, language: str, limit: int = 80) -> tuple[str, ...]:
+    """Distinct content stems of `text`, prefixed by language ("en:dushan")."""
+    stems: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        if word in _STOPWORDS:
+            continue
+        stems.setdefault(f"{language}:{word[:6]}", None)
+        if len(stems) >= limit:
+            break
+    return tuple(stems)
+
+
+def _figure(span: str) -> str | None:
+    """The value of a written figure ("$1.5 billion", "800 млн долларов") as digits."""
+    number = _NUMBER.search(span)
+    if number is None:
+        return None
+    value = _number_value(number.group(0))
+    rest = span[number.end() :].lower()
+    for word, scale in _SCALES.items():
+        if re.match(rf"\s*{word}", rest):
+            value *= scale
+            break
+    return f"{value:.0f}"
+
+
+def _number_value(written: str) -> float:
+    digits = written.replace(" ", "").replace("\u00a0", "")
+    if "," in digits and "." in digits:
+        digits = digits.replace(",", "")  # 1,500.5
+    elif digits.count(",") == 1 and len(digits.split(",")[1]) != 3:
+        digits = digits.replace(",", ".")  # 1,5 (Russian decimal comma)
+    else:
+        digits = digits.replace(",", "")  # 1,500
+    if digits.count(".") > 1:
+        digits = digits.replace(".", "")  # 1.000.000
+    return float(digits)
+
+
+def candidate_for(
+    item_id: str,
+    title: str,
+    text: str,
+    *,
+    published: datetime | None,
+    classification: Classification,
+    facts: Facts,
+    fallback_day: date,
+) -> Candidate:
+    """The grouping view of one positive item."""
+    spans = [s for ev in classification.evidence for s in ev.spans]
+    day = published.date() if published else fallback_day
+    language = classification.language
+    figures = [f"${v}" for v in map(_figure, facts.money) if v]
+    figures += [f"#{v}" for v in map(_figure, facts.counts) if v]
+    return Candidate(
+        item_id=item_id,
+        published=published,
+        countries=tuple(sorted(classification.countries)),
+        event_type=classification.event_type,
+        event_start=facts.event_date or day,
+        event_end=facts.event_end or facts.event_date or day,
+        date_stated=facts.event_date is not None,
+        officials=tuple(dict.fromkeys(s.value for s in spans if s.kind == "person")),
+        place=facts.place_country,
+        numbers=tuple(dict.fromkeys(figures)),
+        documents=tuple(k for k in facts.document_kinds if k != "documents"),
+        tokens=content_tokens(f"{title}\n{text[:600]}", language),
+    )
+
+
+def _parse_published(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError("published must be an ISO 8601 string")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _read(number: int, line: str) -> _Row:
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError("each line must be a JSON object")
+    title, text = data.get("title", ""), data.get("text")
+    if not isinstance(title, str) or not isinstance(text, str):
+        raise ValueError("title and text must be strings")
+    return _Row(
+        line=number,
+        item_id=data.get("id", number),
+        title=title,
+        text=text,
+        published=_parse_published(data.get("published")),
+    )
+
+
+def group_stream(lines: Iterable[str], out: TextIO) -> int:
+    """Run `coopwatch group`: JSON Lines in, one JSON line out per input line, in input order.
+
+    Returns the number of lines that could not be read (each answered with an error object).
+    """
+    from news.classify import classify_item  # the classifier loads its gazetteer on first use
+
+    answers: dict[int, dict[str, Any]] = {}
+    rows: list[_Row] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            rows.append(_read(number, line))
+        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+            answers[number] = {"id": _guess_id(line, number), "line": number, "error": str(exc)}
+    errors = len(answers)
+    grouper = Grouper()
+    latest = datetime.now(UTC).date()
+    dated = [r.published for r in rows if r.published]
+    clock = min(dated).date() if dated else latest
+    # Undated items sort last, as the live pipeline stamps them when first seen.
+    ordered = sorted(rows, key=lambda r: (r.published is None, r.published or datetime.min, r.line))
+    for row in ordered:
+        clock = max(clock, row.published.date()) if row.published else clock
+        grouper.prune(clock - OPEN_DAYS)  # as the live pipeline loads only recent events
+        result = classify_item(row.title, row.text, published=row.published)
+        key = None
+        if result.label and result.event_type != "none" and len(result.countries) >= 2:
+            facts = extract_facts(
+                row.title, row.text, language=result.language, published=row.published
+            )
+            candidate = candidate_for(
+                str(row.item_id),
+                row.title,
+                row.text,
+                published=row.published,
+                classification=result,
+                facts=facts,
+                fallback_day=clock,
+            )
+            key, _ = grouper.assign(candidate)
+        answers[row.line] = {
+            "id": row.item_id,
+            "event": key,
+            "label": result.label,
+            "event_type": result.event_type,
+            "countries": list(result.countries),
+        }
+    for number in sorted(answers):
+        out.write(json.dumps(answers[number], ensure_ascii=False) + "\n")
+    out.flush()
+    return errors
+
+
+def _guess_id(line: str, number: int) -> Any:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return number
+    return data.get("id", number) if isinstance(data, dict) else number

@@ -1,0 +1,144 @@
+"""The alert's summary: the report's own lead sentence or two, cleaned, in its language.
+
+Nothing is written here, only removed: the dateline ("NUR-SULTAN –", "ТАШКЕНТ, 5 мая —
+Sputnik."), bylines, bracketed agency names ("(Xinhua)", "/TASS/", "[AKIpress]") and the
+media attribution that ends many leads (", the ministry's press service reported today").
+The cut falls on a sentence boundary, or on a word boundary with "…" when one sentence is
+already too long.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from news.facts import known_places
+from news.text import clean_text, split_sentences
+
+_CAPS_CITY = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'’\-]{2,}(?: [A-ZА-ЯЁ][A-ZА-ЯЁ'’\-]+){0,2}"
+_TITLE_CITY = r"[A-ZА-ЯЁ][a-zа-яё'’\-]+(?: [A-ZА-ЯЁ][a-zа-яё'’\-]+)?"
+_DAY = r"(?:\d{1,2}\s+[A-Za-zА-Яа-яё]{3,9}\.?|[A-Z][a-z]{2,8}\.?\s+\d{1,2})(?:,?\s+\d{4})?"
+_AGENCY = r"(?:\s*\([^()]{1,50}\)|\s*/[^/\n]{1,30}/)"
+_DASH = r"\s*:?\s*[-–—]{1,2}\s*|\s*:\s+|\.+\s+"
+# "NUR-SULTAN –", "ASTANA, May 19 (Xinhua) --", "ТАШКЕНТ, 5 мая — ", "MOSCOW, October 3.. ",
+# "Dushanbe, 19 May. ", "Tashkent, Uzbekistan, Aug. 7. ", "Бишкек (АКИpress) – ",
+# "Ulaanbaatar /MONTSAME/. ": a place, a date or an agency, and a separator.
+_DATELINE = re.compile(
+    rf"^(?:{_CAPS_CITY}(?:,\s*{_DAY}|,\s*{_TITLE_CITY}(?:,\s*{_DAY})?)?(?:\.?{_AGENCY})?"
+    rf"|{_TITLE_CITY}(?:,\s*{_TITLE_CITY})?(?:,\s*{_DAY}{_AGENCY}?|{_AGENCY}))"
+    rf"(?:{_DASH})(?:/[^/\n]{{1,30}}/\.?\s*)?"
+)
+# The agency right after a dateline's dash: "— Sputnik. ", "— РИА Новости. ", "(Kazinform) - ".
+_AGENCY_AFTER = re.compile(r"^(?:[A-ZА-ЯЁ«\"][\w«»\"'’\- ]{1,28}?)\.\s+(?=[A-ZА-ЯЁ«\"“])")
+# "(MENAFN) ", "[AKIpress] ", "Arzuw.news. ": the outlet's mark before the lead.
+_LEADING_MARK = re.compile(
+    r"^(?:[(\[][A-Z][\w .\-]{1,30}[)\]]\s*[-–—:_]?\s*"
+    r"|[A-Za-z0-9\-]+\.(?:news|com|kz|uz|kg|tj|tm|ru|org|net|info)\.?\s+)"
+)
+# A sentence that only says where the news came from.
+_ATTRIBUTION_ONLY = re.compile(
+    r"^(?:Об этом (?:сообщ|пиш|говор|заяв|информир)\w*|Подробнее\b|Read more\b|Source:|"
+    r"Источник:|(?:The )?[Pp]ress service of [^.]{0,80} report(?:s|ed)\.?$)"
+)
+_BYLINE = re.compile(
+    r"^(?:By|Author:|Автор:|Текст:)\s+[^\n.]{1,60}?(?:\n|\s+[|•]\s+|[-–—]\s*[\w.]{1,20}\.\s+)"
+)
+_AGENCIES = (
+    r"Xinhua|Reuters|AP|AFP|TASS|ТАСС|Sputnik|Спутник|Kazinform|Казинформ|Kabar|Кабар|Khovar|"
+    r"Ховар|Trend|Тренд|AKIpress|24\.kg|Interfax|Интерфакс|RIA Novosti|РИА Новости|UzA|УзА|"
+    r"Dunyo|Дунё|Anadolu|Азаттык|Azattyk|Fergana|Фергана|Asia-Plus|Азия-Плюс|BelTA|БелТА"
+)
+_BRACKETED = re.compile(
+    rf"\s*(?:\[[^\[\]\n]{{1,40}}\]|/(?:{_AGENCIES})/|\((?:(?:[МН]?ИА|IA)\b[^()]{{0,40}}|"
+    rf"(?:{_AGENCIES})(?:[ ,][^()]{{0,20}})?)\))",
+    re.I,
+)
+# ", the press service of the Ministry reported today." — the outlet's attribution, not news.
+_ATTRIBUTION_EN = re.compile(
+    r",\s*(?:the\s+|as\s+)?[^,.;]{0,120}?\breport(?:ed|s)"
+    r"(?:\s+(?:today|yesterday|(?:on\s+)?\w+day))?"
+    r"(?:,?\s+(?:citing|via|from|according to)\s[^.]{0,80})?\s*(?=[.!]?$)",
+)
+_ATTRIBUTION_RU = re.compile(
+    r",\s*(?:—\s*)?(?:как\s+)?(?:сообщает|сообщают|сообщили|сообщило|передает|передаёт|пишет|"
+    r"информирует|со ссылкой на)\b[^.!?]{0,160}(?=[.!]?$)"
+)
+_REPORTED_TODAY = re.compile(r"\s*\b(?:reported today|сообщили сегодня)\b", re.I)
+_SPACES = re.compile(r"[ \t]+")
+
+
+def summarise(title: str, text: str, *, language: str, max_chars: int = 400) -> str:
+    """One or two sentences from the report (the title when the text is empty)."""
+    lead = _lead(title, text)
+    lead = lead[:1] + [s for s in lead[1:] if not _ATTRIBUTION_ONLY.match(s)]
+    sentences = [s for s in (_clean_sentence(s, language) for s in lead) if s]
+    if not sentences:
+        return ""
+    summary = sentences[0]
+    if len(summary) > max_chars:
+        return _cut_words(summary, max_chars)
+    if len(sentences) > 1 and len(summary) < 160:
+        both = f"{summary} {sentences[1]}"
+        if len(both) <= max_chars:
+            summary = both
+    return summary
+
+
+def _lead(title: str, text: str) -> list[str]:
+    body = clean_text(text[:20_000])
+    body = _BYLINE.sub("", _strip_dateline(_BYLINE.sub("", body, count=1)), count=1)
+    sentences = split_sentences(body)[:3]
+    if not sentences:
+        sentences = split_sentences(_strip_dateline(clean_text(title)))[:1]
+    return sentences
+
+
+def _strip_dateline(body: str) -> str:
+    # Up to three marks in a row: "ASTANA. KAZINFORM - ", "(MENAFN) ", "DUSHANBE, May 19. /TASS/."
+    for _ in range(3):
+        mark = _LEADING_MARK.match(body)
+        if mark is not None:
+            body = body[mark.end() :]
+            continue
+        match = _DATELINE.match(body)
+        if match is None or not _is_dateline(match.group(0)):
+            break
+        body = body[match.end() :]
+        agency = _AGENCY_AFTER.match(body)
+        after_dash = match.group(0).rstrip().endswith(("-", "–", "—"))
+        if after_dash and agency and len(agency.group(0).split()) <= 3:
+            body = body[agency.end() :]
+    return body
+
+
+def _is_dateline(mark: str) -> bool:
+    """A bare "WORD –" is a dateline only when WORD is a known place or agency ("EU –" is not)."""
+    if any(ch.isdigit() or ch in "(/" for ch in mark):
+        return True
+    head = mark.split(",")[0].rstrip(" .:-–—").upper()
+    return head in _dateline_words()
+
+
+@cache
+def _dateline_words() -> frozenset[str]:
+    places = [name for lang in ("en", "ru") for name, _ in known_places(lang)]
+    agencies = _AGENCIES.replace("\\", "").split("|")
+    return frozenset(word.upper() for word in [*places, *agencies])
+
+
+def _clean_sentence(sentence: str, language: str) -> str:
+    sentence = _BRACKETED.sub("", sentence)
+    attribution = _ATTRIBUTION_RU if language == "ru" else _ATTRIBUTION_EN
+    sentence = attribution.sub("", sentence)
+    sentence = _REPORTED_TODAY.sub("", sentence)
+    sentence = _SPACES.sub(" ", sentence.replace("\n", " ")).strip(" ,;:-–—")
+    if sentence and sentence[-1].isalnum():
+        sentence += "."  # the attribution took the full stop with it
+    return sentence
+
+
+def _cut_words(sentence: str, max_chars: int) -> str:
+    """`sentence` cut at the last whole word that fits, marked with an ellipsis."""
+    room = sentence[: max(1, max_chars - 1)]
+    cut = room.rsplit(" ", 1)[0] if " " in room else room
+    return cut.rstrip(" ,;:-–—") + "…"
