@@ -121,6 +121,10 @@ class EventPipeline:
         )
         key, new = grouper.assign(candidate)
         state = grouper.event(key).to_json()
+        if new and await self.db.run(event_store.event_exists, key=key):
+            # Same pair, date and type as an event older than the grouping horizon (or one
+            # loaded before a restart): it is that event.
+            new = False
         alert = self.push and stored.alertable and result.confidence >= ALERT_CONFIDENCE
         if new:
             event = await self.db.run(

@@ -215,6 +215,10 @@ def get_event(*, session: Session, key: str) -> EventInfo | None:
     return _info(event, _sources(session, event.id))
 
 
+def event_exists(*, session: Session, key: str) -> bool:
+    return session.exec(select(Event.id).where(Event.key == key)).first() is not None
+
+
 def get_event_by_id(*, session: Session, event_id: int) -> EventInfo | None:
     event = session.get(Event, event_id)
     if event is None or event.id is None:
