@@ -18,7 +18,7 @@ from bot.console import BANNER, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
 from bot.logs import configure_logging
 from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller
+from bot.scan import scan
 from bot.settings import ConfigError, Settings, load_settings
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
@@ -179,38 +179,22 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
             print(f"coopwatch: cannot add {url}: {exc}", file=sys.stderr)
             return 1
         print(f"added feed {added.feed.id}: {added.feed.title} ({added.item_count} items)")
+        if added.new_items:
+            # The running bot only sees items through its own polls: classify these now so
+            # the first batch is not lost (fresh ones are queued for delivery as usual).
+            await EventPipeline(db=db).process(added.new_items)
         return 0
 
     return _with_services(settings, work)
 
 
 def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
-    """One pass over every enabled feed, printing the events found; nothing is sent."""
+    """One dry pass over every enabled feed, printing the events found; nothing is sent."""
 
     async def work(db: Database, fetcher: FeedFetcher) -> int:
         if settings.default_feeds:
             await db.run(feed_store.add_default_feeds, feeds=default_feeds())
-        pipeline = EventPipeline(db=db, push=False)
-        poller = FeedPoller(
-            db=db,
-            fetcher=fetcher,
-            interval=settings.poll_interval,
-            max_item_age=timedelta(hours=settings.max_item_age),
-            on_new_items=pipeline.on_new_items,
-        )
-        await db.run(feed_store.schedule_all_now, now=poller.clock())
-        reports = await poller.poll_due()
-        for report in reports:
-            status = report.outcome if report.error is None else f"error: {report.error}"
-            print(f"feed {report.feed_id} ({report.url}): {status}, {len(report.new_items)} new")
-        print()
-        for event in pipeline.seen_events:
-            print(
-                f"{event.key}\t{event.event_type}\t{'-'.join(event.countries)}\t"
-                f"{event.event_date or ''}\t{event.source_count} source(s)\t{event.summary}"
-            )
-        print(f"{len(pipeline.seen_events)} event(s) found; nothing was sent")
-        return 0
+        return await scan(db, fetcher, sys.stdout)
 
     return _with_services(settings, work)
 

@@ -1,0 +1,124 @@
+"""Feeds and items in storage: dedupe, freshness, poll records — on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from news.records import FeedItem
+from storage import Database
+from storage import feeds as feed_store
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+DAY = timedelta(hours=48)
+
+
+def item(key: str, link: str | None, *, hours_old: float = 1) -> FeedItem:
+    return FeedItem(key, link, f"title {key}", "text", NOW - timedelta(hours=hours_old), "en")
+
+
+def store(db: Database, feed_id: int, *items: FeedItem) -> list[feed_store.StoredItem]:
+    return db.call(feed_store.store_items, feed_id=feed_id, items=items, now=NOW, max_age=DAY)
+
+
+def test_item_stored_once_by_guid_or_link(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss", title="A")
+    first = store(db, feed.id, item("g1", "https://a.example/1"), item("g2", None))
+    assert [s.item.key for s in first] == ["g1", "g2"]
+    # Same guid again; a re-published entry with a new guid but the same link; a new one.
+    again = store(
+        db,
+        feed.id,
+        item("g1", "https://a.example/1"),
+        item("g1-republished", "https://a.example/1"),
+        item("g3", "https://a.example/3"),
+    )
+    assert [s.item.key for s in again] == ["g3"]
+    assert db.call(feed_store.get_feed, feed_id=feed.id).item_count == 3  # type: ignore[union-attr]
+
+
+def test_same_item_in_two_feeds_is_kept_in_each(db: Database) -> None:
+    a = db.call(feed_store.add_feed, url="https://a.example/rss")
+    b = db.call(feed_store.add_feed, url="https://b.example/rss")
+    assert len(store(db, a.id, item("g1", "https://x.example/1"))) == 1
+    assert len(store(db, b.id, item("g1", "https://x.example/1"))) == 1
+
+
+def test_old_items_are_stored_but_not_alertable(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
+    stored = store(db, feed.id, item("new", None, hours_old=2), item("old", None, hours_old=72))
+    assert {s.item.key: s.alertable for s in stored} == {"new": True, "old": False}
+
+
+def test_undated_item_is_dated_first_seen(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
+    undated = FeedItem("u", None, "t", "x", None, None)
+    [stored] = store(db, feed.id, undated)
+    assert stored.published_at == NOW and stored.alertable
+
+
+def test_caching_headers_only_replaced_on_success(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
+    db.call(
+        feed_store.record_success,
+        feed_id=feed.id,
+        now=NOW,
+        next_poll_at=NOW + DAY,
+        items=(),
+        max_age=DAY,
+        etag='W/"abc"',
+        last_modified="Sat, 28 Nov 2026 10:00:00 GMT",
+        caching_headers=True,
+    )
+    db.call(
+        feed_store.record_poll,
+        feed_id=feed.id,
+        now=NOW,
+        next_poll_at=NOW + DAY,
+        consecutive_failures=1,
+        failing_since=NOW,
+        error="HTTP 500",
+    )
+    info = db.call(feed_store.get_feed, feed_id=feed.id)
+    assert info is not None
+    assert info.etag == 'W/"abc"' and info.last_modified == "Sat, 28 Nov 2026 10:00:00 GMT"
+    assert info.status == "failing" and info.last_error == "HTTP 500"
+
+
+def test_permanent_redirect_updates_the_url(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="http://a.example/rss")
+    db.call(
+        feed_store.record_success,
+        feed_id=feed.id,
+        now=NOW,
+        next_poll_at=NOW + DAY,
+        items=(),
+        max_age=DAY,
+        etag=None,
+        last_modified=None,
+        caching_headers=True,
+        moved_to="https://a.example/feed",
+    )
+    info = db.call(feed_store.get_feed, feed_id=feed.id)
+    assert info is not None and info.url == "https://a.example/feed"
+
+
+def test_duplicate_feed_url_refused(db: Database) -> None:
+    db.call(feed_store.add_feed, url="https://a.example/rss")
+    with pytest.raises(feed_store.FeedExistsError):
+        db.call(feed_store.add_feed, url="https://a.example/rss")
+
+
+def test_default_feeds_seed_only_an_empty_database(db: Database) -> None:
+    from bot.feedadmin import default_feeds
+
+    feeds = default_feeds()
+    assert len(feeds) >= 14
+    assert db.call(feed_store.add_default_feeds, feeds=feeds) == len(feeds)
+    assert db.call(feed_store.add_default_feeds, feeds=feeds) == 0
+    urls = " ".join(f.url for f in db.call(feed_store.list_feeds))
+    for host in ("astanatimes.com", "timesca.com", "trend.az", "uzdaily.uz", "gazeta.uz",
+                 "tengrinews.kz", "kabar.kg", "khovar.tj", "24.kg", "akipress", "asiaplustj",
+                 "eurasianet.org", "cabar.asia", "uza.uz"):  # fmt: skip
+        assert host in urls, host
