@@ -18,6 +18,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -29,7 +30,7 @@ from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import events, fallback, feeds, start
+from handlers import events, fallback, feeds, guard, start
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
 from storage import Database
@@ -67,6 +68,8 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.bot_data["commands"] = COMMANDS
+    # Group -1 runs before every handler; it stops floods and malformed commands.
+    app.add_handler(TypeHandler(Update, guard.guard), group=-1)
     for spec in COMMANDS:
         app.add_handler(CommandHandler(spec.name, spec.callback))
     app.add_handler(CallbackQueryHandler(feeds.feeds_page_button, pattern=r"^feeds:"))

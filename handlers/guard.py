@@ -1,0 +1,108 @@
+"""Abuse guard, run before every other handler: a per-user command rate limit and a check
+on message size and odd Unicode.
+
+A flood of commands gets one polite notice, not one reply each: the notice is sent when the
+user first crosses the limit, and everything else is dropped until the window clears.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.i18n import t
+from handlers.common import chat_language, reply_html
+
+# Generous for a person, tight for a script: 15 commands or button presses per 30 seconds.
+MAX_ACTIONS = 15
+WINDOW_SECONDS = 30.0
+MAX_COMMAND_CHARS = 512
+# Format characters that can hide or reorder text (bidi overrides, zero-width joiners in
+# bulk) and private-use or unassigned code points have no place in a command.
+_REFUSED_CATEGORIES = {"Cc", "Co", "Cn", "Cs"}
+_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+@dataclass
+class CommandRateLimit:
+    """Sliding-window counter of actions per user."""
+
+    max_actions: int = MAX_ACTIONS
+    window: float = WINDOW_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _seen: dict[int, deque[float]] = field(default_factory=dict)
+    _warned: set[int] = field(default_factory=set)
+
+    def check(self, user_id: int) -> str:
+        """ "ok", "notify" (first time over the limit) or "drop"."""
+        now = self.clock()
+        stamps = self._seen.setdefault(user_id, deque())
+        while stamps and now - stamps[0] > self.window:
+            stamps.popleft()
+        if len(stamps) < self.max_actions:
+            stamps.append(now)
+            self._warned.discard(user_id)
+            return "ok"
+        if user_id in self._warned:
+            return "drop"
+        self._warned.add(user_id)
+        return "notify"
+
+    def forget_idle(self) -> None:
+        """Drop users whose window is empty, so the table does not grow for ever."""
+        now = self.clock()
+        for user_id in [u for u, s in self._seen.items() if not s or now - s[-1] > self.window]:
+            self._seen.pop(user_id, None)
+            self._warned.discard(user_id)
+
+
+def odd_text(text: str) -> bool:
+    """True for text with control, private-use, unassigned or bidi-override characters."""
+    for ch in text:
+        if ch in "\n\t":
+            continue
+        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            return True
+    return False
+
+
+def _limiter(context: ContextTypes.DEFAULT_TYPE) -> CommandRateLimit:
+    limiter = context.application.bot_data.get("command_rate_limit")
+    if limiter is None:
+        limiter = context.application.bot_data["command_rate_limit"] = CommandRateLimit()
+    assert isinstance(limiter, CommandRateLimit)
+    return limiter
+
+
+async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop floods and malformed commands before any handler sees them."""
+    user = update.effective_user
+    message = update.effective_message
+    is_command = bool(message and message.text and message.text.startswith("/"))
+    if user is None or not (is_command or update.callback_query):
+        return
+    verdict = _limiter(context).check(user.id)
+    if verdict != "ok":
+        if verdict == "notify":
+            if update.callback_query:
+                await update.callback_query.answer(
+                    t(await chat_language(update, context), "slow_down"), show_alert=True
+                )
+            else:
+                await reply_html(update, t(await chat_language(update, context), "slow_down"))
+        elif update.callback_query:
+            await update.callback_query.answer()
+        raise ApplicationHandlerStop
+    if is_command and message is not None and message.text is not None:
+        if len(message.text) > MAX_COMMAND_CHARS:
+            await reply_html(update, t(await chat_language(update, context), "too_long"))
+            raise ApplicationHandlerStop
+        if odd_text(message.text):
+            await reply_html(update, t(await chat_language(update, context), "odd_text"))
+            raise ApplicationHandlerStop
