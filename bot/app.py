@@ -27,7 +27,7 @@ from bot.feedadmin import default_feeds
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller
+from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from handlers import events, fallback, feeds, guard, start
@@ -107,6 +107,7 @@ def build_application(
     request: BaseRequest | None = None,
     token: str | None = None,
     admin_ids: frozenset[int] | None = None,
+    parse_in_processes: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with every handler and job; services open in post_init."""
 
@@ -130,6 +131,7 @@ def build_application(
             max_item_age=timedelta(hours=settings.max_item_age),
             on_new_items=pipeline.on_new_items,
             on_disabled=on_disabled,
+            parse_executor=make_parse_executor() if parse_in_processes else None,
         )
         app.bot_data[SERVICES_KEY] = Services(
             settings=settings,
@@ -146,6 +148,8 @@ def build_application(
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
+            if services.poller.parse_executor is not None:
+                services.poller.parse_executor.shutdown(wait=False, cancel_futures=True)
             await services.fetcher.aclose()
             services.db.close()
         log.info("coopwatch stopped")

@@ -12,7 +12,6 @@ import calendar
 import hashlib
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -282,6 +281,10 @@ _TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
 _WHITESPACE = re.compile(r"\s+")
 # Bidi overrides can make a hostile title display as something else in Telegram.
 _INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF])
+# Category Cc is exactly U+0000-001F and U+007F-009F; tab and newlines become spaces later.
+_INVISIBLE_OR_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 
 
 class _TextExtractor(HTMLParser):
@@ -325,9 +328,7 @@ def html_to_text(html: str) -> str:
             break
     else:
         text = text.replace("<", "‹").replace(">", "›")
-    text = "".join(
-        ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
-    ).translate(_INVISIBLE)
+    text = _INVISIBLE_OR_CONTROL.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()
 
 

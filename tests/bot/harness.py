@@ -21,6 +21,8 @@ async def running_bot(
     settings = settings.model_copy(
         update={"telegram_bot_token": fake.token, "telegram_base_url": fake.base_url}
     )
+    # Parsing in worker processes costs a process start per test; the CLI tests cover it.
+    kwargs.setdefault("parse_in_processes", False)
     app = build_application(settings, **kwargs)
     await app.initialize()
     assert app.post_init is not None
