@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from news.morph import lemmas, normalise
 
@@ -36,7 +36,9 @@ ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 
 def clean_text(text: str) -> str:
     """Drop HTML tags and entities, control characters and runs of spaces; keep line breaks."""
-    text = html.unescape(_TAG.sub(" ", text))
+    if "<" in text:  # most feed text has no tags left, and a scan for one char is cheap
+        text = _TAG.sub(" ", text)
+    text = html.unescape(text)
     text = _JUNK.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -99,11 +101,14 @@ def word_forms(word: str) -> tuple[str, ...]:
 
 def tokenize(sentence: str) -> list[Token]:
     """Words (letters and digits) of a sentence with their offsets and match keys."""
-    tokens = []
-    for m in _WORD.finditer(sentence):
-        word = m.group()
-        tokens.append(Token(word, *m.span(), word_forms(word)))
-    return tokens
+    # tuple.__new__ skips the NamedTuple constructor, a Python function: this runs per word.
+    return [
+        _new_tuple(Token, (word := m.group(), m.start(), m.end(), word_forms(word)))
+        for m in _WORD.finditer(sentence)
+    ]
+
+
+_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,12 @@ class Match(Generic[T]):
     start: int
     end: int
     payloads: tuple[T, ...]
+
+
+# The patterns a word can start: second-key tables of longer phrases, one-word payloads.
+_Start = tuple[tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...], tuple[T, ...]]
+_NO_START: _Start[Any] = ((), ())
+MAX_CACHED_FORMS = 262_144  # per matcher; cleared when full, as news vocabulary is small
 
 
 class PhraseMatcher(Generic[T]):
@@ -127,7 +138,8 @@ class PhraseMatcher(Generic[T]):
         self._single: dict[str, list[T]] = {}
         # first key -> second key -> remaining pattern -> payloads
         self._longer: dict[str, dict[str, dict[tuple[frozenset[str], ...], list[T]]]] = {}
-        self._first: set[str] = set()  # every key a phrase can start with, for a fast skip
+        # word forms -> the phrases they can start; most words start none (_NO_START)
+        self._starts: dict[tuple[str, ...], _Start[T]] = {}
 
     def add(self, phrase: str, payload: T, *, inflect: bool = True) -> None:
         """Register ``phrase`` (tokenised like text); the same phrase may carry several payloads.
@@ -142,7 +154,7 @@ class PhraseMatcher(Generic[T]):
         pattern = tuple(
             frozenset(word_forms(word) if inflect else (normalise(word),)) for word in words
         )
-        self._first.update(pattern[0])
+        self._starts.clear()
         for key in pattern[0]:
             if len(pattern) == 1:
                 _append(self._single.setdefault(key, []), payload)
@@ -158,31 +170,47 @@ class PhraseMatcher(Generic[T]):
     def find(self, tokens: Sequence[Token]) -> list[Match[T]]:
         """Longest non-overlapping matches, left to right."""
         found: list[Match[T]] = []
-        first = self._first
-        i = 0
-        while i < len(tokens):
-            if first.isdisjoint(tokens[i].forms):
-                i += 1
+        starts = self._starts
+        end = 0  # the end of the last match: matches do not overlap
+        for i, token in enumerate(tokens):
+            if i < end:
                 continue
-            best = self._longest_at(tokens, i)
-            if best is None:
-                i += 1
+            start = starts.get(token.forms)
+            if start is None:
+                start = self._start(token.forms)
+            if start is _NO_START:
                 continue
-            found.append(best)
-            i = best.end
+            best = self._longest_at(tokens, i, start)
+            if best is not None:
+                found.append(best)
+                end = best.end
         return found
 
-    def _longest_at(self, tokens: Sequence[Token], i: int) -> Match[T] | None:
+    def _start(self, forms: tuple[str, ...]) -> _Start[T]:
+        """What phrases a word with ``forms`` can start: looked up once per word form."""
+        longer = tuple(seconds for key in forms if (seconds := self._longer.get(key)))
+        single: list[T] = []
+        for key in forms:
+            for p in self._single.get(key, ()):
+                _append(single, p)
+        start: _Start[T] = (longer, tuple(single)) if longer or single else _NO_START
+        if len(self._starts) >= MAX_CACHED_FORMS:
+            self._starts.clear()
+        self._starts[forms] = start
+        return start
+
+    def _longest_at(self, tokens: Sequence[Token], i: int, start: _Start[T]) -> Match[T] | None:
+        longer, single = start
         best_len = 0
         payloads: list[T] = []
-        forms = tokens[i].forms
-        if i + 1 < len(tokens):
-            for key in forms:
-                seconds = self._longer.get(key)
-                if not seconds:
-                    continue
-                for key2 in tokens[i + 1].forms:
-                    for rest, bucket in seconds.get(key2, {}).items():
+        if longer and i + 1 < len(tokens):
+            following = tokens[i + 1].forms
+            for seconds in longer:
+                for key2 in following:
+                    rests = seconds.get(key2)
+                    if rests is None:
+                        continue
+                    for rest, bucket in rests.items():
                         size = len(rest) + 2
                         if size < best_len or not _rest_matches(rest, tokens, i + 2):
                             continue
@@ -190,12 +218,9 @@ class PhraseMatcher(Generic[T]):
                             best_len, payloads = size, []
                         for p in bucket:
                             _append(payloads, p)
-        if not best_len:
-            for key in forms:
-                for p in self._single.get(key, ()):
-                    best_len = 1
-                    _append(payloads, p)
-        return Match(i, i + best_len, tuple(payloads)) if best_len else None
+        if best_len:
+            return Match(i, i + best_len, tuple(payloads))
+        return Match(i, i + 1, single) if single else None
 
 
 def _rest_matches(rest: tuple[frozenset[str], ...], tokens: Sequence[Token], at: int) -> bool:

@@ -1,0 +1,267 @@
+"""One sentence read for parties, triggers, roles and cues (docs/classifier.md).
+
+A trigger is an event word ("visit", "переговоры"), a role an office or institution word, a
+cue a word that qualifies the event (negation, summit, sport ...); mentions are gazetteer
+hits: countries, places, institutions and office holders resolved at the item's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from news.gazetteer import Gazetteer, Lexicon
+from news.records import EventType, Evidence, Span
+from news.text import Token, tokenize
+
+# When a sentence holds several triggers: a call is the most specific, signing documents is
+# the outcome worth reporting, a visit frames any talks held during it.
+TYPE_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "visit", "meeting")
+STRONG = frozenset({"person", "office", "institution"})
+_CONNECTORS = frozenset({"and", "и", "&"})
+# Words allowed between an office and its country: "Minister of Investments and Foreign Trade
+# of Uzbekistan". Lower-case English words outside this list ("said that") break the link.
+_OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "at", "и", "по", "при", "в"})
+_CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
+_ROLES = ("office", "institution")
+_KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A gazetteer hit in a sentence, in token positions."""
+
+    start: int
+    end: int
+    kind: str  # country | location | institution | person
+    code: str
+    detail: str  # name/adjective/demonym/prefix, capital/city, or "<ISO>:<official id>"
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A lexicon hit: a trigger (kind = event type) or a role (office / institution)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """One sentence read for parties, triggers, roles and cues."""
+
+    sentence: str
+    tokens: tuple[Token, ...]
+    mentions: tuple[Mention, ...]
+    triggers: tuple[Marker, ...]
+    roles: tuple[Marker, ...]
+    cues: Mapping[str, tuple[int, ...]]  # cue category -> token positions
+
+    @property
+    def trigger_types(self) -> set[str]:
+        return {t.kind for t in self.triggers}
+
+    def mentioned_countries(self) -> set[str]:
+        return {m.code for m in self.mentions if m.kind != "location"}
+
+    def parties(self, carried: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Anchored countries: code -> person/institution/office/destination/pair.
+
+        ``carried`` maps an office phrase to the country it was anchored to earlier in the
+        item, so "... met with the Crown Prince" after "Saudi Arabia's Crown Prince" counts.
+        """
+        parties = {m.code: m.kind for m in self.mentions if m.kind in ("person", "institution")}
+        countries = [m for m in self.mentions if m.kind == "country"]
+        links = self._links(countries)
+        for _, i in links:
+            parties.setdefault(countries[i].code, "office")
+        linked_roles = {r for r, _ in links}
+        for r, role in enumerate(self.roles):
+            code = (carried or {}).get(self._text(role.start, role.end).lower())
+            definite = role.start > 0 and self.tokens[role.start - 1].forms[0] == "the"
+            if code and definite and r not in linked_roles:
+                parties.setdefault(code, "office")
+        destination = self._destination(set(parties))
+        if destination and any(how in STRONG for how in parties.values()):
+            parties.setdefault(destination, "destination")
+        for code in self._pairs(countries):
+            parties.setdefault(code, "pair")
+        return parties
+
+    def role_countries(self) -> dict[str, str]:
+        """Office phrases of this sentence tied to exactly one country ("crown prince": SA)."""
+        countries = [m for m in self.mentions if m.kind == "country"]
+        found: dict[str, set[str]] = {}
+        for r, i in self._links(countries):
+            role = self.roles[r]
+            found.setdefault(self._text(role.start, role.end).lower(), set()).add(countries[i].code)
+        return {text: codes.pop() for text, codes in found.items() if len(codes) == 1}
+
+    def _links(self, countries: list[Mention]) -> list[tuple[int, int]]:
+        """(role index, country index) pairs: the country mention the office word anchors."""
+        if not self.roles or not countries:
+            return []
+        blocked = {i for m in self.mentions for i in range(m.start, m.end)}
+        blocked.update(i for t in self.triggers for i in range(t.start, t.end))
+        links = [
+            (r, i)
+            for i, m in enumerate(countries)
+            for r in range(len(self.roles))
+            if self._near(self.roles[r], m, blocked)
+        ]
+        anchored = {i: r for r, i in links}
+        for _ in range(len(countries)):  # members of "Kazakhstan, Kyrgyzstan and ..." share
+            grown = {
+                j: r
+                for i, r in anchored.items()
+                for j in (i - 1, i + 1)
+                if 0 <= j < len(countries) and self._coordinated(countries, min(i, j))
+            }
+            if grown.keys() <= anchored.keys():
+                break
+            anchored = {**grown, **anchored}
+        return sorted({*links, *((r, i) for i, r in anchored.items())})
+
+    def _near(self, role: Marker, m: Mention, blocked: set[int]) -> bool:
+        if role.start >= m.end:  # "Uzbek President", "Kazakhstan's Foreign Minister"
+            gap = range(m.end, role.start)
+            return len(gap) <= 2 and not blocked.intersection(gap)
+        if m.start >= role.end:  # "President of Uzbekistan", "глава МИД Казахстана"
+            gap = range(role.end, m.start)
+            return len(gap) <= 6 and not blocked.intersection(gap) and self._glue(gap)
+        return False
+
+    def _glue(self, gap: range) -> bool:
+        for i in gap:
+            token = self.tokens[i]
+            forms = set(token.forms)
+            if forms & _CLAUSE_WORDS:
+                return False
+            if token.text.isascii() and not token.capitalised and not forms & _OFFICE_GLUE:
+                return False
+        return True
+
+    def _coordinated(self, countries: list[Mention], i: int) -> bool:
+        gap = range(countries[i].end, countries[i + 1].start)
+        return len(gap) <= 1 and all(self.tokens[k].forms[0] in _CONNECTORS for k in gap)
+
+    def _pairs(self, countries: list[Mention]) -> set[str]:
+        """Bare "X and Y" names, or "Turkmen–Afghan talks": a pair acting together."""
+        pairs: set[str] = set()
+        starts = {t.start for t in self.triggers}
+        for i in range(len(countries) - 1):
+            a, b = countries[i], countries[i + 1]
+            if a.code == b.code or not self._coordinated(countries, i):
+                continue
+            both_names = a.detail == b.detail == "name"
+            if both_names or b.end in starts or b.end + 1 in starts:
+                pairs.update((a.code, b.code))
+        return pairs
+
+    def _destination(self, strong: set[str]) -> str | None:
+        """Where a visit goes: the first country name or place right after the trigger."""
+        for trigger in (t for t in self.triggers if t.kind == "visit"):
+            for m in self.mentions:
+                if m.start < trigger.end or m.start - trigger.end > 6:
+                    continue
+                if m.kind == "person" or any(
+                    trigger.end <= t.start < m.start for t in self.triggers
+                ):
+                    break
+                place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
+                if place and m.code not in strong:
+                    return m.code
+        return None
+
+    def evidence(self) -> Evidence:
+        spans = [
+            Span(self._text(m.start, m.end), m.kind, m.detail if m.kind == "person" else m.code)
+            for m in self.mentions
+        ]
+        spans += [Span(self._text(r.start, r.end), r.kind, r.kind) for r in self.roles]
+        spans += [Span(self._text(t.start, t.end), "trigger", t.kind) for t in self.triggers]
+        return Evidence(self.sentence, tuple(spans))
+
+    def _text(self, start: int, end: int) -> str:
+        return self.sentence[self.tokens[start].start : self.tokens[end - 1].end]
+
+
+def analyse(sentence: str, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
+    """Tokenise ``sentence`` once and find mentions, triggers, roles and cues in it."""
+    return with_mentions(read(sentence, lexicon), gazetteer, lexicon, day)
+
+
+def read(sentence: str, lexicon: Lexicon) -> Analysis:
+    """Tokenise ``sentence`` and find triggers, roles and cues; mentions are left empty.
+
+    Most news items have no event trigger at all, and then nobody named in them decides
+    anything: the classifier runs the gazetteer, the largest matcher, only where it can matter
+    (``with_mentions``).
+    """
+    tokens = tokenize(sentence)
+    cues: dict[str, list[int]] = {}
+    for match in lexicon.cues.find(tokens):
+        for category in match.payloads:
+            cues.setdefault(category, []).append(match.start)
+    core = lexicon.core.find(tokens)
+    signed = any("sign" in match.payloads for match in core)
+    roles: list[Marker] = []
+    triggers: list[Marker] = []
+    for match in core:
+        for category in match.payloads:
+            if category in _ROLES:
+                roles.append(Marker(category, match.start, match.end))
+            elif category in TYPE_PRECEDENCE or (category == "document" and signed):
+                kind = "agreement" if category == "document" else category
+                if _active(kind, match.start, cues):
+                    triggers.append(Marker(kind, match.start, match.end))
+    if "summit" in cues and triggers:
+        inside = {i for t in triggers for i in range(t.start, t.end)}
+        # "video conference" is a call, not a conference
+        cues["summit"] = [p for p in cues["summit"] if p not in inside]
+    frozen_cues = {k: tuple(v) for k, v in cues.items() if v}
+    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues)
+
+
+def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
+    """``a`` with its country, place, institution and person mentions found."""
+    mentions = tuple(_mentions(a.tokens, gazetteer, lexicon, day))
+    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues)
+
+
+def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
+    """False for "will not visit", "не посетит" and "invited him to visit"."""
+    if any(start - 3 <= p < start for p in cues.get("particle", ())):
+        return False
+    return kind != "visit" or not any(start - 5 <= p < start for p in cues.get("invitation", ()))
+
+
+def _mentions(
+    tokens: Sequence[Token], gazetteer: Gazetteer, lexicon: Lexicon, day: date
+) -> list[Mention]:
+    found: list[Mention] = []
+    for match in gazetteer.find(tokens):
+        people = [e.detail for e in match.payloads if e.kind == "person"]
+        if people and _name_like(tokens[match.start : match.end], lexicon):
+            term = gazetteer.resolve(people, day)
+            if term is not None:
+                detail = f"{term.country}:{term.official_id}"
+                found.append(Mention(match.start, match.end, "person", term.country, detail))
+            continue
+        others = [e for e in match.payloads if e.kind != "person"]
+        if others and len({e.code for e in others}) == 1:
+            best = min(others, key=lambda e: _KIND_RANK.get(e.detail, 3))
+            found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
+    return found
+
+
+def _name_like(tokens: Sequence[Token], lexicon: Lexicon) -> bool:
+    """A person's name is capitalised; one word must not be an ordinary word ("May")."""
+    first = tokens[0]
+    if not first.capitalised:
+        return False
+    if len(tokens) == 1:
+        return not first.text.isupper() and first.forms[0] not in lexicon.not_person_names
+    return True
