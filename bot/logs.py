@@ -7,43 +7,53 @@ import sys
 from collections.abc import Iterable
 
 REDACTED = "<redacted>"
+# Attributes every LogRecord has; anything else was passed with extra={…} and is a field.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
 
-class RedactingFilter(logging.Filter):
-    """Replace secrets (the bot token, the webhook secret) in every formatted record.
+class StructuredFormatter(logging.Formatter):
+    """One line per record: time, level, logger, message, then key=value fields.
 
-    httpx logs each request URL at INFO, and Bot API URLs contain the token, so redaction
-    must happen on the final message, not only in our own log calls.
+    Fields come from ``extra={"feed": 3, "outcome": "ok"}``, so a line can be grepped or
+    parsed (``feed=3``) without parsing the English of the message.
     """
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
         self.secrets = tuple(s for s in secrets if s)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
+    def format(self, record: logging.LogRecord) -> str:
+        # Secrets (the bot token, the webhook secret) are replaced in the final line, so
+        # messages, fields and tracebacks are all covered: httpx logs each request URL, and
+        # Bot API URLs contain the token.
+        line = self._fields(super().format(record), record)
         for secret in self.secrets:
-            redacted = redacted.replace(secret, REDACTED)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and record.exc_text is None:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, REDACTED)
-        return True
+            line = line.replace(secret, REDACTED)
+        return line
+
+    def _fields(self, line: str, record: logging.LogRecord) -> str:
+        fields = [
+            f"{key}={_value(value)}"
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD and not key.startswith("_")
+        ]
+        if not fields:
+            return line
+        head, sep, tail = line.partition("\n")  # keep a traceback below the fields
+        return f"{head} {' '.join(fields)}{sep}{tail}"
+
+
+def _value(value: object) -> str:
+    text = str(value)
+    if not text or any(ch.isspace() or ch in '"=' for ch in text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    return text
 
 
 def configure_logging(level: int, *, secrets: Iterable[str] = (), stream: object = None) -> None:
     """Log to stderr with the given level, redacting ``secrets`` from every line."""
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
-    )
-    handler.addFilter(RedactingFilter(secrets))
+    handler.setFormatter(StructuredFormatter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

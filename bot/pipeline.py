@@ -144,18 +144,21 @@ class EventPipeline:
                 alert=alert,
             )
             log.info(
-                "event %s created: %s %s (confidence %.2f, %s)",
-                key,
-                result.event_type,
-                "-".join(result.countries),
-                result.confidence,
-                "alerting" if alert else "not alerted",
+                "event created",
+                extra={
+                    "event": key,
+                    "type": result.event_type,
+                    "countries": "-".join(result.countries),
+                    "confidence": round(result.confidence, 2),
+                    "alert": alert,
+                    "item": stored.id,
+                },
             )
             return event, True
         joined = await self.db.run(
             event_store.add_source, key=key, item_id=stored.id, state=state, alert=alert
         )
-        log.info("item %s joined event %s", stored.id, key)
+        log.info("source joined event", extra={"event": key, "item": stored.id})
         return joined, False
 
 

@@ -97,7 +97,7 @@ class FeedPoller:
         try:
             return await self._poll(feed)
         except Exception as exc:  # a bug must not stop the other feeds
-            log.exception("feed %s (%s): unexpected error", feed.id, feed.url)
+            log.exception("feed poll crashed", extra={"feed": feed.id, "url": feed.url})
             return await self._record_error(feed, f"internal error: {exc}", None)
 
     async def _poll(self, feed: FeedInfo) -> PollReport:
@@ -149,7 +149,7 @@ class FeedPoller:
                 now=now,
                 next_poll_at=decision.next_poll_at,
             )
-            log.info("feed %s polled: not modified", feed.id)
+            log.info("feed polled", extra={"feed": feed.id, "outcome": outcome})
             return PollReport(feed.id, feed.url, outcome, title=feed.title)
         # Feed state and new items in one transaction: no half-written poll.
         stored = await self.db.run(
@@ -166,13 +166,10 @@ class FeedPoller:
             title=parsed.title if parsed else None,
             language=parsed.language if parsed else None,
         )
-        log.info(
-            "feed %s polled: %s, %d new item(s)%s",
-            feed.id,
-            outcome,
-            len(stored),
-            f", moved to {result.moved_to}" if result.moved_to else "",
-        )
+        fields: dict[str, object] = {"feed": feed.id, "outcome": outcome, "new": len(stored)}
+        if result.moved_to:
+            fields["moved_to"] = result.moved_to
+        log.info("feed polled", extra=fields)
         if stored and self.on_new_items is not None:
             await self.on_new_items(stored)
         return PollReport(
@@ -208,14 +205,16 @@ class FeedPoller:
             disable=decision.disable,
         )
         log.warning(
-            "feed %s (%s) failed (%d in a row): %s",
-            feed.id,
-            feed.url,
-            decision.consecutive_failures,
-            message,
+            "feed poll failed",
+            extra={
+                "feed": feed.id,
+                "url": feed.url,
+                "failures": decision.consecutive_failures,
+                "error": message,
+            },
         )
         if decision.disable and info is not None:
-            log.error("feed %s (%s) disabled after failing for 7 days", feed.id, feed.url)
+            log.error("feed disabled after failing for 7 days", extra={"feed": feed.id})
             if self.on_disabled is not None:
                 await self.on_disabled(info)
         return PollReport(feed.id, feed.url, "error", error=message, disabled=decision.disable)

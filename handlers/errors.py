@@ -15,10 +15,13 @@ log = logging.getLogger(__name__)
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error with its update and tell the chat, if there is one, to try again."""
+    chat = update.effective_chat if isinstance(update, Update) else None
+    user = update.effective_user if isinstance(update, Update) else None
     log.error(
         "error while handling update %s",
         update.to_dict() if isinstance(update, Update) else update,
         exc_info=context.error,
+        extra={"chat": chat.id if chat else None, "user": user.id if user else None},
     )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
