@@ -24,6 +24,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.feedadmin import default_feeds
+from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.pipeline import EventPipeline
@@ -143,9 +144,18 @@ def build_application(
         )
         await publish_commands(app)
         schedule_jobs(app)
+        health_port = settings.health_port_in_effect
+        if health_port is not None:
+            await start_health_server(app, host=settings.webhook_listen, port=health_port)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
 
+    async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        services: Services | None = app.bot_data.get(SERVICES_KEY)
+        if services is not None:
+            await services.poller.cancel_running()
+
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await stop_health_server(app)  # first: it reads the services closed below
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
             if services.poller.parse_executor is not None:
@@ -159,6 +169,7 @@ def build_application(
         .token(token or settings.telegram_bot_token or "")
         .base_url(settings.telegram_base_url)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
         # (retry_after) and the same request resent, a few times, before it surfaces.

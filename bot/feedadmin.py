@@ -62,27 +62,21 @@ async def add_feed_checked(
         raise FeedRefused(f"not a usable feed: {exc}") from exc
     final_url = result.moved_to or url
     try:
-        feed = await db.run(
-            feed_store.add_feed,
+        feed, stored = await db.run(
+            feed_store.add_feed_with_items,
             url=final_url,
             title=(title or parsed.title or final_url)[:300],
             language=parsed.language,
+            now=now,
+            next_poll_at=now + timedelta(seconds=interval),
+            items=parsed.items,
+            max_age=max_item_age,
+            etag=result.etag,
+            last_modified=result.last_modified,
         )
     except FeedExistsError as exc:
         raise FeedRefused("that feed is already in the list") from exc
-    stored = await db.run(
-        feed_store.record_success,
-        feed_id=feed.id,
-        now=now,
-        next_poll_at=now + timedelta(seconds=interval),
-        items=parsed.items,
-        max_age=max_item_age,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        caching_headers=True,
-    )
-    info = await db.run(feed_store.get_feed, feed_id=feed.id)
-    return AddedFeed(info or feed, len(parsed.items), tuple(stored))
+    return AddedFeed(feed, len(parsed.items), tuple(stored))
 
 
 def default_feeds() -> list[tuple[str, str, str | None]]:

@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.i18n import t
+from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, services
 from storage import chats
 from storage.feeds import FeedInfo
@@ -19,11 +20,22 @@ log = logging.getLogger(__name__)
 
 # The poll job only looks for due feeds; each feed's own next-poll time sets the pace.
 POLL_TICK_SECONDS = 5.0
+# bot_data key: when a poll_due() run last completed (aware UTC datetime); /health reads it.
+LAST_POLL_KEY = "last_poll_ok_at"
 
 
 async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Poll the feeds that are due (in the background, so the tick returns at once)."""
-    context.application.create_task(services(context).poller.poll_due(), name="poll-due")
+    poller = services(context).poller
+    # Not application.create_task: the application waits for those at stop, and a slow feed
+    # would hold up a SIGTERM; the poller cancels its own tasks instead (post_stop).
+    poller.start_task(_poll_and_record(poller, context.application.bot_data))
+
+
+async def _poll_and_record(poller: FeedPoller, bot_data: dict[Any, Any]) -> None:
+    await poller.poll_due()
+    # Only a completed run counts: a scheduler stuck on the database stops advancing this.
+    bot_data[LAST_POLL_KEY] = poller.clock()
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

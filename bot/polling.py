@@ -13,10 +13,11 @@ import multiprocessing
 import os
 import random
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from news.errors import FeedError
 from news.fetch import FeedFetcher, FetchResult
@@ -62,6 +63,21 @@ class FeedPoller:
     # Feeds being polled right now. A slow feed must not hold back the others' next polls,
     # so runs may overlap in time, but one feed is never polled twice at once.
     _in_flight: dict[int, asyncio.Future[PollReport]] = field(default_factory=dict, init=False)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+
+    def start_task(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run polling work in a background task that ``cancel_running`` can cut."""
+        task = asyncio.create_task(work, name="poll-due")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def cancel_running(self) -> None:
+        """Cut the polls under way (at shutdown). A cut poll writes nothing: each feed's
+        outcome is stored in one transaction at its end, so the feed is simply due again."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def poll_due(self, *, join_in_flight: bool = False) -> list[PollReport]:
         """Poll every feed that is due and not already being polled.

@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import language_of, t
+from storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,10 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     user = update.effective_user
+    key = "storage_error" if isinstance(context.error, StorageError) else "error"
     try:
         await update.effective_chat.send_message(
-            t(language_of(user.language_code if user else None), "error")
+            t(language_of(user.language_code if user else None), key)
         )
     except TelegramError:
         # The chat may be gone or the API down; the error is already logged.

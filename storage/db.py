@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
@@ -116,6 +117,10 @@ class Database:
                 return None
         return row[0] if row else None
 
+    def head_revision(self) -> str | None:
+        """The newest migration this code knows; ``current_revision()`` equals it when current."""
+        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
@@ -128,9 +133,16 @@ class Database:
                 raise
 
     def call(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        """Run the data function ``fn(session=…, **kwargs)`` in its own transaction."""
-        with self.session() as session:
-            return fn(session=session, **kwargs)
+        """Run the data function ``fn(session=…, **kwargs)`` in its own transaction.
+
+        Operational failures (disk full, database unreachable, locked too long) become a
+        StorageError with a plain message; the transaction has been rolled back.
+        """
+        try:
+            with self.session() as session:
+                return fn(session=session, **kwargs)
+        except OperationalError as exc:
+            raise StorageError(_plain(exc)) from exc
 
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Like ``call``, in a worker thread so the event loop never waits on the database."""
@@ -145,3 +157,12 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _plain(exc: OperationalError) -> str:
+    """The database's own words, without SQLAlchemy's SQL and parameters."""
+    cause = str(exc.orig) if exc.orig is not None else str(exc)
+    first = cause.strip().splitlines()[0] if cause.strip() else "operational error"
+    if "full" in first:
+        return f"the database is full ({first}); free disk space"
+    return f"database error: {first}"

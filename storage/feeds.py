@@ -337,3 +337,33 @@ def record_not_modified(
             last_error=None,
         )
     )
+
+
+def add_feed_with_items(
+    *,
+    session: Session,
+    url: str,
+    title: str,
+    language: str | None,
+    now: datetime,
+    next_poll_at: datetime,
+    items: Sequence[FeedItem],
+    max_age: timedelta,
+    etag: str | None,
+    last_modified: str | None,
+) -> tuple[FeedInfo, list[StoredItem]]:
+    """A new feed and its first items in one transaction: both, or neither."""
+    feed = add_feed(session=session, url=url, title=title, language=language)
+    stored = record_success(
+        session=session,
+        feed_id=feed.id,
+        now=now,
+        next_poll_at=next_poll_at,
+        items=items,
+        max_age=max_age,
+        etag=etag,
+        last_modified=last_modified,
+        caching_headers=True,
+    )
+    info = get_feed(session=session, feed_id=feed.id)
+    return info or feed, stored

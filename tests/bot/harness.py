@@ -35,6 +35,8 @@ async def running_bot(
     finally:
         await app.updater.stop()
         await app.stop()
+        assert app.post_stop is not None
+        await app.post_stop(app)
         assert app.post_shutdown is not None
         await app.post_shutdown(app)
         await app.shutdown()
