@@ -31,7 +31,7 @@ from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import events, fallback, feeds, guard, start
+from handlers import admin, events, fallback, feeds, guard, start
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
 from storage import Database
@@ -64,6 +64,8 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
     BotCommandSpec("pollnow", feeds.pollnow, "cmd_pollnow", admin=True),
+    BotCommandSpec("stats", admin.stats, "cmd_stats", admin=True),
+    BotCommandSpec("audit", admin.audit_log, "cmd_audit", admin=True),
 )
 
 

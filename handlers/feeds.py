@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.feedadmin import FeedRefused, add_feed_checked
 from bot.i18n import t
 from bot.services import services
+from handlers.admin import record_admin_action
 from handlers.common import admin_only, chat_language, reply_html
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
@@ -44,6 +45,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except FeedRefused as exc:
         await reply_html(update, t(lang, "addfeed_refused", reason=html.escape(str(exc))))
         return
+    await record_admin_action(update, context, "addfeed", f"{added.feed.id} {added.feed.url}")
     if added.new_items and svc.poller.on_new_items is not None:
         await svc.poller.on_new_items(added.new_items)
     await reply_html(
@@ -71,6 +73,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if removed is None:
         await reply_html(update, t(lang, "removefeed_unknown", id=feed_id))
         return
+    await record_admin_action(update, context, "removefeed", f"{feed_id} {removed.url}")
     await reply_html(
         update, t(lang, "removefeed_done", id=feed_id, title=html.escape(removed.title))
     )
@@ -172,6 +175,7 @@ async def pollnow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = await chat_language(update, context)
     svc = services(context)
     await svc.db.run(feed_store.schedule_all_now, now=svc.poller.clock())
+    await record_admin_action(update, context, "pollnow", "")
     reports = await svc.poller.poll_due(join_in_flight=True)
     await reply_html(
         update,

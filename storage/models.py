@@ -175,3 +175,17 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """An admin action: who did what, when (shown by /audit)."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # Telegram user id of the admin; None for the command line.
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source: str = Field(default="telegram", max_length=16)  # telegram | cli | console
+    action: str = Field(max_length=32)  # addfeed, removefeed, pollnow, addchannel, ...
+    detail: str = Field(default="", sa_type=Text)

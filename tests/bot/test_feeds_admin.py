@@ -176,3 +176,21 @@ async def test_feed_failing_for_seven_days_is_disabled_and_admins_told(
     [feed] = sqlite_db.call(feed_store.list_feeds)
     assert feed.status == "disabled" and told == [feed.id]
     assert feed.disabled_reason and "failing since" in feed.disabled_reason
+
+
+async def test_stats_and_audit_for_admins_only(
+    settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/rss", make_rss("Steppe News", 2))
+    async with running_bot(_admin_settings(settings), fake_telegram):
+        assert (await _ask(fake_telegram, STRANGER, "/stats", 1)).startswith("Sorry")
+        assert (await _ask(fake_telegram, STRANGER, "/audit", 2)).startswith("Sorry")
+        assert (await _ask(fake_telegram, ADMIN, "/audit", 1)) == "No admin actions yet."
+        await _ask(fake_telegram, ADMIN, f"/addfeed {url}", 3)
+        await _ask(fake_telegram, ADMIN, "/removefeed 1", 4)
+        log = await _ask(fake_telegram, ADMIN, "/audit", 5)
+        assert f"{ADMIN} · removefeed 1 {url}" in log and f"{ADMIN} · addfeed 1 {url}" in log
+        assert log.index("removefeed") < log.index("addfeed")  # newest first
+        figures = await _ask(fake_telegram, ADMIN, "/stats", 6)
+        assert "Subscribers:" in figures and "Deliveries: 0 sent, 0 pending, 0 failed" in figures
+        assert "Feeds: 0 ok, 0 failing, 0 disabled" in figures

@@ -111,3 +111,13 @@ def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.close()
+
+
+def test_migrations_match_the_models(db: Database) -> None:
+    """A model change without its migration would show here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []

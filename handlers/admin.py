@@ -1,0 +1,68 @@
+"""Admin figures and the audit log: /stats, /audit."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import t
+from bot.services import services
+from handlers.common import admin_only, chat_language, reply_html
+from storage import audit, deliveries
+
+
+async def record_admin_action(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, detail: str
+) -> None:
+    """Keep an admin action in the audit table (who, what, when)."""
+    user = update.effective_user
+    await services(context).db.run(
+        audit.record, action=action, detail=detail, user_id=user.id if user else None
+    )
+
+
+@admin_only
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribers, events, deliveries and feed health."""
+    lang = await chat_language(update, context)
+    db = services(context).db
+    figures = await db.run(audit.figures, now=datetime.now(UTC))
+    sent = await db.run(deliveries.delivery_stats)
+    await reply_html(
+        update,
+        t(
+            lang,
+            "stats",
+            subscribers=figures.subscribers,
+            today=figures.events_today,
+            week=figures.events_week,
+            sent=sent.sent,
+            pending=sent.pending,
+            failed=sent.failed,
+            ok=figures.feeds_ok,
+            failing=figures.feeds_failing,
+            disabled=figures.feeds_disabled,
+        ),
+    )
+
+
+@admin_only
+async def audit_log(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The last admin actions, newest first."""
+    lang = await chat_language(update, context)
+    entries = await services(context).db.run(audit.recent, limit=20)
+    if not entries:
+        await reply_html(update, t(lang, "audit_empty"))
+        return
+    lines = [t(lang, "audit_header")]
+    for entry in entries:
+        who = str(entry.user_id) if entry.user_id is not None else entry.source
+        action = html.escape(entry.action)
+        detail = html.escape(entry.detail[:200])
+        lines.append(
+            f"{entry.at:%Y-%m-%d %H:%M} UTC · {html.escape(who)} · <b>{action}</b> {detail}"
+        )
+    await reply_html(update, "\n".join(lines))
