@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.console import BANNER, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
+from bot.health import HealthError
 from bot.logs import configure_logging
 from bot.pipeline import EventPipeline
 from bot.scan import scan
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
@@ -29,13 +33,64 @@ from storage import feeds as feed_store
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Binding a listening socket fails with these when the address or port cannot be used.
+_BIND_ERRORS = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Long polling, the feed scheduler and delivery, until SIGINT/SIGTERM."""
+    """Long polling (or webhooks), the feed scheduler and delivery, until SIGINT/SIGTERM."""
+    if args.webhook:
+        settings = settings.model_copy(update={"webhook_url": args.webhook})
     if settings.console_mode:
+        if settings.webhook_url:
+            print("coopwatch: webhook mode needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
+            return 2
         return run_console(settings)
     app = build_application(settings)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=(signal.SIGINT, signal.SIGTERM))
+    if settings.webhook_url:
+        return run_webhook(app, settings)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
     return 0
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments of PTB's run_webhook/start_webhook for these settings."""
+    if not settings.webhook_url:
+        raise ValueError("no webhook URL configured")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        # TLS ends at the reverse proxy in front; it forwards the public URL's path here.
+        "url_path": urlsplit(settings.webhook_url).path,
+        "webhook_url": settings.webhook_url,
+        # PTB answers 403 to any request without this X-Telegram-Bot-Api-Secret-Token.
+        "secret_token": settings.webhook_secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> int:
+    """Serve Telegram's webhook calls with PTB's server until SIGINT/SIGTERM."""
+    try:
+        app.run_webhook(**webhook_options(settings), stop_signals=STOP_SIGNALS)
+    except OSError as exc:
+        if exc.errno not in _BIND_ERRORS:
+            raise
+        print(
+            f"coopwatch: cannot listen for webhooks on {settings.webhook_listen}:"
+            f"{settings.webhook_port} ({exc.strerror}); set WEBHOOK_LISTEN / WEBHOOK_PORT",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _webhook_url_argument(value: str) -> str:
+    try:
+        return check_webhook_url(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; expected {EXPECTED['WEBHOOK_URL']}") from exc
 
 
 def run_console(settings: Settings) -> int:
@@ -50,7 +105,7 @@ def run_console(settings: Settings) -> int:
         admin_ids=settings.admin_ids | {CONSOLE_USER_ID},
     )
     request.on_eof = app.stop_running
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=(signal.SIGINT, signal.SIGTERM))
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
     print("bye", flush=True)
     return 0
 
@@ -199,6 +254,13 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     return _with_services(settings, work)
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """Check configuration, database, Bot API and every feed; exit 1 when something failed."""
+    from bot.doctor import run_doctor
+
+    return run_doctor(settings, sys.stdout, quick=args.quick)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coopwatch",
@@ -206,6 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", help="run the bot (console mode without TELEGRAM_BOT_TOKEN)")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        type=_webhook_url_argument,
+        default=None,
+        help="receive updates by webhook at this public https URL (default: WEBHOOK_URL, "
+        "else long polling)",
+    )
     run.set_defaults(func=cmd_run)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -238,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scan", help="poll every feed once and print the events").set_defaults(
         func=cmd_scan
     )
+    doctor = sub.add_parser("doctor", help="check configuration, database, Bot API and feeds")
+    doctor.add_argument(
+        "--quick", action="store_true", help="configuration and database only (no network)"
+    )
+    doctor.set_defaults(func=cmd_doctor)
     return parser
 
 
@@ -248,13 +323,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
         return 2
-    secrets = [settings.telegram_bot_token or ""]
+    secrets = [settings.telegram_bot_token or "", settings.webhook_secret]
     configure_logging(settings.log_level_number, secrets=secrets)
     func: Command = args.func
     try:
         return func(settings, args)
     except StorageError as exc:
         print(f"coopwatch: database error: {exc}", file=sys.stderr)
+        return 1
+    except HealthError as exc:
+        print(f"coopwatch: {exc}", file=sys.stderr)
         return 1
     except InvalidToken:
         print(

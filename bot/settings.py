@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import re
+import secrets
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -12,6 +16,13 @@ from storage import StorageError, validate_database_url
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Telegram delivers webhooks only to these ports (Bot API, setWebhook).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+# setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and -.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+DEFAULT_HEALTH_PORT = 8080
+# Never echoed in an error line: they are credentials.
+SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET")
 
 # What each variable expects, in the words the one-line start-up error uses.
 EXPECTED = {
@@ -24,7 +35,17 @@ EXPECTED = {
     "DEFAULT_FEEDS": "true or false",
     "MAX_ITEM_AGE": "a positive number of hours, e.g. 48",
     "LOG_LEVEL": "one of " + ", ".join(LOG_LEVELS),
+    "WEBHOOK_URL": "a public https URL on port 443, 80, 88 or 8443, e.g. https://bot.example.org/tg",
+    "WEBHOOK_SECRET": "1-256 characters of A-Z, a-z, 0-9, _ and -",
+    "WEBHOOK_LISTEN": "an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
+    "WEBHOOK_PORT": "a TCP port number, 1-65535",
+    "HEALTH_PORT": "a TCP port number, 1-65535",
 }
+
+
+def new_webhook_secret() -> str:
+    """A random secret_token (43 URL-safe characters, within Telegram's alphabet)."""
+    return secrets.token_urlsafe(32)
 
 
 class ConfigError(Exception):
@@ -47,6 +68,12 @@ class Settings(BaseSettings):
     default_feeds: bool = True
     max_item_age: float = Field(default=48.0, gt=0, allow_inf_nan=False)
     log_level: str = "INFO"
+    webhook_url: str | None = None
+    # Unset: a fresh random secret per start (Telegram learns it from setWebhook each time).
+    webhook_secret: str = Field(default_factory=new_webhook_secret, repr=False)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -95,6 +122,44 @@ class Settings(BaseSettings):
                 raise ValueError(f"unknown level {value!r}")
         return value
 
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return check_webhook_url(value) if value.strip() else None
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return new_webhook_secret()
+            if not _SECRET_TOKEN.fullmatch(value):
+                # The value itself is never echoed: it is a secret.
+                raise ValueError("not a valid secret token")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        value = value.strip()
+        ipaddress.ip_address(value)  # ValueError names the bad value
+        return value
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _health_port(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def health_port_in_effect(self) -> int | None:
+        """Where /health is served: HEALTH_PORT, else 8080 in webhook mode, else nowhere."""
+        if self.health_port is not None:
+            return self.health_port
+        return DEFAULT_HEALTH_PORT if self.webhook_url else None
+
     @property
     def console_mode(self) -> bool:
         return self.telegram_bot_token is None
@@ -103,6 +168,33 @@ class Settings(BaseSettings):
     def log_level_number(self) -> int:
         level: int = logging.getLevelName(self.log_level)
         return level
+
+
+def check_webhook_url(value: str) -> str:
+    """Return ``value`` if Telegram could deliver webhooks to it, else raise ValueError."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        port = parts.port or 443
+    except ValueError as exc:
+        raise ValueError(f"not a URL: {value!r}") from exc
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(f"not an https URL: {value!r}")
+    if port not in WEBHOOK_PORTS:
+        raise ValueError(f"Telegram does not deliver webhooks to port {port}")
+    if not _public_host(parts.hostname):
+        raise ValueError(f"{parts.hostname} cannot be reached by Telegram")
+    return value
+
+
+def _public_host(host: str) -> bool:
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name: only DNS knows, and resolving it here would slow every start
+    return address.is_global
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -115,6 +207,6 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(error["loc"][0]) if error["loc"] else "configuration"
             name = field.upper()
             given = error.get("input")
-            shown = "" if name == "TELEGRAM_BOT_TOKEN" else f", got {given!r}"
+            shown = "" if name in SECRET_VARIABLES else f", got {given!r}"
             lines.append(f"{name}: expected {EXPECTED.get(name, 'a valid value')}{shown}")
         raise ConfigError("; ".join(lines)) from None

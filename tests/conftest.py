@@ -28,6 +28,11 @@ _ENV_VARS = (
     "DEFAULT_FEEDS",
     "MAX_ITEM_AGE",
     "LOG_LEVEL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
+    "WEBHOOK_PORT",
+    "HEALTH_PORT",
 )
 
 
