@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.delivery import schedule_delivery_jobs
 from bot.feedadmin import default_feeds
 from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
@@ -31,7 +32,7 @@ from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import admin, events, fallback, feeds, guard, start
+from handlers import admin, events, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
 from storage import Database
@@ -57,6 +58,10 @@ HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, A
 COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("start", start.start, "cmd_start"),
     BotCommandSpec("help", start.help_command, "cmd_help"),
+    BotCommandSpec("subscribe", subscriptions.subscribe, "cmd_subscribe"),
+    BotCommandSpec("unsubscribe", subscriptions.unsubscribe, "cmd_unsubscribe"),
+    BotCommandSpec("settings", subscriptions.settings, "cmd_settings"),
+    BotCommandSpec("lang", subscriptions.lang, "cmd_lang"),
     BotCommandSpec("latest", events.latest, "cmd_latest"),
     BotCommandSpec("country", events.country, "cmd_country"),
     BotCommandSpec("event", events.event, "cmd_event"),
@@ -64,6 +69,7 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
     BotCommandSpec("pollnow", feeds.pollnow, "cmd_pollnow", admin=True),
+    BotCommandSpec("addchannel", subscriptions.addchannel, "cmd_addchannel", admin=True),
     BotCommandSpec("stats", admin.stats, "cmd_stats", admin=True),
     BotCommandSpec("audit", admin.audit_log, "cmd_audit", admin=True),
 )
@@ -77,6 +83,8 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler(spec.name, spec.callback))
     app.add_handler(CallbackQueryHandler(feeds.feeds_page_button, pattern=r"^feeds:"))
     app.add_handler(CallbackQueryHandler(events.event_button, pattern=r"^(ev|cc|lt):"))
+    app.add_handler(CallbackQueryHandler(subscriptions.settings_button, pattern=r"^set:"))
+    app.add_handler(CallbackQueryHandler(subscriptions.mute_button, pattern=r"^mute:"))
     # Last: any other button press (old keyboards, forged data).
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
     # Same group, added last: only reached when no command above matched.
@@ -146,6 +154,7 @@ def build_application(
         )
         await publish_commands(app)
         schedule_jobs(app)
+        schedule_delivery_jobs(app)
         health_port = settings.health_port_in_effect
         if health_port is not None:
             await start_health_server(app, host=settings.webhook_listen, port=health_port)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, select
 
-from storage.models import Chat, Subscription
+from storage.models import Chat, Delivery, Subscription
 from storage.types import utcnow
 
 
@@ -106,3 +106,86 @@ def deactivate_chat(*, session: Session, chat_id: int, reason: str) -> None:
 
 def count_active_chats(*, session: Session) -> int:
     return len(session.exec(select(Chat.id).where(col(Chat.active))).all())
+
+
+# -- preferences (handlers/subscriptions.py) ------------------------------------------------
+
+
+def _touch(session: Session, chat_id: int) -> Chat | None:
+    chat = session.get(Chat, chat_id)
+    if chat is not None:
+        chat.updated_at = utcnow()
+    return chat
+
+
+def add_countries(*, session: Session, chat_id: int, countries: Iterable[str]) -> ChatInfo | None:
+    """Follow these countries too (and follow again if the chat had unsubscribed)."""
+    chat = _touch(session, chat_id)
+    if chat is None:
+        return None
+    # An inactive chat unsubscribed from everything: it starts again from nothing, not from
+    # the rows it had before.
+    current = set(subscribed_countries(session=session, chat_id=chat_id)) if chat.active else set()
+    chat.active, chat.deactivated_reason = True, None
+    set_countries(session=session, chat_id=chat_id, countries=current | set(countries))
+    return get_chat(session=session, chat_id=chat_id)
+
+
+def remove_countries(
+    *, session: Session, chat_id: int, countries: Iterable[str], default: Iterable[str]
+) -> ChatInfo | None:
+    """Stop following these countries; with none left the chat stops receiving alerts.
+
+    ``default`` is what a chat without subscriptions follows (the five states): removing one
+    of them from such a chat keeps the other four.
+    """
+    chat = _touch(session, chat_id)
+    if chat is None:
+        return None
+    current = set(subscribed_countries(session=session, chat_id=chat_id)) or set(default)
+    left = current - set(countries)
+    if left:
+        set_countries(session=session, chat_id=chat_id, countries=left)
+    else:
+        unsubscribe_all(session=session, chat_id=chat_id)
+    return get_chat(session=session, chat_id=chat_id)
+
+
+def unsubscribe_all(*, session: Session, chat_id: int) -> None:
+    """No alerts any more (an empty subscription list would mean "the five states")."""
+    session.exec(delete(Subscription).where(col(Subscription.chat_id) == chat_id))
+    deactivate_chat(session=session, chat_id=chat_id, reason="unsubscribed")
+    session.flush()
+
+
+def set_event_types(*, session: Session, chat_id: int, event_types: Iterable[str]) -> None:
+    chat = _touch(session, chat_id)
+    if chat is not None:
+        chat.event_types = ",".join(event_types)
+
+
+def set_mode(*, session: Session, chat_id: int, mode: str) -> None:
+    """instant or digest; waiting deliveries follow the new mode."""
+    chat = _touch(session, chat_id)
+    if chat is None or chat.mode == mode:
+        return
+    chat.mode = mode
+    old, new = ("digest", "pending") if mode == "instant" else ("pending", "digest")
+    rows = session.exec(
+        select(Delivery).where(Delivery.chat_id == chat_id, Delivery.status == old)
+    ).all()
+    for delivery in rows:
+        delivery.status = new
+        delivery.next_attempt_at = utcnow()
+
+
+def set_digest_hour(*, session: Session, chat_id: int, hour: int) -> None:
+    chat = _touch(session, chat_id)
+    if chat is not None:
+        chat.digest_hour = hour % 24
+
+
+def set_timezone(*, session: Session, chat_id: int, timezone: str) -> None:
+    chat = _touch(session, chat_id)
+    if chat is not None:
+        chat.timezone = timezone

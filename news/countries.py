@@ -1,0 +1,87 @@
+"""What a user types for a country ("Tajikistan", "таджикский", "tj") to its ISO code.
+
+Built from news/data/countries.json: every English and Russian name, adjective and demonym,
+plus the ISO code itself. A near miss ("Tajikstan") gets a suggestion, never a silent guess:
+subscribing someone to the wrong country is worse than asking.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+DATA = Path(__file__).parent / "data" / "countries.json"
+_FIELDS = ("names", "adjectives", "demonyms")
+_CODE = re.compile(r"^(?:[A-Z]{2}|EU)$")
+# Russian case endings, longest first: "Казахстана", "России", "Китаю" name the country too.
+_RU_ENDINGS = ("ией", "ии", "ию", "ия", "ой", "ом", "ам", "а", "у", "е", "ю", "ы", "й", "я")
+SUGGEST_CUTOFF = 75.0
+
+
+def normalize(text: str) -> str:
+    """Case, "ё", dots and spacing do not matter: "U.A.E." is "uae"."""
+    text = text.casefold().replace("ё", "е").replace(".", "")
+    return " ".join(re.sub(r"[^\w\s-]", " ", text).split())
+
+
+def _ru_stem(word: str) -> str | None:
+    if not re.search(r"[а-я]", word):
+        return None
+    for ending in _RU_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word if len(word) >= 4 else None
+
+
+def _unambiguous(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    found: dict[str, set[str]] = {}
+    for key, code in pairs:
+        found.setdefault(key, set()).add(code)
+    # A string that names two countries is not an answer to "which country?".
+    return {key: codes.pop() for key, codes in found.items() if len(codes) == 1}
+
+
+@cache
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(exact spellings, Russian stems) to ISO codes."""
+    with DATA.open(encoding="utf-8") as fh:
+        data = json.load(fh)
+    pairs: list[tuple[str, str]] = []
+    for code, entry in data.items():
+        if not _CODE.match(code) or not isinstance(entry, dict):
+            continue
+        pairs.append((code.casefold(), code))
+        spellings = list(entry.get("name", {}).values())
+        for field in _FIELDS:
+            for words in entry.get(field, {}).values():
+                spellings.extend(words)
+        pairs.extend((normalize(word), code) for word in spellings if normalize(word))
+    exact = _unambiguous(pairs)
+    stems = _unambiguous([(s, code) for key, code in pairs if (s := _ru_stem(key))])
+    return exact, stems
+
+
+def resolve_country(text: str) -> str | None:
+    """The ISO code ``text`` names (any case, English or Russian), or None."""
+    key = normalize(text)
+    if not key:
+        return None
+    exact, stems = _tables()
+    if key in exact:
+        return exact[key]
+    stem = _ru_stem(key)
+    return stems.get(stem) if stem else None
+
+
+def suggest_country(text: str) -> str | None:
+    """The country ``text`` probably meant ("Tajikstan" → "TJ"), or None when nothing is close."""
+    key = normalize(text)
+    if len(key) < 3:
+        return None
+    exact, _ = _tables()
+    best = process.extractOne(key, list(exact), scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
+    return exact[best[0]] if best else None
