@@ -113,3 +113,62 @@ def press_forged(fake: FakeTelegram, chat_id: int, message_id: int, data: str) -
         }
         fake.state.push_update("callback_query", payload)
         fake.changed.notify_all()
+
+
+async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
+    settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    from bot.delivery import DELIVERY_KEY
+
+    when = datetime.now(UTC) - timedelta(hours=1)
+    english = rss(
+        [
+            (
+                "Kazakh and Tajik presidents hold talks in Dushanbe",
+                "President of Kazakhstan Kassym-Jomart Tokayev held talks with President of "
+                "Tajikistan Emomali Rahmon in Dushanbe. The sides signed agreements on trade "
+                "and energy.",
+                when,
+            )
+        ]
+    )
+    russian = rss(
+        [
+            (
+                "Токаев и Рахмон провели переговоры в Душанбе",
+                "Президент Казахстана Касым-Жомарт Токаев провёл переговоры с Президентом "
+                "Таджикистана Эмомали Рахмоном в Душанбе. Стороны подписали соглашения.",
+                when + timedelta(minutes=30),
+            )
+        ],
+        title="Вести Азии",
+    )
+    first = feed_server.add("/en", english)
+    second = feed_server.add("/ru", russian)
+    settings = settings.model_copy(
+        update={"admin_ids": frozenset({ADMIN}), "allow_private_feeds": True}
+    )
+    async with running_bot(settings, fake_telegram) as app:
+        fake_telegram.send_user_message(USER, "/start")
+        await fake_telegram.wait_for_messages(USER)
+        fake_telegram.send_user_message(ADMIN, f"/addfeed {first}")
+        await fake_telegram.wait_for_messages(ADMIN, 2, timeout=20)
+        alert = (await fake_telegram.wait_for_messages(USER, 2, timeout=20))[-1]
+        assert alert.text.startswith("🇰🇿🇹🇯 Kazakhstan – Tajikistan")
+        assert "Source: Steppe Wire" in alert.text and "more" not in alert.text
+        labels = [b.text for row in alert.buttons for b in row]
+        assert labels[0] == "Details" and any("Mute" in label for label in labels)
+
+        fake_telegram.send_user_message(ADMIN, f"/addfeed {second}")
+        await fake_telegram.wait_for_messages(ADMIN, 4, timeout=20)
+        await app.bot_data[DELIVERY_KEY].edit_grown()
+        messages = fake_telegram.messages(USER)
+        assert len(messages) == 2  # no second alert for the same event
+        edited = messages[-1]
+        assert edited.edit_date is not None and "(+1 more)" in edited.text
+
+        # [Mute Kazakhstan] under the alert: that country is no longer followed.
+        mute = next(b for row in edited.buttons for b in row if "Mute" in b.text)
+        fake_telegram.press_button(USER, edited.message_id, mute.callback_data)
+        notice = (await fake_telegram.wait_for_messages(USER, 3))[-1]
+        assert "no longer get alerts about" in notice.text
