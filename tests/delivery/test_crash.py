@@ -88,3 +88,32 @@ async def test_sigkill_mid_fan_out_loses_nothing(
     with sqlite_db.session() as session:
         rows = session.exec(select(Delivery)).all()
     assert {row.status for row in rows} == {"sent"}
+
+
+async def test_sigterm_mid_fan_out_stops_cleanly_and_resumes_without_duplicates(
+    tmp_path: Path, sqlite_db: Database, fake_telegram: FakeTelegram
+) -> None:
+    for chat_id in CHATS:
+        fake_telegram.add_chat(chat_id, "private")
+        add_chat(sqlite_db, chat_id)
+    add_event(sqlite_db)
+    url, log = sqlite_db.url, tmp_path / "coopwatch.log"
+    first = _start(fake_telegram, url, log)
+    try:
+        await _wait(fake_telegram, 20, 15.0, log)
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(30) == 0
+    finally:
+        first.kill()
+    assert "Traceback" not in log.read_text()
+    stopped_at = sum(1 for n in _alerts(fake_telegram).values() if n)
+    assert stopped_at < len(CHATS), "stopped too late to test anything"
+    second = _start(fake_telegram, url, log)
+    try:
+        await _wait(fake_telegram, len(CHATS), 15.0, log)
+        await asyncio.sleep(0.3)
+    finally:
+        second.terminate()
+        second.wait(10)
+    # A clean stop finishes the send in hand and records it: nobody gets the alert twice.
+    assert set(_alerts(fake_telegram).values()) == {1}

@@ -219,3 +219,24 @@ def test_the_digest_hour_is_read_in_the_chats_time_zone() -> None:
     assert digest_slot(now, 9, "Asia/Almaty") == datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
     assert digest_slot(now, 10, "Asia/Almaty") is None
     assert digest_slot(now, 9, "Not/AZone") == datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+
+
+async def test_an_api_outage_delays_but_loses_nothing(
+    sqlite_db: Database, fake_telegram: FakeTelegram, fake_bot: Bot
+) -> None:
+    """The Bot API answers 500 (and drops connections) for a while, then recovers."""
+    _chats(sqlite_db, fake_telegram, range(1, 11))
+    add_event(sqlite_db)
+    fake_telegram.fail_next("sendMessage", 500, count=25)
+    fake_telegram.fail_next("sendMessage", disconnect=True, count=5)
+    sender = DeliverySender(fake_bot, sqlite_db)
+    rounds = 0
+    while len([c for c in range(1, 11) if fake_telegram.messages(c)]) < 10:
+        rounds += 1
+        assert rounds <= 8, "sending did not resume after the outage"
+        await sender.drain()
+        _retry_now(sqlite_db)  # the back-off (5 s, 10 s, 20 s …) has passed
+    assert all(len(fake_telegram.messages(c)) == 1 for c in range(1, 11))
+    with sqlite_db.session() as session:
+        rows = session.exec(select(Delivery)).all()
+    assert {r.status for r in rows} == {"sent"} and max(r.attempts for r in rows) >= 2
