@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import signal
 import sys
@@ -17,7 +18,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.console import BANNER, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
+from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
 from bot.health import HealthError
 from bot.logs import configure_logging
@@ -95,7 +96,15 @@ def _webhook_url_argument(value: str) -> str:
 
 def run_console(settings: Settings) -> int:
     """The same Application with the chat in this terminal."""
-    print(BANNER, flush=True)
+    # The terminal is the chat: log lines (a failing feed, say) would break up the
+    # conversation, so they go to a file in the working directory instead.
+    log_file = Path(CONSOLE_LOG).resolve()
+    with contextlib.suppress(OSError):
+        configure_logging(
+            settings.log_level_number,
+            stream=log_file.open("a", encoding="utf-8"),
+        )
+    print(BANNER + f"Log: {log_file}\n", flush=True)
     request = ConsoleRequest()
     # The person at the terminal runs this instance, so they may use the admin commands.
     app = build_application(

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from telegram.request import BaseRequest, RequestData
 
 CONSOLE_TOKEN = "0:console"  # PTB needs a token; the console transport never sends it anywhere
+CONSOLE_LOG = "coopwatch-console.log"
 CONSOLE_CHAT_ID = 1
 CONSOLE_USER_ID = 1
 BOT_USER = {
