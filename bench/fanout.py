@@ -31,7 +31,7 @@ from telegram.request import HTTPXRequest  # noqa: E402
 from bot.delivery import DeliverySender  # noqa: E402
 from news.records import CENTRAL_ASIA  # noqa: E402
 from storage import Database, deliveries  # noqa: E402
-from storage.events import create_event  # noqa: E402
+from storage.events import Verdict, create_event  # noqa: E402
 from storage.models import Chat, Subscription  # noqa: E402
 from tests.fakebot.server import FakeTelegram  # noqa: E402
 
@@ -56,6 +56,9 @@ def seed_chats(db: Database, count: int) -> None:
         )
 
 
+VERDICT = Verdict(True, "visit", ("KZ", "TJ"), 0.95, "[]")
+
+
 def enqueue(db: Database) -> tuple[int, float]:
     """Create the event with its deliveries in one transaction; (rows, seconds)."""
     started = time.perf_counter()
@@ -73,6 +76,7 @@ def enqueue(db: Database) -> tuple[int, float]:
         confidence=0.95,
         state="{}",
         item_id=0,
+        verdict=VERDICT,
         alert=True,
     )
     elapsed = time.perf_counter() - started

@@ -50,6 +50,9 @@ class BotCommandSpec:
     callback: HandlerCallback
     description_key: str
     admin: bool = False
+    # False for commands that wait on the network (/addfeed, /pollnow): other users'
+    # updates are handled meanwhile.
+    block: bool = True
 
 
 HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -65,10 +68,10 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("latest", events.latest, "cmd_latest"),
     BotCommandSpec("country", events.country, "cmd_country"),
     BotCommandSpec("event", events.event, "cmd_event"),
-    BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True),
+    BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True, block=False),
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
-    BotCommandSpec("pollnow", feeds.pollnow, "cmd_pollnow", admin=True),
+    BotCommandSpec("pollnow", feeds.pollnow, "cmd_pollnow", admin=True, block=False),
     BotCommandSpec("addchannel", subscriptions.addchannel, "cmd_addchannel", admin=True),
     BotCommandSpec("stats", admin.stats, "cmd_stats", admin=True),
     BotCommandSpec("audit", admin.audit_log, "cmd_audit", admin=True),
@@ -80,7 +83,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Group -1 runs before every handler; it stops floods and malformed commands.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
     for spec in COMMANDS:
-        app.add_handler(CommandHandler(spec.name, spec.callback))
+        app.add_handler(CommandHandler(spec.name, spec.callback, block=spec.block))
     app.add_handler(CallbackQueryHandler(feeds.feeds_page_button, pattern=r"^feeds:"))
     app.add_handler(CallbackQueryHandler(events.event_button, pattern=r"^(ev|cc|lt):"))
     app.add_handler(CallbackQueryHandler(subscriptions.settings_button, pattern=r"^set:"))

@@ -22,7 +22,6 @@ from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, Con
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
 from bot.health import HealthError
 from bot.logs import configure_logging
-from bot.pipeline import EventPipeline
 from bot.scan import scan
 from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
 from news.errors import OpmlError
@@ -30,6 +29,7 @@ from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
 from storage import Database, StorageError
 from storage import feeds as feed_store
+from storage.db import database_password
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -243,10 +243,8 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
             print(f"coopwatch: cannot add {url}: {exc}", file=sys.stderr)
             return 1
         print(f"added feed {added.feed.id}: {added.feed.title} ({added.item_count} items)")
-        if added.new_items:
-            # The running bot only sees items through its own polls: classify these now so
-            # the first batch is not lost (fresh ones are queued for delivery as usual).
-            await EventPipeline(db=db).process(added.new_items)
+        # The items wait unclassified; the running bot's backlog job classifies and groups
+        # them (one grouping state, the bot's, so no second event for the same report).
         return 0
 
     return _with_services(settings, work)
@@ -332,7 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
         return 2
-    secrets = [settings.telegram_bot_token or "", settings.webhook_secret]
+    secrets = [
+        settings.telegram_bot_token or "",
+        settings.webhook_secret,
+        database_password(settings.database_url) or "",
+    ]
     configure_logging(settings.log_level_number, secrets=secrets)
     func: Command = args.func
     try:

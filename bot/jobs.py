@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 # The poll job only looks for due feeds; each feed's own next-poll time sets the pace.
 POLL_TICK_SECONDS = 5.0
+BACKLOG_TICK_SECONDS = 60.0
 # bot_data key: when a poll_due() run last completed (aware UTC datetime); /health reads it.
 LAST_POLL_KEY = "last_poll_ok_at"
 
@@ -38,8 +39,23 @@ async def _poll_and_record(poller: FeedPoller, bot_data: dict[Any, Any]) -> None
     bot_data[LAST_POLL_KEY] = poller.clock()
 
 
+async def classify_backlog(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Classify items a failed or interrupted pipeline left behind (and the CLI's)."""
+    try:
+        await services(context).pipeline.process_backlog()
+    except Exception:
+        log.exception("classifying the backlog failed; it is tried again in a minute")
+
+
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    app.job_queue.run_repeating(
+        classify_backlog,
+        interval=BACKLOG_TICK_SECONDS,
+        first=3.0,
+        name="classify-backlog",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     app.job_queue.run_repeating(
         poll_feeds,
         interval=POLL_TICK_SECONDS,

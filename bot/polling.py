@@ -72,8 +72,9 @@ class FeedPoller:
         task.add_done_callback(self._tasks.discard)
 
     async def cancel_running(self) -> None:
-        """Cut the polls under way (at shutdown). A cut poll writes nothing: each feed's
-        outcome is stored in one transaction at its end, so the feed is simply due again."""
+        """Cut the polls under way (at shutdown). A feed's outcome and new items are stored in
+        one transaction at the end of its poll, so a cut poll either wrote nothing (the feed
+        is due again) or wrote its items, which the classification backlog takes up."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -96,9 +97,16 @@ class FeedPoller:
             reports = list(await asyncio.gather(*(self._poll_registered(f) for f in mine)))
         finally:
             for feed in mine:
-                self._in_flight.pop(feed.id, None)
+                future = self._in_flight.pop(feed.id, None)
+                # A poll that never reported (cancelled at shutdown) must not leave a
+                # /pollnow waiting on it for ever.
+                if future is not None and not future.done():
+                    future.cancel()
         if join_in_flight and joined:
-            reports += await asyncio.gather(*(asyncio.shield(f) for f in joined))
+            answers = await asyncio.gather(
+                *(asyncio.shield(f) for f in joined), return_exceptions=True
+            )
+            reports += [a for a in answers if isinstance(a, PollReport)]
         return reports
 
     async def _poll_registered(self, feed: FeedInfo) -> PollReport:
@@ -114,7 +122,11 @@ class FeedPoller:
             return await self._poll(feed)
         except Exception as exc:  # a bug must not stop the other feeds
             log.exception("feed poll crashed", extra={"feed": feed.id, "url": feed.url})
-            return await self._record_error(feed, f"internal error: {exc}", None)
+            try:
+                return await self._record_error(feed, f"internal error: {exc}", None)
+            except Exception:  # the database too: the feed stays due and is tried again
+                log.exception("could not record the failure", extra={"feed": feed.id})
+                return PollReport(feed.id, feed.url, "error", error=f"internal error: {exc}")
 
     async def _poll(self, feed: FeedInfo) -> PollReport:
         result = await self.fetcher.fetch(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
+from bot.pipeline import is_event
 from news.classify import classify_item
 from news.errors import FeedError
 from news.facts import extract_facts
@@ -18,7 +19,7 @@ from news.fetch import FeedFetcher
 from news.group_stream import candidate_for
 from news.grouping import Grouper
 from news.parse import parse_feed_async
-from news.records import CENTRAL_ASIA, Classification, FeedItem
+from news.records import FeedItem
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
@@ -47,12 +48,6 @@ async def _fetch_items(fetcher: FeedFetcher, feed: FeedInfo) -> tuple[list[FeedI
     return list(parsed.items), f"{len(parsed.items)} items"
 
 
-def _is_event(result: Classification) -> bool:
-    return (
-        result.label and len(result.countries) >= 2 and bool(CENTRAL_ASIA & set(result.countries))
-    )
-
-
 async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
     """Fetch every enabled feed, classify and group its items, print what was found."""
     feeds = [f for f in await db.run(feed_store.list_feeds) if f.enabled]
@@ -67,7 +62,7 @@ async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
     events: dict[str, ScannedEvent] = {}
     for n, (published, outlet, item) in enumerate(found):
         result = await asyncio.to_thread(classify_item, item.title, item.text, published=published)
-        if not _is_event(result):
+        if not is_event(result):
             continue
         facts = extract_facts(item.title, item.text, language=result.language, published=published)
         candidate = candidate_for(

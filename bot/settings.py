@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage import StorageError, validate_database_url
+from storage.db import mask_password
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -207,6 +208,8 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(error["loc"][0]) if error["loc"] else "configuration"
             name = field.upper()
             given = error.get("input")
+            if name == "DATABASE_URL" and isinstance(given, str):
+                given = mask_password(given)
             shown = "" if name in SECRET_VARIABLES else f", got {given!r}"
             lines.append(f"{name}: expected {EXPECTED.get(name, 'a valid value')}{shown}")
         raise ConfigError("; ".join(lines)) from None

@@ -143,6 +143,14 @@ async def event_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if found is None:
         await query.answer(t(await chat_language(update, context), "stale_button"))
         return
+    chat = update.effective_chat
+    if chat is not None and chat.type == chat.CHANNEL:
+        # A reader's press must not post into the channel: point them to a private chat.
+        await query.answer(
+            t(await chat_language(update, context), "channel_button", bot=context.bot.username),
+            show_alert=True,
+        )
+        return
     await query.answer()
     if found["key"]:
         await _show_event(update, context, found["key"])

@@ -38,9 +38,13 @@ class CommandRateLimit:
     clock: Callable[[], float] = time.monotonic
     _seen: dict[int, deque[float]] = field(default_factory=dict)
     _warned: set[int] = field(default_factory=set)
+    _checks: int = 0
 
     def check(self, user_id: int) -> str:
         """ "ok", "notify" (first time over the limit) or "drop"."""
+        self._checks += 1
+        if self._checks % 1000 == 0:
+            self.forget_idle()  # the table must not grow with every user ever seen
         now = self.clock()
         stamps = self._seen.setdefault(user_id, deque())
         while stamps and now - stamps[0] > self.window:

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import language_of, t
 from bot.services import services
 from handlers.common import chat_language, reply_html
+from handlers.subscriptions import may_change
 from news.records import CENTRAL_ASIA
 from storage import chats
 
@@ -22,6 +23,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lang = language_of(user.language_code if user else None)
     db = services(context).db
+    known = await db.run(chats.get_chat, chat_id=chat.id)
+    if known is not None and not known.active and not await may_change(update, context):
+        # In a group, only administrators may turn alerts back on after an /unsubscribe.
+        await reply_html(update, t(known.language, "group_admins_only"))
+        return
     info, created = await db.run(
         chats.register_chat,
         chat_id=chat.id,

@@ -31,14 +31,25 @@ MAX_PHRASE_WORDS = 4  # "United Arab Emirates", "Объединённые Ара
 
 
 async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Anyone in a private chat or a channel; only administrators in a group."""
+    """Anyone in a private chat; only administrators in a group or a channel.
+
+    A command in a channel can only have been posted by its administrators; a button under
+    a channel post can be pressed by any reader, so the presser is checked.
+    """
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return False
-    if chat.type in (Chat.PRIVATE, Chat.CHANNEL):
+    if chat.type == Chat.PRIVATE:
+        return True
+    if chat.type == Chat.CHANNEL and update.callback_query is None:
         return True
     message = update.effective_message
-    if message is not None and message.sender_chat and message.sender_chat.id == chat.id:
+    if (
+        update.callback_query is None  # under a button, the message is the bot's own post
+        and message is not None
+        and message.sender_chat
+        and message.sender_chat.id == chat.id
+    ):
         return True  # an anonymous administrator writes as the group itself
     if user is None:
         return False

@@ -16,6 +16,7 @@ PollOutcome = Literal["ok", "not_modified", "error"]
 
 JITTER = 0.10  # ±10 %: feeds added together drift apart instead of hitting a site at once
 MAX_BACKOFF = timedelta(hours=24)
+MAX_INTERVAL = timedelta(days=365)
 DISABLE_AFTER = timedelta(days=7)
 # Past 2**20 intervals the 24 h cap has long applied; the bound keeps the float finite.
 _MAX_EXPONENT = 20
@@ -53,6 +54,9 @@ def next_poll(
     """
     if interval <= 0:
         raise ValueError(f"interval must be positive, got {interval}")
+    # POLL_INTERVAL accepts any positive number; past a year it means "hardly ever", and a
+    # larger delay would overflow datetime arithmetic.
+    interval = min(interval, MAX_INTERVAL.total_seconds())
     now = as_utc(now)
     if outcome != "error":
         delay = _jittered(interval, rng)

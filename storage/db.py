@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +29,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
+_PASSWORD = re.compile(r"(://[^/:@]*:)[^/@]*(@)")
+
+
+def database_password(url: str) -> str | None:
+    """The password in a database URL, so the log can redact it."""
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None
+
+
+def mask_password(url: str) -> str:
+    """The URL with its password replaced, for messages and logs."""
+    return _PASSWORD.sub(r"\1***\2", url)
+
+
 class StorageError(Exception):
     """Root of the storage errors: the database is unreachable, misconfigured or refused."""
 
@@ -37,7 +54,7 @@ def validate_database_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
-        raise StorageError(f"not a database URL: {url!r}") from exc
+        raise StorageError(f"not a database URL: {mask_password(url)!r}") from exc
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise StorageError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///PATH "

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from news.records import FeedItem
+from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
 from storage.types import utcnow
 
@@ -79,24 +81,59 @@ def _info(event: Event, sources: tuple[SourceInfo, ...] = ()) -> EventInfo:
     )
 
 
-def save_classification(
-    *,
-    session: Session,
-    item_id: int,
-    label: bool,
-    event_type: str,
-    countries: tuple[str, ...],
-    confidence: float,
-    evidence: str,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The classifier's verdict as stored on the item."""
+
+    label: bool
+    event_type: str
+    countries: tuple[str, ...]
+    confidence: float
+    evidence: str  # JSON
+
+
+def _apply(item: Item, verdict: Verdict) -> None:
+    item.label = verdict.label
+    item.event_type = verdict.event_type
+    item.countries = ",".join(sorted(verdict.countries))
+    item.confidence = verdict.confidence
+    item.evidence = verdict.evidence
+
+
+def save_classification(*, session: Session, item_id: int, verdict: Verdict) -> None:
+    """Store a negative verdict (a positive one is stored with its event)."""
     item = session.get(Item, item_id)
-    if item is None:
-        return
-    item.label = label
-    item.event_type = event_type
-    item.countries = ",".join(sorted(countries))
-    item.confidence = confidence
-    item.evidence = evidence
+    if item is not None:
+        _apply(item, verdict)
+
+
+def unclassified_items(*, session: Session, before: datetime, limit: int = 500) -> list[StoredItem]:
+    """Items stored before ``before`` that no classification reached (the backlog).
+
+    A poll commits its items before they are classified; if the pipeline fails or the
+    process stops in between, these are picked up again instead of being lost.
+    """
+    rows = session.exec(
+        select(Item, Feed.title)
+        .join(Feed, col(Feed.id) == col(Item.feed_id))
+        .where(col(Item.label).is_(None))
+        .where(col(Item.first_seen_at) < before)
+        .order_by(col(Item.published_at))
+        .limit(limit)
+    ).all()
+    return [
+        StoredItem(
+            id=item.id or 0,
+            feed_id=item.feed_id,
+            feed_title=title or "",
+            item=FeedItem(
+                item.key, item.link, item.title, item.text, item.published_at, item.language
+            ),
+            published_at=item.published_at,
+            alertable=item.alertable,
+        )
+        for item, title in rows
+    ]
 
 
 def recent_states(*, session: Session, since: datetime) -> list[str]:
@@ -125,6 +162,7 @@ def create_event(
     confidence: float,
     state: str,
     item_id: int,
+    verdict: Verdict,
     alert: bool,
 ) -> EventInfo:
     """Create an event from its first report; when ``alert``, queue its deliveries.
@@ -154,6 +192,7 @@ def create_event(
     item = session.get(Item, item_id)
     if item is not None:
         item.event_id = event.id
+        _apply(item, verdict)
     session.flush()
     if alert:
         _enqueue(session, event.id)
@@ -161,7 +200,7 @@ def create_event(
 
 
 def add_source(
-    *, session: Session, key: str, item_id: int, state: str, alert: bool
+    *, session: Session, key: str, item_id: int, state: str, verdict: Verdict, alert: bool
 ) -> EventInfo | None:
     """Attach a further report to an event; alert now if it was held back and ``alert``.
 
@@ -173,6 +212,7 @@ def add_source(
     if event is None or item is None:
         return None
     item.event_id = event.id
+    _apply(item, verdict)
     session.flush()
     event.source_count = session.exec(select(func.count()).where(Item.event_id == event.id)).one()
     event.state = state

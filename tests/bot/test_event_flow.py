@@ -6,6 +6,8 @@ import email.utils
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+import pytest
+
 from bot.settings import Settings
 from storage import Database
 from storage import events as event_store
@@ -172,3 +174,90 @@ async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
         fake_telegram.press_button(USER, edited.message_id, mute.callback_data)
         notice = (await fake_telegram.wait_for_messages(USER, 3))[-1]
         assert "no longer get alerts about" in notice.text
+
+
+async def test_items_left_unclassified_are_taken_up_by_the_backlog(sqlite_db: Database) -> None:
+    """A poll commits its items before they are classified: a crash in between loses none."""
+    from bot.pipeline import BACKLOG_GRACE, EventPipeline
+    from news.records import FeedItem
+    from storage import feeds as feed_store
+
+    now = datetime.now(UTC)
+    feed = sqlite_db.call(feed_store.add_feed, url="https://wire.example/rss", title="Wire")
+    item = FeedItem(
+        "g1",
+        "https://wire.example/1",
+        "Uzbek and Kyrgyz presidents talk by phone",
+        "President of Uzbekistan Shavkat Mirziyoyev held a telephone conversation with "
+        "President of Kyrgyzstan Sadyr Japarov.",
+        now - timedelta(hours=1),
+        "en",
+    )
+    sqlite_db.call(
+        feed_store.store_items, feed_id=feed.id, items=[item], now=now, max_age=timedelta(hours=48)
+    )
+    later = EventPipeline(db=sqlite_db, clock=lambda: now + BACKLOG_GRACE * 2)
+    result = await later.process_backlog()
+    assert result.classified == 1 and len(result.created) == 1
+    assert result.created[0].countries == ("KG", "UZ") and result.created[0].event_type == "call"
+    again = await later.process_backlog()
+    assert again.classified == 0  # done once, not again
+
+
+def test_poll_interval_of_any_size_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from bot.settings import load_settings
+    from news.schedule import next_poll
+
+    monkeypatch.setenv("POLL_INTERVAL", "1e12")
+    settings = load_settings()
+    decision = next_poll(
+        datetime.now(UTC),
+        "ok",
+        interval=settings.poll_interval,
+        consecutive_failures=0,
+        failing_since=None,
+        retry_after=None,
+        max_age=None,
+        rng=random.Random(1),
+    )
+    assert decision.next_poll_at.year >= datetime.now(UTC).year
+
+
+def test_database_password_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import ConfigError, load_settings
+
+    monkeypatch.setenv("DATABASE_URL", "mysql://bob:S3cretPass@db/x")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "S3cretPass" not in str(info.value) and "bob:***@db" in str(info.value)
+
+
+async def test_a_channel_reader_cannot_mute_the_channel(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    from storage import chats
+
+    channel, owner, reader = -1001234567, 501, 502
+    fake_telegram.add_chat(channel, "channel", title="CA News", username="canews")
+    fake_telegram.set_chat_admins(channel, [owner], creator_id=owner)
+    async with running_bot(settings, fake_telegram) as app:
+        db: Database = app.bot_data["services"].db
+        await db.run(chats.register_chat, chat_id=channel, chat_type="channel", language="en")
+        await db.run(chats.set_countries, chat_id=channel, countries={"KZ", "TJ"})
+        buttons = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("Mute Kazakhstan", callback_data="mute:KZ"),
+              InlineKeyboardButton("Details", callback_data="ev:KZ-TJ-1")]]
+        )  # fmt: skip
+        post = await app.bot.send_message(channel, "An alert", reply_markup=buttons)
+        fake_telegram.press_button(channel, post.message_id, "mute:KZ", user_id=reader)
+        fake_telegram.press_button(channel, post.message_id, "ev:KZ-TJ-1", user_id=reader)
+        answers = await fake_telegram.wait_for_requests("answerCallbackQuery", 2)
+        assert "administrators" in (answers[0].params.get("text") or "")
+        assert "private chat" in (answers[1].params.get("text") or "")
+        info = await db.run(chats.get_chat, chat_id=channel)
+        assert info is not None and info.countries == ("KZ", "TJ")
+        assert len(fake_telegram.messages(channel)) == 1  # nothing was posted by the presses

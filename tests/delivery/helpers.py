@@ -10,11 +10,14 @@ from sqlmodel import select
 
 from news.records import CENTRAL_ASIA
 from storage import Database, chats
-from storage.events import EventInfo, add_source, create_event, get_event_by_id
+from storage.events import EventInfo, Verdict, add_source, create_event, get_event_by_id
 from storage.models import Feed, Item
 from storage.types import utcnow
 
 _keys = itertools.count(1)
+
+
+VERDICT = Verdict(True, "visit", ("KZ", "TJ"), 0.95, "[]")
 
 
 def add_chat(
@@ -59,6 +62,7 @@ def add_event(
         confidence=0.95,
         state="{}",
         item_id=0,
+        verdict=VERDICT,
         alert=alert,
     )
 
@@ -106,4 +110,6 @@ def add_event_with_source(db: Database, **kwargs: object) -> EventInfo:
 def add_report(db: Database, event: EventInfo, *, outlet: str = "Kabar") -> None:
     """A further outlet reports the event."""
     item_id = add_item(db, next(_keys), outlet=outlet)
-    assert db.call(add_source, key=event.key, item_id=item_id, state="{}", alert=True)
+    assert db.call(
+        add_source, key=event.key, item_id=item_id, state="{}", verdict=VERDICT, alert=True
+    )
