@@ -59,10 +59,6 @@ class EventPipeline:
 
     db: Database
     clock: Any = field(default=lambda: datetime.now(UTC))
-    # False for `coopwatch scan`: events are found and stored, nobody is alerted.
-    push: bool = True
-    # Every event created or joined by this instance, in order (for `coopwatch scan`).
-    seen_events: list[EventInfo] = field(default_factory=list, init=False)
     _grouper: Grouper | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
@@ -116,7 +112,6 @@ class EventPipeline:
                     positives += 1
                     event, new = await self._group(grouper, stored, result)
                     (created if new else joined).append(event)
-                    self.seen_events.append(event)
                 grouper.prune((self.clock() - GROUPING_HORIZON).date())
             except Exception:
                 # The grouper may hold an assignment the database never got: reload it.
@@ -146,7 +141,7 @@ class EventPipeline:
             # Same pair, date and type as an event older than the grouping horizon (or one
             # loaded before a restart): it is that event.
             new = False
-        alert = self.push and stored.alertable and result.confidence >= ALERT_CONFIDENCE
+        alert = stored.alertable and result.confidence >= ALERT_CONFIDENCE
         if new:
             event = await self.db.run(
                 event_store.create_event,
