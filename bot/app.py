@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.delivery import schedule_delivery_jobs
+from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
 from bot.feedadmin import default_feeds
 from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
@@ -167,6 +167,9 @@ def build_application(
         services: Services | None = app.bot_data.get(SERVICES_KEY)
         if services is not None:
             await services.poller.cancel_running()
+        sender: DeliverySender | None = app.bot_data.get(DELIVERY_KEY)
+        if sender is not None:
+            await sender.finish()
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await stop_health_server(app)  # first: it reads the services closed below

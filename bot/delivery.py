@@ -37,11 +37,13 @@ from telegram.warnings import PTBDeprecationWarning
 from bot import eventviews
 from bot.render import Rendered
 from bot.services import SERVICES_KEY
+from news.records import CENTRAL_ASIA
 from storage import Database, deliveries
 from storage.deliveries import DueDelivery
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+_DEFAULT_FOLLOWED = tuple(sorted(CENTRAL_ASIA))
 T = TypeVar("T")
 
 DELIVERY_KEY = "delivery"
@@ -210,6 +212,8 @@ class DeliverySender:
 
     async def _send_delivery(self, due: DueDelivery, rendered: Rendered) -> bool:
         async with self.slots:
+            if not self.keep_going():
+                return False  # stopping: a send not yet started stays pending for the restart
             outcome = await self.deliver(due.chat_id, rendered.text, keyboard(rendered.buttons))
         if outcome.kind == "sent":
             assert outcome.message_id is not None
@@ -274,17 +278,34 @@ class DeliverySender:
                 if not await self._wait_for_next():
                     break
                 continue
-            views: dict[tuple[int, str], Rendered | None] = {}
-            for due in ready:
-                key = (due.event_id, due.language)
+            # One rendering per event, language and followed countries (the [Mute] button
+            # names a country this chat follows).
+            views: dict[tuple[int, str, tuple[str, ...]], Rendered | None] = {}
+            keys = [(d.event_id, d.language, d.countries or _DEFAULT_FOLLOWED) for d in ready]
+            for key in keys:
                 if key not in views:
                     views[key] = await eventviews.render_event_alert(
-                        self.db, due.event_id, due.language
+                        self.db, key[0], key[1], subscribed=key[2]
                     )
+            # Every send finishes before the batch ends, failed or not: a drain that stopped
+            # on one error would leave the others in flight and the next tick would send
+            # their still-pending rows again.
             results = await asyncio.gather(
-                *(self._send_rendered(due, views[(due.event_id, due.language)]) for due in ready)
+                *(
+                    self._send_rendered(due, views[key])
+                    for due, key in zip(ready, keys, strict=True)
+                ),
+                return_exceptions=True,
             )
-            sent += sum(results)
+            for due, result in zip(ready, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.error(
+                        "delivery failed unexpectedly; it stays pending",
+                        exc_info=result,
+                        extra={"delivery": due.id, "chat": due.chat_id},
+                    )
+                else:
+                    sent += result
         return sent
 
     async def _wait_for_next(self) -> bool:
@@ -332,6 +353,21 @@ class DeliverySender:
         """Drain in the background unless a drain is already running."""
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._drain(), name="deliver")
+
+    async def finish(self, grace: float = 10.0) -> None:
+        """At shutdown: let the drain in progress finish the sends in hand and record them.
+
+        keep_going() is already false, so the drain stops after its current batch; a batch
+        that does not finish in time is cancelled (its rows stay pending).
+        """
+        task = self.task
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _drain(self) -> int:
         try:

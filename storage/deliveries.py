@@ -36,6 +36,7 @@ class DueDelivery:
     language: str
     attempts: int
     source_count: int  # the event's source count when the row was read
+    countries: tuple[str, ...] = ()  # what the chat follows (empty: the five states)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,15 @@ def due_deliveries(*, session: Session, now: datetime, limit: int) -> list[DueDe
         .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
         .limit(limit)
     ).all()
+    chat_ids = {delivery.chat_id for delivery, *_ in rows}
+    followed: dict[int, list[str]] = {}
+    if chat_ids:
+        for chat_id, country in session.exec(
+            select(Subscription.chat_id, Subscription.country).where(
+                col(Subscription.chat_id).in_(chat_ids)
+            )
+        ).all():
+            followed.setdefault(chat_id, []).append(country)
     return [
         DueDelivery(
             id=delivery.id or 0,
@@ -134,6 +144,7 @@ def due_deliveries(*, session: Session, now: datetime, limit: int) -> list[DueDe
             language=language,
             attempts=delivery.attempts,
             source_count=source_count,
+            countries=tuple(sorted(followed.get(delivery.chat_id, ()))),
         )
         for delivery, chat_type, language, source_count in rows
     ]
