@@ -27,7 +27,7 @@ from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, loa
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
-from storage import Database, StorageError
+from storage import Database, StorageError, audit
 from storage import feeds as feed_store
 from storage.db import database_password
 
@@ -209,6 +209,13 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
             if removed is None:
                 print(f"coopwatch: no feed with id {args.id}", file=sys.stderr)
                 return 1
+            await db.run(
+                audit.record,
+                action="removefeed",
+                detail=f"{args.id} {removed.url}",
+                user_id=None,
+                source="cli",
+            )
             print(f"removed feed {args.id}: {removed.title}")
             return 0
         if action == "import":
@@ -242,6 +249,13 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
         except FeedRefused as exc:
             print(f"coopwatch: cannot add {url}: {exc}", file=sys.stderr)
             return 1
+        await db.run(
+            audit.record,
+            action="addfeed",
+            detail=f"{added.feed.id} {added.feed.url}",
+            user_id=None,
+            source="cli",
+        )
         print(f"added feed {added.feed.id}: {added.feed.title} ({added.item_count} items)")
         # The items wait unclassified; the running bot's backlog job classifies and groups
         # them (one grouping state, the bot's, so no second event for the same report).

@@ -68,6 +68,13 @@ def test_feeds_add_list_export_import_remove(
     # The exported OPML brings the removed feed back: a round trip.
     code, out, _ = run(capsys, "feeds", "import", str(opml))
     assert "imported 1 of 2 feeds" in out
+    # Admin actions from the command line are audited too.
+    from storage import Database, audit
+
+    db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    actions = [(e.action, e.source) for e in db.call(audit.recent)]
+    db.close()
+    assert ("removefeed", "cli") in actions and actions.count(("addfeed", "cli")) == 3
 
 
 def test_scan_prints_events_and_sends_nothing(
