@@ -8,7 +8,7 @@ import contextlib
 import errno
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -136,30 +136,28 @@ def _open_input(path: str | None) -> TextIO:
     return open(path, encoding="utf-8", errors="replace")
 
 
-def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
-    """JSON Lines in, one verdict per line out (PRODUCT.md contract)."""
-    from news.classify import classify_stream
-
-    source = _open_input(args.path)
+def _stream(path: str | None, process: Callable[[Iterable[str], TextIO], int]) -> int:
+    source = _open_input(path)
     try:
-        classify_stream(source, sys.stdout)
+        process(source, sys.stdout)
     finally:
         if source is not sys.stdin:
             source.close()
     return 0
+
+
+def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
+    """JSON Lines in, one verdict per line out (PRODUCT.md contract)."""
+    from news.classify import classify_stream
+
+    return _stream(args.path, classify_stream)
 
 
 def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
     """JSON Lines in, one event key per line out (PRODUCT.md contract)."""
     from news.group_stream import group_stream
 
-    source = _open_input(args.path)
-    try:
-        group_stream(source, sys.stdout)
-    finally:
-        if source is not sys.stdin:
-            source.close()
-    return 0
+    return _stream(args.path, group_stream)
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
