@@ -108,25 +108,27 @@ class Pace:
 
     async def wait(self, chat_id: int) -> None:
         """Return when one more message may go to ``chat_id``."""
-        async with self.lock:  # one waiter at a time keeps the order fair
-            while True:
-                now = self.clock()
-                self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                delay = max(
-                    self.paused_until - now,
-                    self.chat_ready_in(chat_id),
-                    (1.0 - self.tokens) / self.rate,
-                )
-                if delay <= 0:
-                    self.tokens -= 1.0
-                    self.last_sent[chat_id] = now
-                    if len(self.last_sent) > 20_000:  # forget chats whose gap is long over
-                        self.last_sent = {
-                            c: t for c, t in self.last_sent.items() if now - t < GROUP_GAP
-                        }
-                    return
-                await asyncio.sleep(delay)
+        while True:
+            chat_delay = 0.0
+            async with self.lock:  # one waiter at a time keeps the overall order fair
+                while True:
+                    now = self.clock()
+                    self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+                    self.updated = now
+                    overall = max(self.paused_until - now, (1.0 - self.tokens) / self.rate)
+                    chat_delay = self.chat_ready_in(chat_id)
+                    if overall <= 0 and chat_delay <= 0:
+                        self.tokens -= 1.0
+                        self.last_sent[chat_id] = now
+                        if len(self.last_sent) > 20_000:  # forget chats whose gap is over
+                            self.last_sent = {
+                                c: t for c, t in self.last_sent.items() if now - t < GROUP_GAP
+                            }
+                        return
+                    if chat_delay > overall:
+                        break  # this chat's own gap: wait without holding up other chats
+                    await asyncio.sleep(overall)
+            await asyncio.sleep(chat_delay)
 
 
 def backoff(attempts: int) -> timedelta:

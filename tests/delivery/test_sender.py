@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -240,3 +241,19 @@ async def test_an_api_outage_delays_but_loses_nothing(
     with sqlite_db.session() as session:
         rows = session.exec(select(Delivery)).all()
     assert {r.status for r in rows} == {"sent"} and max(r.attempts for r in rows) >= 2
+
+
+async def test_a_chat_waiting_for_its_gap_does_not_hold_up_other_chats() -> None:
+    import time
+
+    from bot.delivery import Pace
+
+    pace = Pace(rate=100, burst=10)
+    await pace.wait(1)
+    started = time.monotonic()
+    second_to_one = asyncio.create_task(pace.wait(1))  # must wait about a second
+    await asyncio.sleep(0.01)
+    await pace.wait(2)  # another chat goes at once
+    assert time.monotonic() - started < 0.3
+    await second_to_one
+    assert time.monotonic() - started >= 0.9
