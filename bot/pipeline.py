@@ -16,10 +16,9 @@ from typing import Any
 
 from bot.eventviews import facts_to_dict
 from news.classify import classify_item
-from news.facts import extract_facts
-from news.group_stream import candidate_for
+from news.group_stream import event_candidate, is_event
 from news.grouping import EventState, Grouper
-from news.records import CENTRAL_ASIA, Classification
+from news.records import Classification
 from news.summary import summarise
 from storage import Database
 from storage import events as event_store
@@ -123,16 +122,12 @@ class EventPipeline:
         self, grouper: Grouper, stored: StoredItem, result: Classification
     ) -> tuple[EventInfo, bool]:
         item = stored.item
-        facts = extract_facts(
-            item.title, item.text, language=result.language, published=stored.published_at
-        )
-        candidate = candidate_for(
+        facts, candidate = event_candidate(
             str(stored.id),
             item.title,
             item.text,
             published=stored.published_at,
             classification=result,
-            facts=facts,
             fallback_day=stored.published_at.date(),
         )
         key, new = grouper.assign(candidate)
@@ -197,16 +192,6 @@ def _verdict(result: Classification) -> event_store.Verdict:
         countries=result.countries,
         confidence=result.confidence,
         evidence=evidence_json(result),
-    )
-
-
-def is_event(result: Classification) -> bool:
-    """A positive that names two parties, one of them Central Asian."""
-    return (
-        result.label
-        and result.event_type != "none"
-        and len(result.countries) >= 2
-        and bool(CENTRAL_ASIA.intersection(result.countries))
     )
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from news.facts import Facts
+from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts
 from news.records import CENTRAL_ASIA
 
 MAX_MESSAGE = 4096  # UTF-16 code units
@@ -88,34 +88,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 _MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "ru": (
-        "января",
-        "февраля",
-        "марта",
-        "апреля",
-        "мая",
-        "июня",
-        "июля",
-        "августа",
-        "сентября",
-        "октября",
-        "ноября",
-        "декабря",
-    ),
+    "en": tuple(month.capitalize() for month in EN_MONTHS),
+    "ru": RU_MONTHS_GENITIVE,
 }
 
 

@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.pipeline import is_event
 from news.classify import classify_item
 from news.errors import FeedError
-from news.facts import extract_facts
 from news.fetch import FeedFetcher
-from news.group_stream import candidate_for
+from news.group_stream import event_candidate, is_event
 from news.grouping import Grouper
 from news.parse import parse_feed_async
 from news.records import FeedItem
@@ -64,14 +62,12 @@ async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
         result = await asyncio.to_thread(classify_item, item.title, item.text, published=published)
         if not is_event(result):
             continue
-        facts = extract_facts(item.title, item.text, language=result.language, published=published)
-        candidate = candidate_for(
+        _, candidate = event_candidate(
             str(n),
             item.title,
             item.text,
             published=published,
             classification=result,
-            facts=facts,
             fallback_day=published.date(),
         )
         key, _ = grouper.assign(candidate)

@@ -28,7 +28,8 @@ MAX_PAST = timedelta(days=31)
 MAX_AHEAD = timedelta(days=120)
 _LEAD_CHARS = 1500  # the event's date and place are named near the top of a report
 
-_EN_MONTHS = (
+# Month names as dates are written (also used to render dates in alerts).
+EN_MONTHS = (
     "january",
     "february",
     "march",
@@ -42,7 +43,7 @@ _EN_MONTHS = (
     "november",
     "december",
 )
-_RU_MONTHS = (
+RU_MONTHS_GENITIVE = (
     "января",
     "февраля",
     "марта",
@@ -57,16 +58,16 @@ _RU_MONTHS = (
     "декабря",
 )
 _MONTH = (
-    {m: i + 1 for i, m in enumerate(_EN_MONTHS)}
-    | {m[:3]: i + 1 for i, m in enumerate(_EN_MONTHS)}
+    {m: i + 1 for i, m in enumerate(EN_MONTHS)}
+    | {m[:3]: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {"sept": 9}
-    | {m: i + 1 for i, m in enumerate(_RU_MONTHS)}
+    | {m: i + 1 for i, m in enumerate(RU_MONTHS_GENITIVE)}
 )
 _EN_M = (
     r"(?P<m>"
     + "|".join(
         [
-            *_EN_MONTHS,
+            *EN_MONTHS,
             "jan",
             "feb",
             "mar",
@@ -83,7 +84,7 @@ _EN_M = (
     )
     + r")\.?"
 )
-_RU_M = r"(?P<m>" + "|".join(_RU_MONTHS) + r")"
+_RU_M = r"(?P<m>" + "|".join(RU_MONTHS_GENITIVE) + r")"
 _RANGE = r"(?:\s*(?:-|–|—|to|and|through|по|и|\s)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d\d)(?:\s*(?:года|г\.))?)?"
 _DATE_PATTERNS = (

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from news.facts import Facts, extract_facts
 from news.grouping import Candidate, Grouper
-from news.records import Classification
+from news.records import CENTRAL_ASIA, Classification
 
 OPEN_DAYS = timedelta(days=45)  # an event no report has joined for this long is closed
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -101,6 +101,39 @@ def _number_value(written: str) -> float:
     return float(digits)
 
 
+def is_event(result: Classification) -> bool:
+    """A positive that names two parties, one of them Central Asian: what gets grouped."""
+    return (
+        result.label
+        and result.event_type != "none"
+        and len(result.countries) >= 2
+        and bool(CENTRAL_ASIA.intersection(result.countries))
+    )
+
+
+def event_candidate(
+    item_id: str,
+    title: str,
+    text: str,
+    *,
+    published: datetime | None,
+    classification: Classification,
+    fallback_day: date,
+) -> tuple[Facts, Candidate]:
+    """The facts of a positive item and its grouping view (the pipeline, scan and group)."""
+    facts = extract_facts(title, text, language=classification.language, published=published)
+    candidate = candidate_for(
+        item_id,
+        title,
+        text,
+        published=published,
+        classification=classification,
+        facts=facts,
+        fallback_day=fallback_day,
+    )
+    return facts, candidate
+
+
 def candidate_for(
     item_id: str,
     title: str,
@@ -184,17 +217,13 @@ def group_stream(lines: Iterable[str], out: TextIO) -> int:
         grouper.prune(clock - OPEN_DAYS)  # as the live pipeline loads only recent events
         result = classify_item(row.title, row.text, published=row.published)
         key = None
-        if result.label and result.event_type != "none" and len(result.countries) >= 2:
-            facts = extract_facts(
-                row.title, row.text, language=result.language, published=row.published
-            )
-            candidate = candidate_for(
+        if is_event(result):
+            _, candidate = event_candidate(
                 str(row.item_id),
                 row.title,
                 row.text,
                 published=row.published,
                 classification=result,
-                facts=facts,
                 fallback_day=clock,
             )
             key, _ = grouper.assign(candidate)

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
+from storage.deliveries import enqueue_event
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
 from storage.types import utcnow
@@ -47,13 +48,6 @@ class EventInfo:
     alerted: bool
     created_at: datetime
     sources: tuple[SourceInfo, ...] = ()
-
-
-def _enqueue(session: Session, event_id: int) -> None:
-    # Imported here: the outbox module also reads events, and both load lazily this way.
-    from storage.deliveries import enqueue_event
-
-    enqueue_event(session=session, event_id=event_id)
 
 
 def _split(codes: str) -> tuple[str, ...]:
@@ -195,7 +189,7 @@ def create_event(
         _apply(item, verdict)
     session.flush()
     if alert:
-        _enqueue(session, event.id)
+        enqueue_event(session=session, event_id=event.id)
     return _info(event)
 
 
@@ -222,7 +216,7 @@ def add_source(
         event.alerted = True
         session.flush()
         assert event.id is not None
-        _enqueue(session, event.id)
+        enqueue_event(session=session, event_id=event.id)
     session.flush()
     return _info(event)
 
