@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.eventviews import facts_to_dict
@@ -174,6 +174,7 @@ class EventPipeline:
             state=state,
             verdict=_verdict(result),
             alert=alert,
+            span=_stated_span(grouper.event(key)),
         )
         if joined is None:
             raise PipelineError(f"event {key} is in the grouping state but not in the database")
@@ -183,6 +184,11 @@ class EventPipeline:
 
 class PipelineError(Exception):
     """The pipeline's view and the database disagree; the batch is retried from the backlog."""
+
+
+def _stated_span(event: EventState) -> tuple[date, date] | None:
+    """The event's days when a report stated them (publication days are only a fallback)."""
+    return (event.start, event.end) if event.date_stated else None
 
 
 def _verdict(result: Classification) -> event_store.Verdict:

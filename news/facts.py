@@ -57,11 +57,15 @@ RU_MONTHS_GENITIVE = (
     "ноября",
     "декабря",
 )
+# As Russian agencies abbreviate them in datelines and lists: "6 мар — Sputnik", "21 ноя".
+_RU_MONTHS_SHORT = ("янв", "фев", "мар", "апр", "", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
 _MONTH = (
     {m: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {m[:3]: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {"sept": 9}
     | {m: i + 1 for i, m in enumerate(RU_MONTHS_GENITIVE)}
+    | {m: i + 1 for i, m in enumerate(_RU_MONTHS_SHORT) if m}
+    | {"сент": 9, "нояб": 11}
 )
 _EN_M = (
     r"(?P<m>"
@@ -84,7 +88,11 @@ _EN_M = (
     )
     + r")\.?"
 )
-_RU_M = r"(?P<m>" + "|".join(RU_MONTHS_GENITIVE) + r")"
+_RU_M = (
+    r"(?P<m>"
+    + "|".join([*RU_MONTHS_GENITIVE, "сент", "нояб", *filter(None, _RU_MONTHS_SHORT)])
+    + r")\.?(?!\w)"
+)
 _RANGE = r"(?:\s*(?:-|–|—|to|and|through|по|и|\s)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d\d)(?:\s*(?:года|г\.))?)?"
 _DATE_PATTERNS = (
@@ -154,6 +162,26 @@ _FUTURE = re.compile(
     r"ожида\w+|предстоящ\w+)\b",
     re.I,
 )
+# "…, сообщили сегодня в МИД": a reporting verb right after "today" dates the report.
+_REPORTING_AFTER = re.compile(
+    r"^\s*(?:reported|said|announced|сообщил\w*|заявил\w*|переда[её]т|информиру\w+)\b", re.I
+)
+# A past-tense sentence that reports the event itself ("arrived", "held talks", "прибыл"):
+# once the lead has one, a later sentence about the programme ahead ("on Wednesday he will
+# hold talks") says what comes next, not when the event began.
+_PAST_EVENT = re.compile(
+    r"\b(?:arrived|began|started|held|met|signed|paid|visited|прибыл\w*|начал\w*|"
+    r"провел\w*|провёл\w*|встретил\w*|подписал\w*|посетил\w*|состоял\w*)\b",
+    re.I,
+)
+# A dateline: a place (and a region) before the date, the agency or the lead after it.
+# "Москва. 27 августа. INTERFAX.RU -", "TEHRAN, May 29 (MNA) –", "DUSHANBE, Tajikistan,
+# January 4. In ...": that date is the report's, which publication already gives.
+_DATELINE_BEFORE = re.compile(
+    r"^\s*[A-ZА-ЯЁ][\w’'\-]+(?:\s+[\w’'\-]+)?(?:,\s*[A-Z][\w ]{2,20})?[,.]\s*$"
+)
+_DATELINE_AFTER = re.compile(r"^\s*[.,]?\s*(?:\(|/|—|–|-|[A-ZА-ЯЁ]{2,}|[A-ZА-ЯЁ][a-zа-яё])")
+_SPAN_DAYS = timedelta(days=3)  # "arrived on Oct. 14 ... on Oct. 15 met": one visit
 _SENTENCE_END = re.compile(r"[.!?…](?=\s+[A-ZА-ЯЁ«\"“])")
 
 _DOCUMENTS = {
@@ -259,24 +287,52 @@ def _sentence_around(text: str, pos: int) -> str:
 
 
 def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, str | None]:
-    found: list[tuple[int, date, date, str]] = []
+    found: list[tuple[int, date, date, str, bool]] = []  # position, first, last, text, future
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(lead):
-            days = _resolve_absolute(m, ref, _is_future(_sentence_around(lead, m.start())))
+            if _in_dateline(lead, m):
+                continue
+            future = _is_future(_sentence_around(lead, m.start()))
+            days = _resolve_absolute(m, ref, future)
             if days is not None:
-                found.append((m.start(), days[0], days[1], m.group(0).strip()))
+                found.append((m.start(), days[0], days[1], m.group(0).strip(), future))
     if ref is not None:
         for m in _RELATIVE.finditer(lead):
             if _REPORTING_BEFORE.search(lead[max(0, m.start() - 20) : m.start()]):
                 continue
+            if _REPORTING_AFTER.match(lead[m.end() : m.end() + 30]):
+                continue
             future = _is_future(_sentence_around(lead, m.start()))
             first, last = _resolve_relative(m.group("w").lower(), ref, future)
-            found.append((m.start(), first, last, m.group(0)))
+            found.append((m.start(), first, last, m.group(0), future))
     plausible = [f for f in found if ref is None or ref - MAX_PAST <= f[1] <= ref + MAX_AHEAD]
+    reported = _first_past_event(lead)
+    if reported is not None:
+        plausible = [f for f in plausible if not (f[4] and f[0] > reported)]
     if not plausible:
         return None, None, None
-    _, first, last, written = min(plausible, key=lambda f: f[0])
+    plausible.sort(key=lambda f: f[0])
+    _, first, last, written, future = plausible[0]
+    for _, other, other_last, _, other_future in plausible[1:]:
+        # A later day of the same report's programme widens the span (arrival, then talks).
+        if other_future == future and last < other <= first + _SPAN_DAYS:
+            last = max(last, other_last)
     return first, last, written
+
+
+def _in_dateline(lead: str, m: re.Match[str]) -> bool:
+    line_start = lead.rfind("\n", 0, m.start()) + 1
+    before = lead[line_start : m.start()]
+    return bool(_DATELINE_BEFORE.match(before)) and bool(_DATELINE_AFTER.match(lead[m.end() :]))
+
+
+def _first_past_event(lead: str) -> int | None:
+    """Where the first sentence reporting the event in the past tense starts, if any."""
+    for m in _PAST_EVENT.finditer(lead):
+        sentence = _sentence_around(lead, m.start())
+        if not _is_future(sentence):
+            return lead.find(sentence) if sentence in lead else m.start()
+    return None
 
 
 def _is_future(sentence: str) -> bool:

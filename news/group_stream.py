@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
@@ -191,45 +191,71 @@ def _read(number: int, line: str) -> _Row:
     )
 
 
-def group_stream(lines: Iterable[str], out: TextIO) -> int:
-    """Run `coopwatch group`: JSON Lines in, one JSON line out per input line, in input order.
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    """One item after classification and grouping: what `coopwatch group` and the benches see."""
 
-    Returns the number of lines that could not be read (each answered with an error object).
-    """
+    item_id: Any
+    line: int
+    classification: Classification
+    facts: Facts | None  # None for an item that is not an event
+    event: str | None  # the event key, or None
+    new: bool  # True when this item opened the event
+
+
+def group_rows(rows: Iterable[_Row], grouper: Grouper | None = None) -> Iterator[Grouped]:
+    """Classify and group `rows` in publication order, as the live pipeline meets them."""
     from news.classify import classify_item  # the classifier loads its gazetteer on first use
 
-    answers: dict[int, dict[str, Any]] = {}
-    rows: list[_Row] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            rows.append(_read(number, line))
-        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
-            answers[number] = {"id": _guess_id(line, number), "line": number, "error": str(exc)}
-    errors = len(answers)
-    grouper = Grouper()
-    latest = datetime.now(UTC).date()
+    rows = list(rows)
+    grouper = grouper if grouper is not None else Grouper()
     dated = [r.published for r in rows if r.published]
-    clock = min(dated).date() if dated else latest
+    clock = min(dated).date() if dated else datetime.now(UTC).date()
     # Undated items sort last, as the live pipeline stamps them when first seen.
     ordered = sorted(rows, key=lambda r: (r.published is None, r.published or datetime.min, r.line))
     for row in ordered:
         clock = max(clock, row.published.date()) if row.published else clock
         grouper.prune(clock - OPEN_DAYS)  # as the live pipeline loads only recent events
         result = classify_item(row.title, row.text, published=row.published)
-        key = None
-        if is_event(result):
-            _, candidate = event_candidate(
-                str(row.item_id),
-                row.title,
-                row.text,
-                published=row.published,
-                classification=result,
-                fallback_day=clock,
-            )
-            key, _ = grouper.assign(candidate)
-        answers[row.line] = {
-            "id": row.item_id,
-            "event": key,
+        if not is_event(result):
+            yield Grouped(row.item_id, row.line, result, None, None, False)
+            continue
+        facts, candidate = event_candidate(
+            str(row.item_id),
+            row.title,
+            row.text,
+            published=row.published,
+            classification=result,
+            fallback_day=clock,
+        )
+        key, new = grouper.assign(candidate)
+        yield Grouped(row.item_id, row.line, result, facts, key, new)
+
+
+def read_rows(lines: Iterable[str]) -> tuple[list[_Row], dict[int, dict[str, Any]]]:
+    """The readable rows of a JSON Lines input, and an error answer for each unreadable line."""
+    errors: dict[int, dict[str, Any]] = {}
+    rows: list[_Row] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            rows.append(_read(number, line))
+        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+            errors[number] = {"id": _guess_id(line, number), "line": number, "error": str(exc)}
+    return rows, errors
+
+
+def group_stream(lines: Iterable[str], out: TextIO) -> int:
+    """Run `coopwatch group`: JSON Lines in, one JSON line out per input line, in input order.
+
+    Returns the number of lines that could not be read (each answered with an error object).
+    """
+    rows, answers = read_rows(lines)
+    errors = len(answers)
+    for done in group_rows(rows):
+        result = done.classification
+        answers[done.line] = {
+            "id": done.item_id,
+            "event": done.event,
             "label": result.label,
             "event_type": result.event_type,
             "countries": list(result.countries),

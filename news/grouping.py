@@ -220,6 +220,10 @@ def _absorb(event: EventState, candidate: Candidate) -> EventState:
     """The event after `candidate` joined it: its window and features widen."""
     if candidate.date_stated and not event.date_stated:
         start, end, stated = candidate.event_start, candidate.event_end, True
+        first, last = min(start, event.start), max(end, event.end)
+        if last - first <= MAX_EVENT_SPAN:
+            # An arrival reported on the day, then "today the visit ended": both days count.
+            start, end = first, last
     elif not candidate.date_stated and candidate.event_start > event.end + UNDATED_LOOKBACK:
         # A late undated recap: its publication day says nothing about when the event was.
         start, end, stated = event.start, event.end, event.date_stated

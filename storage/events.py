@@ -194,12 +194,20 @@ def create_event(
 
 
 def add_source(
-    *, session: Session, key: str, item_id: int, state: str, verdict: Verdict, alert: bool
+    *,
+    session: Session,
+    key: str,
+    item_id: int,
+    state: str,
+    verdict: Verdict,
+    alert: bool,
+    span: tuple[date, date] | None = None,
 ) -> EventInfo | None:
     """Attach a further report to an event; alert now if it was held back and ``alert``.
 
     Subscribers already alerted are not alerted again: the sender edits their messages to
-    the new source count instead.
+    the new source count instead. ``span``: the event's days as the reports now state them
+    (an arrival report, then a recap naming the dates), shown by `/event` and the export.
     """
     event = session.exec(select(Event).where(Event.key == key)).first()
     item = session.get(Item, item_id)
@@ -211,6 +219,11 @@ def add_source(
     event.source_count = session.exec(select(func.count()).where(Item.event_id == event.id)).one()
     event.state = state
     event.updated_at = utcnow()
+    if span is not None:
+        facts = json.loads(event.facts) if event.facts else {}
+        end = span[1].isoformat() if span[1] > span[0] else None
+        event.event_date = span[0]
+        event.facts = json.dumps(facts | {"event_date": span[0].isoformat(), "event_end": end})
     if alert and not event.alerted:
         # A doubtful first report held the event back; a confident second one releases it.
         event.alerted = True
