@@ -145,7 +145,9 @@ class EventPipeline:
                 countries=result.countries,
                 event_date=facts.event_date or stored.published_at.date(),
                 place=facts.place,
-                summary=summarise(item.title, item.text, language=result.language),
+                summary=summarise(
+                    item.title, item.text, language=result.language, countries=result.countries
+                ),
                 facts=facts_to_dict(facts),
                 evidence=result.evidence[0].sentence if result.evidence else None,
                 language=result.language,
