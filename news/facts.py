@@ -231,6 +231,73 @@ _COUNTED = (
 _COUNTS = re.compile(rf"\b\d{{1,4}}\s+(?:\w+\s+)?{_COUNTED}\b", re.I)
 
 
+_MEASURES = (
+    (
+        "trade",
+        r"trade(?: turnover)?|turnover|товарооборот\w*|торгов\w+ оборот\w*|взаимн\w+ торговл\w+",
+    ),
+    ("investment", r"invest\w*|инвестиц\w+|вложени\w+"),
+    ("loan", r"loans?|credits?|credit line|кредит\w*|за[её]м\w*"),
+    ("contracts", r"contracts?|deals?|контракт\w*|сделк\w+"),
+    ("agreements", r"agreements?|соглашени\w+"),
+    ("projects", r"projects?|проект\w*"),
+    ("exports", r"exports?|экспорт\w*"),
+    ("imports", r"imports?|импорт\w*"),
+)
+_MEASURE_RE = tuple((name, re.compile(r"\b(?:" + p + r")\b", re.I)) for name, p in _MEASURES)
+# Words that make a figure a goal rather than an outcome.
+_TARGET = re.compile(
+    r"\b(?:target\w*|goal|aim\w*|to reach|could reach|can reach|will reach|to bring|to boost|"
+    r"to increase|to raise|to grow|plans?|planned|expected|projected|potential|could|would|will|"
+    r"цел\w+|довести|достичь|нарастить|увеличить|планиру\w+|ожида\w+|намерен\w*|задач\w+|"
+    r"может|могут|сможет|потенциал\w*)\b",
+    re.I,
+)
+_PERIODS = (
+    (
+        "last year",
+        r"last year|in the past year|в прошлом году|по итогам прошлого года|за прошлый год",
+    ),
+    ("this year", r"this year|в этом году|в текущем году|по итогам (?:этого|текущего) года"),
+    (
+        "since January",
+        r"since the (?:start|beginning) of (?:the|this) year|с начала (?:этого )?года",
+    ),
+)
+_PERIOD_RE = tuple((name, re.compile(p, re.I)) for name, p in _PERIODS)
+_YEAR_PERIOD = re.compile(
+    r"\b(?:in|by|for|by the end of|в|к|за|по итогам)\s+((?:19|20)\d\d)\b", re.I
+)
+_CURRENCY_CODES = (
+    ("USD", r"\$|US\s?dollars|dollars|USD|долл\w*"),
+    ("EUR", r"€|euros?|EUR|евро"),
+    ("CNY", r"yuan|юан\w*"),
+    ("RUB", r"rubles|roubles|рубл\w*"),
+    ("KZT", r"tenge|тенге"),
+    ("UZS", r"soums?|сум\w*"),
+    ("TJS", r"somoni|сомони"),
+    ("KGS", r"som\b|сом\w*"),
+)
+_SCALE_VALUES = (
+    (r"trillion|трлн|триллион", 10**12),
+    (r"billion|bn|млрд|миллиард", 10**9),
+    (r"million|mln|m\b|млн|миллион", 10**6),
+    (r"thousand|тыс", 10**3),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A sum the report states, with what it measures and whether it is a result or a goal."""
+
+    written: str  # as the report writes it: "$800 million", "800 млн долларов"
+    measure: str | None = None  # "trade", "investment", "loan", "contracts", ...
+    role: str | None = None  # "result" or "target"
+    period: str | None = None  # "last year", "this year", "since January", "2025"
+    amount: float | None = None  # in units of the currency: 800000000.0
+    currency: str | None = None  # "USD", "EUR", "RUB", ...
+
+
 class FactsError(FeedError):
     """The gazetteer of places could not be read."""
 
@@ -249,6 +316,8 @@ class Facts:
     sectors: tuple[str, ...] = ()
     money: tuple[str, ...] = ()  # as written: "$1 billion", "800 млн долларов"
     counts: tuple[str, ...] = ()  # as written: "15 documents"
+    figures: tuple[Figure, ...] = ()  # the sums with their meaning, in the report's order
+    visit_kind: str | None = None  # "state", "official", "working" when the report says so
 
 
 def extract_facts(title: str, text: str, *, language: str, published: datetime | None) -> Facts:
@@ -269,6 +338,8 @@ def extract_facts(title: str, text: str, *, language: str, published: datetime |
         sectors=_unique(m.group(0) for m in _SECTORS.finditer(body)),
         money=_unique(m.group(0).strip() for m in _MONEY.finditer(body)),
         counts=_unique(m.group(0) for m in _COUNTS.finditer(body)),
+        figures=figures(body),
+        visit_kind=_visit_kind(lead),
     )
 
 
@@ -398,6 +469,124 @@ def _documents(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             if kind not in kinds:
                 kinds.append(kind)
     return _unique(s for _, s in sorted(spans)), tuple(kinds)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def figures(body: str) -> tuple[Figure, ...]:
+    """Every sum in `body` with the noun it measures, its role and period, read in its clause."""
+    found: list[Figure] = []
+    seen: set[str] = set()
+    previous_end, previous_sentence, previous_measure = 0, -1, None
+    for m in _MONEY.finditer(body):
+        sentence_start = body.rfind(". ", 0, m.start()) + 1
+        # A sentence's earlier figure ends what this one's words can be ("reached $800 million
+        # last year; the target is $1 billion"), and lends its noun when this one has none.
+        same_sentence = sentence_start == previous_sentence
+        start = max(sentence_start, m.start() - 160, previous_end if same_sentence else 0)
+        sentence_end = body.find(". ", m.end())
+        sentence_end = len(body) if sentence_end < 0 else sentence_end
+        before = body[start : m.start()]
+        if same_sentence and start == previous_end:
+            # "…$800 million last year, and a target of $1 billion": up to the comma is the
+            # earlier figure's period.
+            before = before[before.find(",") + 1 :] if "," in before else before
+        after = body[m.end() : min(sentence_end, m.end() + 60)]
+        next_money = _MONEY.search(after)
+        after = after[: next_money.start()] if next_money else after
+        measure = _measure(before, after) or (previous_measure if same_sentence else None)
+        previous_end, previous_sentence, previous_measure = m.end(), sentence_start, measure
+        written = m.group(0).strip()
+        if written.lower() in seen:
+            continue
+        seen.add(written.lower())
+        amount, currency = _amount(written)
+        found.append(
+            Figure(
+                written=written,
+                measure=measure,
+                role=_role(before, after),
+                period=_period(before, after),
+                amount=amount,
+                currency=currency,
+            )
+        )
+    return tuple(found)
+
+
+def _measure(before: str, after: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for name, pattern in _MEASURE_RE:
+        for m in pattern.finditer(before):
+            distance = len(before) - m.end()
+            if best is None or distance < best[0]:
+                best = (distance, name)
+        m2 = pattern.search(after[:40])
+        if m2 and (best is None or m2.start() + 5 < best[0]):
+            best = (m2.start() + 5, name)  # "$1 billion in investment"
+    return best[1] if best else None
+
+
+def _role(before: str, after: str) -> str | None:
+    near = before[-70:]
+    if _TARGET.search(near) or re.match(r"\s*(?:target|goal)\b", after, re.I):
+        return "target"
+    if re.search(
+        r"\b(?:reached|amounted|totall?ed|stood|was|were|grew|rose|increased|составил\w*|"
+        r"достиг\w*|превысил\w*|вырос\w*|увеличил\w*)\b",
+        near,
+        re.I,
+    ):
+        return "result"
+    return None
+
+
+def _period(before: str, after: str) -> str | None:
+    clause = before[-80:] + " " + after[:50]
+    for name, pattern in _PERIOD_RE:
+        if pattern.search(clause):
+            return name
+    year = _YEAR_PERIOD.search(clause)
+    return year.group(1) if year else None
+
+
+def _amount(written: str) -> tuple[float | None, str | None]:
+    number = re.search(_NUM, written)
+    if number is None:
+        return None, None
+    digits = number.group(0).replace(" ", "").replace("\u00a0", "")
+    if "," in digits and "." in digits:
+        digits = digits.replace(",", "")
+    elif digits.count(",") == 1 and len(digits.split(",")[1]) != 3:
+        digits = digits.replace(",", ".")
+    else:
+        digits = digits.replace(",", "")
+    try:
+        value = float(digits)
+    except ValueError:
+        return None, None
+    rest = written[number.end() :].lower()
+    for pattern, scale in _SCALE_VALUES:
+        if re.match(rf"\s*(?:{pattern})", rest):
+            value *= scale
+            break
+    currency = next(
+        (code for code, pattern in _CURRENCY_CODES if re.search(pattern, written, re.I)), None
+    )
+    return value, currency
+
+
+_VISIT_KINDS = (
+    ("state", r"state visit|государственн\w+ визит\w*|госвизит\w*"),
+    ("official", r"official visit|официальн\w+ визит\w*"),
+    ("working", r"working visit|рабоч\w+ визит\w*"),
+)
+
+
+def _visit_kind(lead: str) -> str | None:
+    found = [(m.start(), kind) for kind, p in _VISIT_KINDS if (m := re.search(p, lead, re.I))]
+    return min(found)[1] if found else None
 
 
 # --- places ---------------------------------------------------------------------------------
