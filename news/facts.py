@@ -151,8 +151,8 @@ _WEEK_OFFSET = {
 }
 # "…, the ministry reported today": that "today" dates the report, not the event.
 _REPORTING_BEFORE = re.compile(
-    r"(?:reported|said|announced|reports|says|сообщил[аи]?|сообщает"
-    r"|заявил[аи]?)\s*$",
+    r"(?:reported|said|announced|reports|says|affirmed|confirmed|stated|told|сообщил[аи]?"
+    r"|сообщает|заявил[аи]?|подтвердил[аи]?)\s*$",
     re.I,
 )
 _FUTURE = re.compile(
@@ -469,6 +469,88 @@ def _documents(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             if kind not in kinds:
                 kinds.append(kind)
     return _unique(s for _, s in sorted(spans)), tuple(kinds)
+
+
+# --- announcements ---------------------------------------------------------------------------
+
+ANNOUNCED_AHEAD = timedelta(days=21)  # "in the coming weeks", "soon": a visit within weeks
+_SOON = re.compile(
+    r"\b(?:in the coming (?:days|weeks)|soon|shortly|в ближайш\w+ (?:дни|недели|время)|"
+    r"в скором времени|совсем скоро|скоро|"
+    r"в (?:начале|середине|конце) (?:этого |следующего )?месяца)\b",
+    re.I,
+)
+_MONTH_ONLY = re.compile(
+    r"\b(?:in|в)\s+(?P<m>"
+    + "|".join(
+        [
+            *EN_MONTHS,
+            "январе",
+            "феврале",
+            "марте",
+            "апреле",
+            "мае",
+            "июне",
+            "июле",
+            "августе",
+            "сентябре",
+            "октябре",
+            "ноябре",
+            "декабре",
+        ]
+    )
+    + r")\b",
+    re.I,
+)
+_RU_MONTHS_PREPOSITIONAL = (
+    "январе",
+    "феврале",
+    "марте",
+    "апреле",
+    "мае",
+    "июне",
+    "июле",
+    "августе",
+    "сентябре",
+    "октябре",
+    "ноябре",
+    "декабре",
+)
+
+
+def announced_window(
+    title: str, text: str, *, published: datetime | None
+) -> tuple[date, date] | None:
+    """The days an announcement with no day leaves open for its event, or None.
+
+    "Pezeshkian will make a working visit to Tajikistan in the coming weeks": from publication
+    to three weeks on; "the state visit in November": that month. Only for a report whose
+    event is still ahead (a future verb in its lead) and that states no day.
+    """
+    if published is None:
+        return None
+    lead = f"{title}.\n{text[:_LEAD_CHARS]}" if title.strip() else text[:_LEAD_CHARS]
+    ref = published.date()
+    if _event_date(lead, ref)[0] is not None:
+        return None
+    for m in _MONTH_ONLY.finditer(lead):
+        if not _is_future(_sentence_around(lead, m.start())):
+            continue
+        word = m.group("m").lower()
+        month = (
+            _RU_MONTHS_PREPOSITIONAL.index(word) + 1
+            if word in _RU_MONTHS_PREPOSITIONAL
+            else EN_MONTHS.index(word) + 1
+        )
+        year = ref.year + (1 if month < ref.month else 0)
+        first = date(year, month, 1)
+        last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+        if first <= ref + MAX_AHEAD:
+            return max(first, ref), last
+    for m in _SOON.finditer(lead):
+        if _is_future(_sentence_around(lead, m.start())):
+            return ref, ref + ANNOUNCED_AHEAD
+    return None
 
 
 # --- figures ---------------------------------------------------------------------------------

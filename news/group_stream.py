@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from news.facts import Facts, extract_facts
-from news.grouping import Candidate, Grouper
+from news.facts import Facts, announced_window, extract_facts
+from news.grouping import Candidate, EventState, Grouper
 from news.records import CENTRAL_ASIA, Classification
 
 OPEN_DAYS = timedelta(days=45)  # an event no report has joined for this long is closed
@@ -148,6 +148,10 @@ def candidate_for(
     spans = [s for ev in classification.evidence for s in ev.spans]
     day = published.date() if published else fallback_day
     language = classification.language
+    # An announcement with no day ("in the coming weeks", "in November") stays open for the
+    # reports of the visit itself; its date is still not a stated one.
+    window = announced_window(title, text, published=published)
+    ahead = window[1] if window and facts.event_date is None else None
     figures = [f"${v}" for v in map(_figure, facts.money) if v]
     figures += [f"#{v}" for v in map(_figure, facts.counts) if v]
     return Candidate(
@@ -156,7 +160,7 @@ def candidate_for(
         countries=tuple(sorted(classification.countries)),
         event_type=classification.event_type,
         event_start=facts.event_date or day,
-        event_end=facts.event_end or facts.event_date or day,
+        event_end=facts.event_end or facts.event_date or ahead or day,
         date_stated=facts.event_date is not None,
         officials=tuple(dict.fromkeys(s.value for s in spans if s.kind == "person")),
         place=facts.place_country,
@@ -213,9 +217,17 @@ def group_rows(rows: Iterable[_Row], grouper: Grouper | None = None) -> Iterator
     clock = min(dated).date() if dated else datetime.now(UTC).date()
     # Undated items sort last, as the live pipeline stamps them when first seen.
     ordered = sorted(rows, key=lambda r: (r.published is None, r.published or datetime.min, r.line))
+    seen: dict[str, EventState] = {}  # every event as it last stood, closed ones too
     for row in ordered:
-        clock = max(clock, row.published.date()) if row.published else clock
-        grouper.prune(clock - OPEN_DAYS)  # as the live pipeline loads only recent events
+        if row.published is None and seen:
+            # Undated items come last and may report any event of the file (live, they are
+            # stamped when first seen): closed events are opened again for them.
+            grouper.reopen(seen.values())
+            seen = {}
+        if row.published:
+            clock = max(clock, row.published.date())
+            # As the live pipeline loads only recent events.
+            grouper.prune(clock - OPEN_DAYS)
         result = classify_item(row.title, row.text, published=row.published)
         if not is_event(result):
             yield Grouped(row.item_id, row.line, result, None, None, False)
@@ -229,6 +241,8 @@ def group_rows(rows: Iterable[_Row], grouper: Grouper | None = None) -> Iterator
             fallback_day=clock,
         )
         key, new = grouper.assign(candidate)
+        if row.published:
+            seen[key] = grouper.event(key)
         yield Grouped(row.item_id, row.line, result, facts, key, new)
 
 

@@ -128,11 +128,25 @@ def _shared(a: Iterable[str], b: Iterable[str]) -> int:
     return len(set(a) & set(b))
 
 
+def _officials_clash(mine: Iterable[str], theirs: Iterable[str]) -> bool:
+    """True when, for one country, both name its officials and no one is named by both."""
+    by_country: dict[str, tuple[set[str], set[str]]] = {}
+    for side, officials in enumerate((mine, theirs)):
+        for official in officials:
+            by_country.setdefault(official.split(":")[0], (set(), set()))[side].add(official)
+    return any(a and b and not a & b for a, b in by_country.values())
+
+
 def content_score(candidate: Candidate, event: EventState) -> float:
     """How much the candidate's content agrees with the event (negative when it clashes)."""
     score = 0.0
     if candidate.officials and event.officials:
-        score += 1.5 if _shared(candidate.officials, event.officials) else -1.0
+        if _officials_clash(candidate.officials, event.officials):
+            # Japarov's call with Putin and his call with Mishustin the same day: one side's
+            # officials differ entirely, so these are two events.
+            score -= 1.5
+        else:
+            score += 1.5 if _shared(candidate.officials, event.officials) else -1.0
     if candidate.place and event.places:
         score += 1.0 if candidate.place in event.places else -1.0
     if _shared(candidate.numbers, event.numbers):
@@ -156,6 +170,8 @@ def match_score(candidate: Candidate, event: EventState) -> float | None:
         return None
     if not compatible_types(candidate.event_type, event.event_type):
         return None
+    if candidate.event_type == "call" and _officials_clash(candidate.officials, event.officials):
+        return None  # a call has one person on each side: another person, another call
     cand = _window(candidate.event_start, candidate.event_end, candidate.date_stated)
     known = _window(event.start, event.end, event.date_stated)
     content = content_score(candidate, event)
@@ -304,6 +320,11 @@ class Grouper:
             documents=tuple(dict.fromkeys(candidate.documents)),
             tokens=tuple(dict.fromkeys(candidate.tokens))[:MAX_TOKENS],
         )
+
+    def reopen(self, events: Iterable[EventState]) -> None:
+        """Open again events that were pruned (their newer state wins when still open)."""
+        for event in events:
+            self._events.setdefault(event.key, event)
 
     def prune(self, before: date) -> None:
         """Forget events whose last report is older than `before` (they can no longer grow)."""

@@ -440,3 +440,51 @@ def test_daily_reports_of_one_pair_do_not_chain_into_one_endless_event() -> None
     keys = {grouper.assign(cand(f"d{n}", f"2024-03-{n:02d}T09:00", "meeting"))[0]
             for n in range(1, 15)}  # fmt: skip
     assert len(keys) >= 3
+
+
+def test_an_announcement_weeks_ahead_joins_the_visit_it_announced() -> None:
+    lines = [
+        json.dumps(
+            {
+                "id": "announced",
+                "published": "2025-01-04T08:00:00+00:00",
+                "title": "",
+                "text": "Iranian President Masoud Pezeshkian will make an official visit to "
+                "Tajikistan in the coming weeks and hold talks with President Emomali Rahmon.",
+            }
+        ),
+        json.dumps(
+            {
+                "id": "arrived",
+                "published": "2025-01-15T20:00:00+00:00",
+                "title": "",
+                "text": "Iranian President Masoud Pezeshkian arrived in Dushanbe on Wednesday "
+                "to begin his official visit to Tajikistan and held talks with President "
+                "Emomali Rahmon.",
+            }
+        ),
+    ]
+    out = io.StringIO()
+    group_stream(lines, out)
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert answers[0]["event"] is not None
+    assert answers[0]["event"] == answers[1]["event"]
+
+
+def test_two_calls_of_one_leader_with_two_officials_of_a_partner_stay_apart() -> None:
+    grouper = Grouper()
+    japarov, putin, mishustin = "KG:kg-japarov", "RU:ru-putin", "RU:ru-mishustin"
+    with_putin = cand(
+        "a",
+        "2020-11-12T08:00",
+        "call",
+        countries=("KG", "RU"),
+        start="2020-11-12",
+        officials=(japarov, putin),
+    )
+    with_pm = cand(
+        "b", "2020-11-13T08:00", "call", countries=("KG", "RU"), officials=(japarov, mishustin)
+    )
+    first, _ = grouper.assign(with_putin)
+    second, new = grouper.assign(with_pm)
+    assert new and second != first
