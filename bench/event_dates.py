@@ -1,14 +1,18 @@
 """Event dates and grouping on labelled clusters: what `coopwatch group` and `/event` would show.
 
-Usage: python bench/event_dates.py [PATH] [-v]   (default: ../shared/data/clusters_dev.jsonl)
+Usage: python bench/event_dates.py [PATH] [-v] [--gold-labels]
+       (default: ../shared/data/clusters_dev.jsonl)
 
 The file has the clusters_dev.jsonl fields (`id, cluster, date, title, text, event_date`).
-Reports are fed in publication order (a partial `date` such as "2018-10" counts as undated).
+Reports are fed in publication order (a partial `date` such as "2018-10" is passed as is:
+`coopwatch group` takes it as undated, with that month as the year of the dates it states).
 For each gold event whose reports state a full `event_date`, the event that holds most of its
 reports is found and the date that event shows (`coopwatch export`, `/event`) is compared with
 the gold date the event began on (the earliest full gold date among its reports). Printed:
 the share of events whose shown date is that day (strict) and whose shown span contains it,
-and B-cubed precision, recall and F1 of the grouping over all reports.
+and B-cubed precision, recall and F1 of the grouping over all reports. With `--gold-labels`
+the reports' gold label, type and parties replace the classifier's (its evidence is kept), which
+shows what grouping and dates miss on their own.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.grouping import bcubed  # noqa: E402
 from news.group_stream import group_rows, read_rows  # noqa: E402
 from news.grouping import Grouper  # noqa: E402
+from news.records import Classification  # noqa: E402
 
 
 def _group_input(item: dict[str, str]) -> str:
@@ -34,6 +40,8 @@ def _group_input(item: dict[str, str]) -> str:
     written = item.get("date") or ""
     if len(written) == 10:
         row["published"] = datetime.fromisoformat(written).replace(hour=12, tzinfo=UTC).isoformat()
+    elif written:
+        row["published"] = written  # "2021-10", "2025": published some time then
     return json.dumps(row, ensure_ascii=False)
 
 
@@ -43,16 +51,28 @@ def _full_date(value: str | None) -> date | None:
 
 def main(argv: Sequence[str]) -> None:
     verbose = "-v" in argv
-    paths = [a for a in argv if a != "-v"]
+    paths = [a for a in argv if not a.startswith("-")]
     path = Path(paths[0]) if paths else DEFAULT_DATA
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     rows, errors = read_rows(_group_input(it) for it in items)
     if errors:
         raise SystemExit(f"unreadable lines: {errors}")
+    gold_by_id = {it["id"]: it for it in items}
+
+    def gold_label(item_id: object, found: Classification) -> Classification:
+        gold = gold_by_id[item_id]
+        return replace(
+            found,
+            label=True,
+            event_type=gold["event_type"],
+            countries=tuple(sorted(gold["countries"])),
+        )
+
+    relabel = gold_label if "--gold-labels" in argv else None
     grouper = Grouper()
     done = {}
     states = {}  # each event as it stood after its last report (closed events are pruned)
-    for grouped in group_rows(rows, grouper):
+    for grouped in group_rows(rows, grouper, relabel=relabel):
         done[grouped.item_id] = grouped
         if grouped.event:
             states[grouped.event] = grouper.event(grouped.event)

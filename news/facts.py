@@ -159,7 +159,16 @@ _FUTURE = re.compile(
     r"\b(?:will|shall|is to|are to|to visit|to pay|is expected|are expected|is scheduled|"
     r"plans? to|upcoming|forthcoming|will be|будет|будут|состоится|посетит|совершит|проведут|"
     r"проведет|проведёт|пройд[её]т|подпишут|встретится|отправится|прибудет|планиру\w+|намерен\w*|"
-    r"ожида\w+|предстоящ\w+)\b",
+    r"ожида\w+|предстоящ\w+|готови\w+|готовится|preparing|prepares|in preparation)\b",
+    re.I,
+)
+# "…discussed the SCO summit, which will take place on 31 August": a date in a relative
+# clause belongs to the other event the clause describes.
+_OTHER_EVENT_BEFORE = re.compile(
+    r"(?:котор\w+|где)\s+(?:\w+\s+){0,3}?(?:состоится|состоятся|пройд[её]т|пройдут|"
+    r"будет проходить|будет|запланирован\w*)\s+(?:[^,.;]{0,40}\s)?$"
+    r"|(?:which|that|where)\s+(?:will|is to|is due to|is scheduled to)\s+"
+    r"(?:take place|be held|open|run)\s+(?:[^,.;]{0,40}\s)?$",
     re.I,
 )
 # "…, сообщили сегодня в МИД": a reporting verb right after "today" dates the report.
@@ -361,7 +370,9 @@ def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, 
     found: list[tuple[int, date, date, str, bool]] = []  # position, first, last, text, future
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(lead):
-            if _in_dateline(lead, m):
+            if _in_dateline(lead, m) or _OTHER_EVENT_BEFORE.search(
+                lead[max(0, m.start() - 80) : m.start()]
+            ):
                 continue
             future = _is_future(_sentence_around(lead, m.start()))
             days = _resolve_absolute(m, ref, future)

@@ -126,3 +126,12 @@ def test_the_event_date_is_read_from_the_forms_outlets_write(
     published = datetime(2020, 10, 16, tzinfo=UTC) if "Oct." in text else PUBLISHED
     facts = extract_facts("", text, language=language, published=published)
     assert (facts.event_date, facts.event_end or facts.event_date) == expected
+
+
+def test_a_date_in_a_clause_about_another_event_is_not_the_events_date() -> None:
+    text = (
+        "Lavrov and Saidov discussed by phone the SCO summit, which will take place in China "
+        "on 31 August."
+    )
+    facts = extract_facts("", text, language="en", published=datetime(2025, 8, 27, tzinfo=UTC))
+    assert facts.event_date is None

@@ -488,3 +488,25 @@ def test_two_calls_of_one_leader_with_two_officials_of_a_partner_stay_apart() ->
     first, _ = grouper.assign(with_putin)
     second, new = grouper.assign(with_pm)
     assert new and second != first
+
+
+def test_an_item_published_in_a_month_reads_its_dates_in_that_year() -> None:
+    talks = (
+        "President Kassym-Jomart Tokayev held talks with President Gurbanguly Berdimuhamedov "
+        "in Ashgabat during his state visit to Turkmenistan."
+    )
+    recap = (
+        "President Kassym-Jomart Tokayev traveled to Ashgabat on a state visit on October "
+        "24-25, where he met with President Gurbanguly Berdimuhamedov."
+    )
+    lines = [
+        json.dumps(
+            {"id": "talks", "published": "2021-10-25T10:00:00Z", "title": "", "text": talks}
+        ),
+        json.dumps({"id": "recap", "published": "2021-10", "title": "", "text": recap}),
+    ]
+    out = io.StringIO()
+    assert group_stream(lines, out) == 0
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert answers[1]["event"] is not None
+    assert answers[0]["event"] == answers[1]["event"]
