@@ -107,7 +107,9 @@ def summarise(
     first one naming them all (without them, the first one the classifier finds an event in).
     """
     lead = _lead(title, text)
-    lead = lead[:1] + [s for s in lead[1:] if not _ATTRIBUTION_ONLY.match(s)]
+    # "Об этом сообщает пресс-служба." goes; "Об этом сообщили на переговорах Смаилова с
+    # Дин Сюэсяном" says who met whom and stays.
+    lead = lead[:1] + [s for s in lead[1:] if not _attribution_only(s)]
     sentences = [s for s in (_clean_sentence(s, language) for s in lead) if s]
     if not sentences:
         return ""
@@ -165,6 +167,10 @@ def _event_sentence(
         if named is None:
             named = index  # both parties, no event word: better than background
     return named
+
+
+def _attribution_only(sentence: str) -> bool:
+    return bool(_ATTRIBUTION_ONLY.match(sentence)) and len(sentence.split()) <= 12
 
 
 def _headline(title: str) -> str:
