@@ -279,7 +279,22 @@ _SCALES = {
     "ru": ((10**12, "трлн"), (10**9, "млрд"), (10**6, "млн"), (10**3, "тыс.")),
 }
 _SYMBOLS = {"USD": "$", "EUR": "€"}
-_RU_CURRENCIES = {"RUB": "руб.", "KZT": "тенге", "UZS": "сумов", "TJS": "сомони", "CNY": "юаней"}
+_EN_CURRENCIES = {
+    "RUB": "roubles",
+    "KZT": "tenge",
+    "UZS": "soums",
+    "TJS": "somoni",
+    "KGS": "soms",
+    "CNY": "yuan",
+}
+_RU_CURRENCIES = {
+    "RUB": "руб.",
+    "KZT": "тенге",
+    "UZS": "сумов",
+    "TJS": "сомони",
+    "KGS": "сомов",
+    "CNY": "юаней",
+}
 
 
 def format_amount(figure: Figure, lang: str) -> str:
@@ -299,7 +314,8 @@ def format_amount(figure: Figure, lang: str) -> str:
     symbol = _SYMBOLS.get(figure.currency)
     if symbol:
         return f"{symbol}{number}" + (f" {word}" if word else "")
-    return " ".join(p for p in (number, word, figure.currency) if p)
+    unit = _EN_CURRENCIES.get(figure.currency, figure.currency)
+    return " ".join(p for p in (number, word, unit) if p)
 
 
 def _figure_text(figure: Figure, lang: str) -> str:

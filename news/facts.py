@@ -220,7 +220,7 @@ _SECTORS = re.compile(
 )
 _NUM = r"\d+(?:[.,]\d+)*(?:[  ]\d{3})*"
 _SCALE = (
-    r"(?:trillion|billion|million|thousand|bn|mln|m|миллиард\w*|миллион\w*|тысяч\w*|"
+    r"(?:trillion|billion|million|thousand|bln|bn|mln|m|миллиард\w*|миллион\w*|тысяч\w*|"
     r"(?:трлн|млрд|млн|тыс)\.?)"
 )
 _CURRENCY = (
@@ -243,7 +243,7 @@ _COUNTS = re.compile(rf"\b\d{{1,4}}\s+(?:\w+\s+)?{_COUNTED}\b", re.I)
 _MEASURES = (
     (
         "trade",
-        r"trade(?: turnover)?|turnover|товарооборот\w*|торгов\w+ оборот\w*|взаимн\w+ торговл\w+",
+        r"trade(?: turnover)?|turnover|товарооборот\w*|торгов\w+ оборот\w*|торговл\w+",
     ),
     ("investment", r"invest\w*|инвестиц\w+|вложени\w+"),
     ("loan", r"loans?|credits?|credit line|кредит\w*|за[её]м\w*"),
@@ -289,7 +289,7 @@ _CURRENCY_CODES = (
 )
 _SCALE_VALUES = (
     (r"trillion|трлн|триллион", 10**12),
-    (r"billion|bn|млрд|миллиард", 10**9),
+    (r"billion|bln|bn|млрд|миллиард", 10**9),
     (r"million|mln|m\b|млн|миллион", 10**6),
     (r"thousand|тыс", 10**3),
 )
@@ -570,7 +570,6 @@ def announced_window(
 def figures(body: str) -> tuple[Figure, ...]:
     """Every sum in `body` with the noun it measures, its role and period, read in its clause."""
     found: list[Figure] = []
-    seen: set[str] = set()
     previous_end, previous_sentence, previous_measure = 0, -1, None
     for m in _MONEY.finditer(body):
         sentence_start = body.rfind(". ", 0, m.start()) + 1
@@ -591,21 +590,36 @@ def figures(body: str) -> tuple[Figure, ...]:
         measure = _measure(before, after) or (previous_measure if same_sentence else None)
         previous_end, previous_sentence, previous_measure = m.end(), sentence_start, measure
         written = m.group(0).strip()
-        if written.lower() in seen:
-            continue
-        seen.add(written.lower())
         amount, currency = _amount(written)
-        found.append(
-            Figure(
-                written=written,
-                measure=measure,
-                role=_role(before, after),
-                period=_period(before, after),
-                amount=amount,
-                currency=currency,
-            )
+        figure = Figure(
+            written=written,
+            measure=measure,
+            role=_role(before, after),
+            period=_period(before, after),
+            amount=amount,
+            currency=currency,
         )
+        _add_figure(found, figure)
     return tuple(found)
+
+
+def _add_figure(found: list[Figure], figure: Figure) -> None:
+    """Append `figure` unless it repeats one already found ("$629 млн." in the lead and "$629
+    млн" in the text), keeping whichever of the two says more."""
+    for index, known in enumerate(found):
+        if figure.amount is None:
+            if known.written.lower() == figure.written.lower():
+                return
+            continue
+        if (known.amount, known.currency) != (figure.amount, figure.currency):
+            continue
+        if known.role and figure.role and known.role != figure.role:
+            continue  # "$1 billion last year, and $1 billion again the target": two figures
+        said = sum(v is not None for v in (figure.measure, figure.role, figure.period))
+        if said > sum(v is not None for v in (known.measure, known.role, known.period)):
+            found[index] = figure
+        return
+    found.append(figure)
 
 
 def _measure(before: str, after: str) -> str | None:
@@ -649,17 +663,18 @@ def _amount(written: str) -> tuple[float | None, str | None]:
     if number is None:
         return None, None
     digits = number.group(0).replace(" ", "").replace("\u00a0", "")
+    rest = written[number.end() :].lower()
+    scaled = any(re.match(rf"\s*(?:{pattern})", rest) for pattern, _ in _SCALE_VALUES)
     if "," in digits and "." in digits:
         digits = digits.replace(",", "")
-    elif digits.count(",") == 1 and len(digits.split(",")[1]) != 3:
-        digits = digits.replace(",", ".")
+    elif digits.count(",") == 1 and (len(digits.split(",")[1]) != 3 or scaled):
+        digits = digits.replace(",", ".")  # "1,5 млрд", "12,986 миллиарда": a decimal comma
     else:
         digits = digits.replace(",", "")
     try:
         value = float(digits)
     except ValueError:
         return None, None
-    rest = written[number.end() :].lower()
     for pattern, scale in _SCALE_VALUES:
         if re.match(rf"\s*(?:{pattern})", rest):
             value *= scale

@@ -163,7 +163,7 @@ def candidate_for(
     # reports of the visit itself; its date is still not a stated one.
     window = announced_window(title, text, published=published)
     ahead = window[1] if window and facts.event_date is None else None
-    figures = [f"${v}" for v in map(_figure, facts.money) if v]
+    figures = [f"${f.amount:.0f}" for f in facts.figures if f.amount is not None]
     figures += [f"#{v}" for v in map(_figure, facts.counts) if v]
     return Candidate(
         item_id=item_id,

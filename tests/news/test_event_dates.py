@@ -58,3 +58,17 @@ def test_a_date_in_a_clause_about_another_event_is_not_the_events_date() -> None
     )
     facts = extract_facts("", text, language="en", published=datetime(2025, 8, 27, tzinfo=UTC))
     assert facts.event_date is None
+
+
+def test_figures_keep_their_noun_role_and_period_once_each() -> None:
+    text = (
+        "Товарооборот в прошлом году составил 12,5 миллиарда долларов, стороны намерены "
+        "довести его до $15 млрд. Объём торговли уже превысил $15 млрд."
+    )
+    facts = extract_facts("", text, language="ru", published=PUBLISHED)
+    found = [(f.measure, f.role, f.period, f.amount, f.currency) for f in facts.figures]
+    assert found == [
+        ("trade", "result", "last year", 12.5e9, "USD"),
+        ("trade", "target", None, 15e9, "USD"),
+        ("trade", "result", None, 15e9, "USD"),
+    ]
