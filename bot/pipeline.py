@@ -130,6 +130,7 @@ class EventPipeline:
             classification=result,
             fallback_day=stored.published_at.date(),
         )
+        announced = {e.key for e in grouper.events if e.announced}
         key, new = grouper.assign(candidate)
         state = grouper.event(key).to_json()
         if new and await self.db.run(event_store.event_exists, key=key):
@@ -143,7 +144,10 @@ class EventPipeline:
                 key=key,
                 event_type=result.event_type,
                 countries=result.countries,
-                event_date=facts.event_date or stored.published_at.date(),
+                # An announcement with no day ("in the coming weeks") shows no date yet.
+                event_date=None
+                if candidate.announced
+                else facts.event_date or candidate.event_start,
                 place=facts.place,
                 summary=summarise(
                     item.title, item.text, language=result.language, countries=result.countries
@@ -176,7 +180,7 @@ class EventPipeline:
             state=state,
             verdict=_verdict(result),
             alert=alert,
-            span=_stated_span(grouper.event(key)),
+            span=_shown_span(grouper.event(key), was_announced=key in announced),
         )
         if joined is None:
             raise PipelineError(f"event {key} is in the grouping state but not in the database")
@@ -188,9 +192,12 @@ class PipelineError(Exception):
     """The pipeline's view and the database disagree; the batch is retried from the backlog."""
 
 
-def _stated_span(event: EventState) -> tuple[date, date] | None:
-    """The event's days when a report stated them (publication days are only a fallback)."""
-    return (event.start, event.end) if event.date_stated else None
+def _shown_span(event: EventState, *, was_announced: bool) -> tuple[date, date] | None:
+    """The event's days when a report stated them, or when the first report of the event
+    itself joins an announcement (its publication day beats no day); else None: keep."""
+    if event.date_stated or (was_announced and not event.announced):
+        return event.start, event.end
+    return None
 
 
 def _verdict(result: Classification) -> event_store.Verdict:

@@ -158,7 +158,8 @@ _REPORTING_BEFORE = re.compile(
 _FUTURE = re.compile(
     r"\b(?:will|shall|is to|are to|to visit|to pay|is expected|are expected|is scheduled|"
     r"plans? to|upcoming|forthcoming|will be|будет|будут|состоится|посетит|совершит|проведут|"
-    r"проведет|проведёт|пройд[её]т|подпишут|встретится|отправится|прибудет|планиру\w+|намерен\w*|"
+    r"проведет|проведёт|пройд[её]т|подпишут|встретится|отправится|прибудет|приедет|приедут|"
+    r"прилетит|прилетят|нанес[её]т|планиру\w+|намерен\w*|"
     r"ожида\w+|предстоящ\w+|готови\w+|готовится|preparing|prepares|in preparation)\b",
     re.I,
 )

@@ -178,6 +178,7 @@ def candidate_for(
         numbers=tuple(dict.fromkeys(figures)),
         documents=tuple(k for k in facts.document_kinds if k != "documents"),
         tokens=content_tokens(f"{title}\n{text[:600]}", language),
+        announced=ahead is not None,
     )
 
 

@@ -67,6 +67,8 @@ class Candidate:
     numbers: tuple[str, ...] = ()  # normalised figures: "1000000000", "15"
     documents: tuple[str, ...] = ()  # canonical kinds: "agreement", "memorandum", ...
     tokens: tuple[str, ...] = ()  # "en:dushanb": content stems, prefixed by language
+    # An announcement with no day: its window is the weeks ahead, and no day is the event's.
+    announced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class EventState:
     numbers: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     tokens: tuple[str, ...] = ()
+    announced: bool = False  # only announcements with no day have reported it so far
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -234,7 +237,10 @@ def _merge(old: tuple[str, ...], new: Iterable[str], cap: int = 64) -> tuple[str
 
 def _absorb(event: EventState, candidate: Candidate) -> EventState:
     """The event after `candidate` joined it: its window and features widen."""
-    if candidate.date_stated and not event.date_stated:
+    if event.announced and not candidate.announced and not candidate.date_stated:
+        # The first report of the event itself: its day replaces the weeks announced.
+        start, end, stated = candidate.event_start, candidate.event_end, False
+    elif candidate.date_stated and not event.date_stated:
         start, end, stated = candidate.event_start, candidate.event_end, True
         first, last = min(start, event.start), max(end, event.end)
         if last - first <= MAX_EVENT_SPAN:
@@ -263,6 +269,7 @@ def _absorb(event: EventState, candidate: Candidate) -> EventState:
         start=start,
         end=end,
         date_stated=stated,
+        announced=event.announced and candidate.announced,
         last_published=max(event.last_published, _published_day(candidate)),
         members=event.members + 1,
         officials=_merge(event.officials, candidate.officials),
@@ -313,6 +320,7 @@ class Grouper:
             start=candidate.event_start,
             end=candidate.event_end,
             date_stated=candidate.date_stated,
+            announced=candidate.announced,
             last_published=_published_day(candidate),
             officials=tuple(dict.fromkeys(candidate.officials)),
             places=(candidate.place,) if candidate.place else (),

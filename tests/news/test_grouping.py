@@ -510,3 +510,19 @@ def test_an_item_published_in_a_month_reads_its_dates_in_that_year() -> None:
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     assert answers[1]["event"] is not None
     assert answers[0]["event"] == answers[1]["event"]
+
+
+def test_the_first_report_of_an_announced_visit_gives_the_event_its_day() -> None:
+    grouper = Grouper()
+    officials = ("IR:ir-pezeshkian", "TJ:tj-rahmon")
+    announcement = replace(
+        cand("ahead", "2025-01-04T08:00", officials=officials, end="2025-01-25"),
+        event_end=date(2025, 1, 25),
+        announced=True,
+    )
+    arrival = cand("arrived", "2025-01-15T20:00", officials=officials)
+    key, _ = grouper.assign(announcement)
+    assert grouper.event(key).announced
+    assert grouper.assign(arrival) == (key, False)
+    event = grouper.event(key)
+    assert (event.start, event.end, event.announced) == (date(2025, 1, 15),) * 2 + (False,)
