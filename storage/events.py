@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
+from news.topics import merge_topics
 from storage.deliveries import enqueue_event
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
@@ -48,6 +49,7 @@ class EventInfo:
     alerted: bool
     created_at: datetime
     sources: tuple[SourceInfo, ...] = ()
+    topics: tuple[str, ...] = ()  # keys of news/data/topics.json, in the list's order
 
 
 def _split(codes: str) -> tuple[str, ...]:
@@ -72,6 +74,7 @@ def _info(event: Event, sources: tuple[SourceInfo, ...] = ()) -> EventInfo:
         alerted=event.alerted,
         created_at=event.created_at,
         sources=sources,
+        topics=_split(event.topics),
     )
 
 
@@ -158,11 +161,14 @@ def create_event(
     item_id: int,
     verdict: Verdict,
     alert: bool,
+    topics: tuple[str, ...] = (),
+    terms: frozenset[str] = frozenset(),
 ) -> EventInfo:
     """Create an event from its first report; when ``alert``, queue its deliveries.
 
     The deliveries are written in this same transaction (the outbox): either the event and
-    every delivery exist, or neither does.
+    every delivery exist, or neither does. ``topics`` and ``terms`` (the report's topics and
+    word keys, news.topics) decide which chats with a /filter get it.
     """
     event = Event(
         key=key,
@@ -177,6 +183,7 @@ def create_event(
         confidence=confidence,
         state=state,
         alerted=alert,
+        topics=",".join(merge_topics(topics)),
     )
     session.add(event)
     session.flush()
@@ -189,17 +196,26 @@ def create_event(
         _apply(item, verdict)
     session.flush()
     if alert:
-        enqueue_event(session=session, event_id=event.id)
+        enqueue_event(session=session, event_id=event.id, terms=terms)
     return _info(event)
 
 
 def add_source(
-    *, session: Session, key: str, item_id: int, state: str, verdict: Verdict, alert: bool
+    *,
+    session: Session,
+    key: str,
+    item_id: int,
+    state: str,
+    verdict: Verdict,
+    alert: bool,
+    topics: tuple[str, ...] = (),
+    terms: frozenset[str] = frozenset(),
 ) -> EventInfo | None:
     """Attach a further report to an event; alert now if it was held back and ``alert``.
 
     Subscribers already alerted are not alerted again: the sender edits their messages to
-    the new source count instead.
+    the new source count instead. The report's ``topics`` join the event's; a chat whose
+    /filter held the event back gets it when this report mentions one of its words.
     """
     event = session.exec(select(Event).where(Event.key == key)).first()
     item = session.get(Item, item_id)
@@ -211,12 +227,16 @@ def add_source(
     event.source_count = session.exec(select(func.count()).where(Item.event_id == event.id)).one()
     event.state = state
     event.updated_at = utcnow()
+    event.topics = ",".join(merge_topics(_split(event.topics), topics))
+    session.flush()
+    assert event.id is not None
     if alert and not event.alerted:
         # A doubtful first report held the event back; a confident second one releases it.
         event.alerted = True
         session.flush()
-        assert event.id is not None
-        enqueue_event(session=session, event_id=event.id)
+        enqueue_event(session=session, event_id=event.id, terms=terms)
+    elif event.alerted and terms:
+        enqueue_event(session=session, event_id=event.id, terms=terms, only_filtered=True)
     session.flush()
     return _info(event)
 
