@@ -150,8 +150,40 @@ MAX_FILTER_WORDS = 10
 MAX_FILTER_WORD = 40
 
 
+# Joining words of a topic's label ("transport and logistics", "транспорт и логистика"):
+# typed as filter words they would match nearly every report, so they are dropped.
+FILTER_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "or",
+        "the",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "и",
+        "или",
+        "в",
+        "во",
+        "на",
+        "с",
+        "со",
+        "по",
+        "для",
+        "к",
+    ]
+)
+
+
 class FilterError(ValueError):
-    """The /filter words are too many, too long or not words at all."""
+    """The /filter words are not words at all."""
+
+
+class FilterTooLong(FilterError):
+    """The /filter has too many words or a word too long."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +206,26 @@ def parse_filter_words(args: Sequence[str]) -> tuple[str, ...]:
     for arg in args:
         for word in _WORD.findall(arg.lower().replace("ё", "е")):
             if len(word) > MAX_FILTER_WORD:
-                raise FilterError(f"a word is longer than {MAX_FILTER_WORD} characters")
-            if word not in words:
+                raise FilterTooLong(f"a word is longer than {MAX_FILTER_WORD} characters")
+            if word not in words and word not in FILTER_STOP_WORDS:
                 words.append(word)
+    if len(words) > MAX_FILTER_WORDS:
+        raise FilterTooLong(f"more than {MAX_FILTER_WORDS} words")
     if not words:
         raise FilterError("no words")
-    if len(words) > MAX_FILTER_WORDS:
-        raise FilterError(f"more than {MAX_FILTER_WORDS} words")
     return tuple(words)
+
+
+def topic_names(lang: str) -> tuple[str, ...]:
+    """One name per topic that /filter accepts, in ``lang``'s script (for the usage line)."""
+    cyrillic = lang == "ru"
+    return tuple(
+        next(
+            (n for n in topic.names if bool(_CYRILLIC.search(n)) == cyrillic),
+            topic.names[0],
+        )
+        for topic in topics().values()
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -308,3 +308,31 @@ def latest_events(
 
 def count_events_since(*, session: Session, since: datetime) -> int:
     return session.exec(select(func.count()).where(col(Event.created_at) >= since)).one()
+
+
+def event_dates(
+    *, session: Session, since: date, until: date, country: str | None = None
+) -> list[tuple[date, tuple[str, ...]]]:
+    """(day, parties) of events dated ``since``..``until`` (inclusive), for /trends.
+
+    An event's day is its own date, else the day it was stored.
+    """
+    # Three columns, not whole rows: the grouping state of a year's events is large.
+    query = select(col(Event.event_date), col(Event.created_at), col(Event.countries))
+    if country is not None:
+        query = query.join(EventCountry).where(EventCountry.country == country)
+    # Events without a date are few; they are selected by the stored time and checked below.
+    query = query.where(
+        (col(Event.event_date).is_(None) & (col(Event.created_at) >= _midnight(since)))
+        | ((col(Event.event_date) >= since) & (col(Event.event_date) <= until))
+    )
+    found = []
+    for event_date, created_at, countries in session.exec(query).all():
+        day = event_date or created_at.date()
+        if since <= day <= until:
+            found.append((day, _split(countries)))
+    return found
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
