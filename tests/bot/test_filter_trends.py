@@ -176,3 +176,23 @@ async def test_trends_sends_a_png_chart_with_a_caption(
         fake_telegram.send_user_message(USER, "/trends Atlantis")
         unknown = (await fake_telegram.wait_for_messages(USER, 5))[-1]
         assert unknown.photo is None and "Atlantis" in unknown.text
+
+
+async def test_in_a_group_only_administrators_change_the_filter(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    group, owner, member = -1009876543, 601, 602
+    fake_telegram.add_chat(group, "supergroup", title="Analysts")
+    fake_telegram.set_chat_admins(group, [owner], creator_id=owner)
+    async with running_bot(settings, fake_telegram):
+        fake_telegram.send_user_message(group, "/start", user_id=owner)
+        await fake_telegram.wait_for_messages(group)
+        fake_telegram.send_user_message(group, "/filter gas", user_id=member)
+        refused = (await fake_telegram.wait_for_messages(group, 2))[-1]
+        assert "administrators" in refused.text
+        fake_telegram.send_user_message(group, "/filter", user_id=member)
+        shown = (await fake_telegram.wait_for_messages(group, 3))[-1]
+        assert shown.text.startswith("No filter")  # anyone may look
+        fake_telegram.send_user_message(group, "/filter gas нефть", user_id=owner)
+        done = (await fake_telegram.wait_for_messages(group, 4))[-1]
+        assert done.text.startswith("Filter set: gas, нефть")
