@@ -34,6 +34,8 @@ from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from handlers import admin, events, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
+from handlers.filter import filter_command
+from handlers.trends import trends as trends_command
 from news.fetch import FeedFetcher
 from storage import Database
 from storage import feeds as feed_store
@@ -68,6 +70,8 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("latest", events.latest, "cmd_latest"),
     BotCommandSpec("country", events.country, "cmd_country"),
     BotCommandSpec("event", events.event, "cmd_event"),
+    BotCommandSpec("trends", trends_command, "cmd_trends"),
+    BotCommandSpec("filter", filter_command, "cmd_filter"),
     BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True, block=False),
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),

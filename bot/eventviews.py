@@ -61,6 +61,7 @@ def event_view(event: EventInfo) -> EventView:
             for s in event.sources
         ),
         evidence=event.evidence,
+        topics=event.topics,
     )
 
 

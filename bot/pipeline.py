@@ -20,6 +20,7 @@ from news.group_stream import event_candidate, is_event
 from news.grouping import EventState, Grouper
 from news.records import Classification
 from news.summary import summarise
+from news.topics import find_topics, report_terms
 from storage import Database
 from storage import events as event_store
 from storage.events import EventInfo
@@ -138,6 +139,8 @@ class EventPipeline:
             # loaded before a restart): it is that event.
             new = False
         alert = stored.alertable and result.confidence >= ALERT_CONFIDENCE
+        # Off the event loop: lemmatising a long report takes a few milliseconds.
+        topics, terms = await asyncio.to_thread(_topics_and_terms, item.title, item.text)
         if new:
             event = await self.db.run(
                 event_store.create_event,
@@ -160,6 +163,8 @@ class EventPipeline:
                 item_id=stored.id,
                 verdict=_verdict(result),
                 alert=alert,
+                topics=topics,
+                terms=terms,
             )
             log.info(
                 "event created",
@@ -181,6 +186,8 @@ class EventPipeline:
             verdict=_verdict(result),
             alert=alert,
             span=_shown_span(grouper.event(key), was_announced=key in announced),
+            topics=topics,
+            terms=terms,
         )
         if joined is None:
             raise PipelineError(f"event {key} is in the grouping state but not in the database")
@@ -208,6 +215,10 @@ def _verdict(result: Classification) -> event_store.Verdict:
         confidence=result.confidence,
         evidence=evidence_json(result),
     )
+
+
+def _topics_and_terms(title: str, text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    return find_topics(title, text), report_terms(title, text)
 
 
 def _classify_all(items: Sequence[StoredItem]) -> list[Classification]:

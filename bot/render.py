@@ -23,6 +23,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
 from news.records import CENTRAL_ASIA
+from news.topics import topic_label
 
 MAX_MESSAGE = 4096  # UTF-16 code units
 MAX_CALLBACK = 64  # bytes
@@ -60,6 +61,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_events": "No events yet.",
         "page": "page {n}",
         "and_more": "… and {n} more",
+        "topics": "Topics",
     },
     "ru": {
         "visit": "визит",
@@ -85,6 +87,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_events": "Событий пока нет.",
         "page": "стр. {n}",
         "and_more": "… и ещё {n}",
+        "topics": "Темы",
     },
 }
 _MONTHS = {
@@ -116,6 +119,7 @@ class EventView:
     facts: Facts = field(default_factory=Facts)
     sources: tuple[Source, ...] = ()  # first report first
     evidence: str | None = None
+    topics: tuple[str, ...] = ()  # keys of news/data/topics.json
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +390,13 @@ def _buttons(
     return [row] if row else []
 
 
+def _topics_line(event: EventView, lang: str) -> str | None:
+    if not event.topics:
+        return None
+    names = ", ".join(esc(topic_label(key, lang), 40) for key in event.topics[:8])
+    return f"{_s(lang, 'topics')}: {names}"
+
+
 def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = ()) -> Rendered:
     """The push alert: header, summary, the first source "(+N more)", three buttons.
 
@@ -396,6 +407,9 @@ def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = (
     figures = figures_line(event.facts, lang)
     if figures:
         lines_after.append(figures)
+    topics = _topics_line(event, lang)
+    if topics:
+        lines_after.append(topics)
     if event.sources:
         more = len(event.sources) - 1
         extra = f" ({_s(lang, 'more_sources', n=more)})" if more else ""
@@ -423,7 +437,12 @@ def _fact_lines(event: EventView, lang: str) -> list[str]:
         if values:
             lines.append(f"{_s(lang, label)}: {', '.join(esc(v, 60) for v in values[:12])}")
     figures = figures_line(facts, lang)
-    return [*lines, figures] if figures else lines
+    if figures:
+        lines.append(figures)
+    topics = _topics_line(event, lang)
+    if topics:
+        lines.append(topics)
+    return lines
 
 
 def _source_line(source: Source) -> str:
