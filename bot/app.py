@@ -25,13 +25,13 @@ from telegram.request import BaseRequest
 
 from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
 from bot.feedadmin import default_feeds
-from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
+from bot.web.server import start_web_server, stop_web_server, webhook_path
 from handlers import admin, events, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
@@ -158,9 +158,12 @@ def build_application(
         await publish_commands(app)
         schedule_jobs(app)
         schedule_delivery_jobs(app)
-        health_port = settings.health_port_in_effect
-        if health_port is not None:
-            await start_health_server(app, host=settings.webhook_listen, port=health_port)
+        web_port = settings.web_port_in_effect
+        if web_port is not None:
+            webhook = (
+                (webhook_path(settings), settings.webhook_secret) if settings.webhook_url else None
+            )
+            await start_web_server(app, host=settings.web_listen, port=web_port, webhook=webhook)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
 
     async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -172,7 +175,7 @@ def build_application(
             await sender.finish()
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await stop_health_server(app)  # first: it reads the services closed below
+        await stop_web_server(app)  # first: it reads the services closed below
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
             if services.poller.parse_executor is not None:

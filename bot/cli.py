@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
@@ -20,10 +18,10 @@ from telegram.ext import Application
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
-from bot.health import HealthError
 from bot.logs import configure_logging
 from bot.scan import scan
 from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
+from bot.web.server import WebError, serve_webhook
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
@@ -35,8 +33,6 @@ Command = Callable[[Settings, argparse.Namespace], int]
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-# Binding a listening socket fails with these when the address or port cannot be used.
-_BIND_ERRORS = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -55,35 +51,17 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def webhook_options(settings: Settings) -> dict[str, Any]:
-    """Arguments of PTB's run_webhook/start_webhook for these settings."""
-    if not settings.webhook_url:
-        raise ValueError("no webhook URL configured")
-    return {
-        "listen": settings.webhook_listen,
-        "port": settings.webhook_port,
-        # TLS ends at the reverse proxy in front; it forwards the public URL's path here.
-        "url_path": urlsplit(settings.webhook_url).path,
-        "webhook_url": settings.webhook_url,
-        # PTB answers 403 to any request without this X-Telegram-Bot-Api-Secret-Token.
-        "secret_token": settings.webhook_secret,
-        "allowed_updates": ALLOWED_UPDATES,
-    }
-
-
 def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> int:
-    """Serve Telegram's webhook calls with PTB's server until SIGINT/SIGTERM."""
-    try:
-        app.run_webhook(**webhook_options(settings), stop_signals=STOP_SIGNALS)
-    except OSError as exc:
-        if exc.errno not in _BIND_ERRORS:
-            raise
-        print(
-            f"coopwatch: cannot listen for webhooks on {settings.webhook_listen}:"
-            f"{settings.webhook_port} ({exc.strerror}); set WEBHOOK_LISTEN / WEBHOOK_PORT",
-            file=sys.stderr,
-        )
-        return 1
+    """Serve Telegram's webhook calls on the web server until SIGINT/SIGTERM."""
+
+    async def main() -> None:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stopped.set)
+        await serve_webhook(app, settings, stopped, allowed_updates=ALLOWED_UPDATES)
+
+    asyncio.run(main())
     return 0
 
 
@@ -354,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as exc:
         print(f"coopwatch: database error: {exc}", file=sys.stderr)
         return 1
-    except HealthError as exc:
+    except WebError as exc:
         print(f"coopwatch: {exc}", file=sys.stderr)
         return 1
     except InvalidToken:
