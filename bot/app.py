@@ -32,7 +32,7 @@ from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.web.server import start_web_server, stop_web_server, webhook_path
-from handlers import admin, events, fallback, feeds, guard, start, subscriptions
+from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
 from storage import Database
@@ -68,6 +68,7 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("latest", events.latest, "cmd_latest"),
     BotCommandSpec("country", events.country, "cmd_country"),
     BotCommandSpec("event", events.event, "cmd_event"),
+    BotCommandSpec("export", export.export, "cmd_export"),
     BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True, block=False),
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),

@@ -8,7 +8,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,15 +17,19 @@ from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
+from bot.export import FORMATS as EXPORT_FORMATS
+from bot.export import render_export
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
 from bot.logs import configure_logging
+from bot.render import country_name
 from bot.scan import scan
 from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
 from bot.web.server import WebError, serve_webhook
+from news.countries import resolve_country, suggest_country
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
-from storage import Database, StorageError, audit
+from storage import Database, StorageError, archive, audit
 from storage import feeds as feed_store
 from storage.db import database_password
 
@@ -251,6 +255,39 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     return _with_services(settings, work)
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """The stored events, newest first, as JSON Lines, CSV or Atom on standard output."""
+    country = None
+    if args.country:
+        country = resolve_country(args.country)
+        if country is None:
+            near = suggest_country(args.country)
+            hint = (
+                f"; did you mean {country_name(near, 'en')} ({near})?"
+                if near
+                else "; use a name or an ISO code, e.g. TJ"
+            )
+            print(f"coopwatch: unknown country {args.country!r}{hint}", file=sys.stderr)
+            return 2
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+        entries = db.call(archive.list_events, country=country, since=args.since)
+    finally:
+        db.close()
+    title = "coopwatch events" + (f" — {country}" if country else "")
+    sys.stdout.buffer.write(render_export(entries, args.format, title=title))
+    sys.stdout.flush()
+    return 0
+
+
+def _day_argument(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from exc
+
+
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     """Check configuration, database, Bot API and every feed; exit 1 when something failed."""
     from bot.doctor import run_doctor
@@ -305,6 +342,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scan", help="poll every feed once and print the events").set_defaults(
         func=cmd_scan
     )
+    export = sub.add_parser("export", help="print the stored events, newest first")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
+    export.add_argument("--country", default=None, help="only events involving this country")
+    export.add_argument(
+        "--since",
+        type=_day_argument,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="only events dated on or after this day",
+    )
+    export.set_defaults(func=cmd_export)
     doctor = sub.add_parser("doctor", help="check configuration, database, Bot API and feeds")
     doctor.add_argument(
         "--quick", action="store_true", help="configuration and database only (no network)"

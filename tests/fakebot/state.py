@@ -49,6 +49,17 @@ class ApiRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file the bot uploaded in a multipart request: its name and its bytes."""
+
+    filename: str
+    content: bytes
+
+    def __str__(self) -> str:
+        return f"<file {self.filename}>"
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     """One inline keyboard button, flattened for assertions."""
 
