@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -31,6 +30,7 @@ from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
+from bot.web.metrics import FloodCountingRateLimiter
 from bot.web.server import start_web_server, stop_web_server, webhook_path
 from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
@@ -195,7 +195,7 @@ def build_application(
         # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
         # (retry_after) and the same request resent, a few times, before it surfaces.
         .rate_limiter(
-            AIORateLimiter(
+            FloodCountingRateLimiter(
                 overall_max_rate=30,
                 overall_time_period=1,
                 group_max_rate=20,

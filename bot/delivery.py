@@ -91,8 +91,6 @@ class Pace:
         self.tokens = burst
         self.updated = clock()
         self.paused_until = 0.0
-        self.flood_waits = 0  # 429s since start, and the seconds they asked for (/metrics)
-        self.flood_wait_seconds = 0.0
         self.last_sent: dict[int, float] = {}
         self.lock = asyncio.Lock()
 
@@ -106,8 +104,6 @@ class Pace:
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nothing is sent by this bot until ``seconds`` have passed."""
-        self.flood_waits += 1
-        self.flood_wait_seconds += seconds
         self.paused_until = max(self.paused_until, self.clock() + seconds)
 
     async def wait(self, chat_id: int) -> None:

@@ -10,18 +10,62 @@ never mix their figures.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter
 
 from storage.archive import ArchiveFigures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 POLL_OUTCOMES = ("ok", "not_modified", "error")
+
+
+class FloodCountingRateLimiter(AIORateLimiter):
+    """python-telegram-bot's AIORateLimiter, counting every 429 Telegram answers.
+
+    Every Bot API call of the application passes through here, including the 429s the
+    limiter waits out itself and never lets the sender see, so this is the one place that
+    sees them all.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flood_waits = 0
+        self.flood_wait_seconds = 0.0
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        async def counted(*call_args: Any, **call_kwargs: Any) -> Any:
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter as exc:
+                self.flood_waits += 1
+                self.flood_wait_seconds += _retry_seconds(exc)
+                raise
+
+        return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    # PTB 22 keeps a timedelta; reading the public int attribute warns about its type change.
+    value = getattr(exc, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(exc.retry_after if isinstance(exc.retry_after, int | float) else 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,12 +29,16 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot.delivery import DELIVERY_KEY, DeliverySender
 from bot.health import HealthCheck, application_check
 from bot.jobs import LAST_POLL_KEY
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from bot.web.metrics import CONTENT_TYPE, ProcessFigures, render_metrics
+from bot.web.metrics import (
+    CONTENT_TYPE,
+    FloodCountingRateLimiter,
+    ProcessFigures,
+    render_metrics,
+)
 from bot.web.pages import ArchivePages
 from storage import Database
 from storage import archive as archive_store
@@ -222,17 +226,18 @@ class WebServer:
 
 
 def application_figures(app: Application[Any, Any, Any, Any, Any, Any]) -> ProcessFiguresSource:
-    """What the running Application counted: its poller's and its sender's figures."""
+    """What the running Application counted: its poller's polls, its bot's flood waits."""
 
     def figures() -> ProcessFigures:
         services: Services | None = app.bot_data.get(SERVICES_KEY)
-        sender: DeliverySender | None = app.bot_data.get(DELIVERY_KEY)
         poller = services.poller if services else None
+        limiter = getattr(app.bot, "rate_limiter", None)
+        counting = limiter if isinstance(limiter, FloodCountingRateLimiter) else None
         return ProcessFigures(
             polls=dict(poller.outcomes) if poller else {},
             new_items=poller.new_item_count if poller else 0,
-            flood_waits=sender.pace.flood_waits if sender else 0,
-            flood_wait_seconds=sender.pace.flood_wait_seconds if sender else 0.0,
+            flood_waits=counting.flood_waits if counting else 0,
+            flood_wait_seconds=counting.flood_wait_seconds if counting else 0.0,
             last_poll_at=app.bot_data.get(LAST_POLL_KEY),
         )
 
