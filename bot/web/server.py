@@ -40,7 +40,7 @@ from bot.web.metrics import (
     render_metrics,
 )
 from bot.web.pages import ArchivePages
-from storage import Database
+from storage import Database, StorageError
 from storage import archive as archive_store
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ class WebhookRoute:
             return PlainTextResponse("too large", status_code=413)
         try:
             data = json.loads(body)
-            update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+            update = Update.de_json(data, self.app.bot) if isinstance(data, dict) else None
+        except Exception as exc:  # whatever the JSON holds, the answer is "not an update"
             log.warning("webhook: not an update: %s", exc)
             return PlainTextResponse("not an update", status_code=400)
         if update is None:
@@ -138,7 +138,13 @@ def build_web_app(
         Route("/metrics", metrics_route, methods=["GET"]),
         Route("/health", health_route, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers={StorageError: _storage_unavailable})
+
+
+async def _storage_unavailable(request: Request, exc: Exception) -> Response:
+    # The database's own words go to the log (they may name hosts), not to the visitor.
+    log.warning("web: %s %s: database unavailable: %s", request.method, request.url.path, exc)
+    return PlainTextResponse("The database is unavailable; try again in a minute.", status_code=503)
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -195,7 +201,9 @@ class WebServer:
             log_config=None,  # our logging configuration stays in force
             access_log=False,
             server_header=False,
-            proxy_headers=False,
+            # X-Forwarded-Proto/-For only from a proxy on this host (FORWARDED_ALLOW_IPS), so
+            # the Atom feed's links say https behind a TLS proxy.
+            proxy_headers=True,
             timeout_keep_alive=5,
             timeout_graceful_shutdown=int(STOP_TIMEOUT),
         )

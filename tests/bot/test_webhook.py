@@ -227,3 +227,19 @@ def _accepts_connections(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+async def test_a_malformed_webhook_call_is_refused_and_the_next_one_served(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    async with webhook_bot(settings, fake_telegram) as app, httpx.AsyncClient() as client:
+        headers = {SECRET_HEADER: SECRET}
+        for body in (b"not json", b"[1, 2]", b'{"update_id": "x", "message": 5}'):
+            answer = await client.post(hook_url(app), content=body, headers=headers)
+            assert answer.status_code == 400, body
+        huge = b'{"update_id": 1, "pad": "' + b"a" * (2 << 20) + b'"}'
+        assert (await client.post(hook_url(app), content=huge, headers=headers)).status_code == 413
+        update = queued_update(fake_telegram, "/start")
+        assert (await client.post(hook_url(app), json=update, headers=headers)).status_code == 200
+        [welcome] = await fake_telegram.wait_for_messages(USER)
+        assert "Welcome to coopwatch" in welcome.text

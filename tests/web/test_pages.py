@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import feedparser
 import httpx
@@ -155,3 +156,16 @@ async def test_metrics_parse_as_prometheus_text(db: Database) -> None:
         assert samples[("coopwatch_flood_waits_total", ())] == 0
         assert families["coopwatch_polls"].type == "counter"
         assert families["coopwatch_deliveries_pending"].type == "gauge"
+
+
+async def test_a_lost_database_is_a_503_not_a_traceback(sqlite_db: Database) -> None:
+    seed_archive(sqlite_db)
+    async with web_server(sqlite_db) as base:
+        sqlite_db.engine.dispose()
+        db_file = Path(str(sqlite_db.engine.url.database))
+        db_file.unlink()
+        db_file.mkdir()
+        for path in ("/", "/event/KG-RU-2026-11-27-call", "/events.atom", "/metrics"):
+            answer = await get(base, path)
+            assert answer.status_code == 503, path
+            assert "database is unavailable" in answer.text
