@@ -133,7 +133,8 @@ async def main(count: int) -> None:
             idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(40)]
             median, worst, _ = await timed(client, base + "/health")
             print(
-                f"GET /health with 40 idle connections: median {median:.1f} ms, worst {worst:.1f} ms"
+                "GET /health with 40 idle connections: "
+                f"median {median:.1f} ms, worst {worst:.1f} ms"
             )
             for _, writer in idle:
                 writer.close()
@@ -144,7 +145,8 @@ async def main(count: int) -> None:
             data = render_export(entries, fmt, title="bench")
             elapsed = time.perf_counter() - started
             print(
-                f"export {fmt:5}: {len(entries)} events in {elapsed:.2f} s, {len(data) / 1e6:.1f} MB"
+                f"export {fmt:5}: {len(entries)} events in {elapsed:.2f} s, "
+                f"{len(data) / 1e6:.1f} MB"
             )
         db.close()
 
