@@ -63,6 +63,11 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     scope = t(lang, "export_scope", country=country_name(code, lang)) if code else ""
     await chat.send_document(
         InputFile(data, filename=name),
-        caption=t(lang, "export_caption", count=len(entries), scope=html.escape(scope)),
+        caption=t(
+            lang,
+            "export_caption_one" if len(entries) == 1 else "export_caption",
+            count=len(entries),
+            scope=html.escape(scope),
+        ),
         parse_mode=ParseMode.HTML,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -14,7 +15,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from bot.app import build_application
 from bot.cli import main
+from bot.console import CONSOLE_TOKEN, ConsoleRequest
 from bot.export import render_csv
 from bot.settings import Settings
 from storage import Database
@@ -174,3 +177,41 @@ async def test_export_command_sends_a_csv_document(
         assert "/export [COUNTRY] — The events as a CSV file" in help_text
         assert "export" in fake_telegram.commands_for("default", "")
         assert "export" in fake_telegram.commands_for("default", "ru")
+
+
+async def test_console_mode_saves_the_export_in_the_working_directory(
+    settings: Settings, tmp_path: Path
+) -> None:
+    db = Database(settings.database_url)
+    db.upgrade()
+    seed_archive(db)
+    db.close()
+    read_fd, write_fd = os.pipe()
+    output = io.StringIO()
+    request = ConsoleRequest(input_stream=os.fdopen(read_fd, "r"), output=output)
+    app = build_application(settings, request=request, token=CONSOLE_TOKEN)
+    stopped = asyncio.Event()
+    request.on_eof = stopped.set
+    async with app:
+        assert app.post_init is not None and app.updater is not None
+        await app.post_init(app)
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        with os.fdopen(write_fd, "w") as typing:
+            typing.write("/export kz\n")
+            typing.flush()
+            for _ in range(200):
+                if "📎" in output.getvalue():
+                    break
+                await asyncio.sleep(0.05)
+        await asyncio.wait_for(stopped.wait(), 5)
+        await app.updater.stop()
+        await app.stop()
+        assert app.post_shutdown is not None
+        await app.post_shutdown(app)
+    shown = output.getvalue()
+    assert "1 event of Kazakhstan: id, date" in shown
+    [saved] = tmp_path.glob("coopwatch-events-kz-*.csv")
+    assert f"📎 {saved}" in shown
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert [row["id"] for row in rows] == ["KZ-TJ-2026-11-20-visit"]
