@@ -119,6 +119,12 @@ def get_archived_event(*, session: Session, key: str) -> ArchivedEvent | None:
     return ArchivedEvent(_info(row, tuple(sources[row.id])), event_topics(row))
 
 
+def archive_countries(*, session: Session) -> list[str]:
+    """Every country that is a party to a stored event (ISO codes, sorted)."""
+    rows = session.exec(select(EventCountry.country).distinct()).all()
+    return sorted(rows)
+
+
 @dataclass(frozen=True, slots=True)
 class ArchiveFigures:
     """Counts for /metrics, read from the database at scrape time."""

@@ -221,9 +221,11 @@ class ArchivePages:
             limit=PAGE_EVENTS,
         )
         table = STRINGS.get(lang, STRINGS["en"])
+        # The five states first, then every partner the archive knows, by name.
+        stored = await self.db.run(archive_store.archive_countries)
         countries = sorted(CENTRAL_ASIA, key=lambda c: country_name(c, lang))
-        if chosen.country and chosen.country not in countries:
-            countries.append(chosen.country)
+        partners = set(stored) | ({chosen.country} if chosen.country else set())
+        countries += sorted(partners - CENTRAL_ASIA, key=lambda c: country_name(c, lang))
         return self._html(
             "index.html",
             lang=lang,

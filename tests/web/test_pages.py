@@ -39,6 +39,8 @@ async def test_archive_lists_events_newest_first_with_filters(db: Database) -> N
         assert keys_on(page.text) == KEYS_NEWEST_FIRST
         assert 'href="/event/KZ-TJ-2026-11-20-visit?lang=en"' in page.text
         assert "Kazakhstan – Tajikistan" in page.text and "3 sources" in page.text
+        options = re.findall(r'<option value="([A-Z]{2})"', page.text)
+        assert options == ["KZ", "KG", "TJ", "TM", "UZ", "CN", "RU"]  # then partners, by name
 
         tajik = await get(base, "/?country=TJ")
         assert keys_on(tajik.text) == ["KZ-TJ-2026-11-20-visit"]
