@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -25,14 +24,15 @@ from telegram.request import BaseRequest
 
 from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
 from bot.feedadmin import default_feeds
-from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import admin, events, fallback, feeds, guard, start, subscriptions
+from bot.web.metrics import FloodCountingRateLimiter
+from bot.web.server import start_web_server, stop_web_server, webhook_path
+from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from handlers.filter import filter_command
 from handlers.trends import trends as trends_command
@@ -72,6 +72,7 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("event", events.event, "cmd_event"),
     BotCommandSpec("trends", trends_command, "cmd_trends"),
     BotCommandSpec("filter", filter_command, "cmd_filter"),
+    BotCommandSpec("export", export.export, "cmd_export"),
     BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True, block=False),
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
@@ -162,9 +163,12 @@ def build_application(
         await publish_commands(app)
         schedule_jobs(app)
         schedule_delivery_jobs(app)
-        health_port = settings.health_port_in_effect
-        if health_port is not None:
-            await start_health_server(app, host=settings.webhook_listen, port=health_port)
+        web_port = settings.web_port_in_effect
+        if web_port is not None:
+            webhook = (
+                (webhook_path(settings), settings.webhook_secret) if settings.webhook_url else None
+            )
+            await start_web_server(app, host=settings.web_listen, port=web_port, webhook=webhook)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
 
     async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -176,7 +180,7 @@ def build_application(
             await sender.finish()
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await stop_health_server(app)  # first: it reads the services closed below
+        await stop_web_server(app)  # first: it reads the services closed below
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
             if services.poller.parse_executor is not None:
@@ -195,7 +199,7 @@ def build_application(
         # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
         # (retry_after) and the same request resent, a few times, before it surfaces.
         .rate_limiter(
-            AIORateLimiter(
+            FloodCountingRateLimiter(
                 overall_max_rate=30,
                 overall_time_period=1,
                 group_max_rate=20,

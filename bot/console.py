@@ -219,7 +219,10 @@ class ConsoleRequest(BaseRequest):
         params = request_data.parameters if request_data else {}
         if api_method == "sendPhoto" and request_data is not None:
             return 200, json.dumps({"ok": True, "result": self._photo(request_data)}).encode()
-        result = await self._answer(api_method, params)
+        if api_method == "sendDocument" and request_data is not None:
+            result = self._save_document(request_data)
+        else:
+            result = await self._answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _photo(self, request_data: RequestData) -> dict[str, Any]:
@@ -266,6 +269,19 @@ class ConsoleRequest(BaseRequest):
             return []
         # setMyCommands, deleteWebhook, answerCallbackQuery, sendChatAction, … : accepted.
         return True
+
+    def _save_document(self, request_data: RequestData) -> dict[str, Any]:
+        """A document (/export's CSV) is saved in the working directory; its caption printed."""
+        params = request_data.parameters
+        saved = []
+        for filename, content, _mime in (request_data.multipart_data or {}).values():
+            path = Path.cwd() / Path(str(filename)).name  # the bot names it; no directories
+            path.write_bytes(content if isinstance(content, bytes) else content.read())
+            saved.append(f"📎 {path} ({path.stat().st_size} bytes)")
+        caption = {"text": params.get("caption", ""), "parse_mode": params.get("parse_mode")}
+        message_id = self._show(caption | {"chat_id": params.get("chat_id")}, edited=False)
+        self._print("\n".join(saved) + "\n")
+        return self._message(message_id, str(params.get("caption", "")), from_bot=True)
 
     async def _get_updates(self, wait: float) -> list[dict[str, Any]]:
         assert self._updates is not None

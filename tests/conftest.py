@@ -33,6 +33,8 @@ _ENV_VARS = (
     "WEBHOOK_LISTEN",
     "WEBHOOK_PORT",
     "HEALTH_PORT",
+    "WEB_LISTEN",
+    "WEB_PORT",
 )
 
 

@@ -99,6 +99,7 @@ class BotApi:
             "deleteMessage": self.delete_message,
             "answerCallbackQuery": self.answer_callback_query,
             "sendChatAction": self.send_chat_action,
+            "sendDocument": self.send_document,
             "getChat": self.get_chat,
             "getChatMember": self.get_chat_member,
             "getChatAdministrators": self.get_chat_administrators,
@@ -357,6 +358,32 @@ class BotApi:
             raise bad_request("wrong parameter action in request")
         self.state.chat_actions.append((chat.id, action))
         return True
+
+    def send_document(self, params: JSONDict) -> JSONDict:
+        """An uploaded file with an optional caption; the file stays in ``calls``' params."""
+        from tests.fakebot.state import Upload  # beside sendPhoto's use of it
+
+        chat = self.state.writable_chat(params.get("chat_id"))
+        self._throttle("sendDocument", chat)
+        document = params.get("document")
+        if not isinstance(document, Upload) or not document.content:
+            raise bad_request("the fake accepts uploaded, non-empty documents only")
+        raw_caption, parse_mode = text_param(params, "caption"), text_param(params, "parse_mode")
+        caption = format_text(raw_caption, parse_mode) if raw_caption else None
+        if caption is not None and len(caption.text) > 1024:
+            raise bad_request("message caption is too long")
+        message = StoredMessage(
+            chat_id=chat.id,
+            message_id=self.state.next_message_id(chat.id),
+            text=caption.text if caption else "",
+            entities=caption.entities if caption else (),
+            date=int(time.time()),
+            sender_id=self.state.bot.id,
+            from_bot=True,
+            raw_text=raw_caption,
+            parse_mode=parse_mode,
+        )
+        return self.state.message_json(self.state.store(message))
 
     # -- chats -----------------------------------------------------------------------------
 
