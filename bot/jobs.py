@@ -12,6 +12,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.i18n import t
 from bot.polling import FeedPoller
+from bot.render import clean
 from bot.services import SERVICES_KEY, services
 from storage import chats
 from storage.feeds import FeedInfo
@@ -76,8 +77,9 @@ async def tell_admins_feed_disabled(
             chat.language if chat else "en",
             "feed_disabled_notice",
             id=feed.id,
-            title=html.escape(feed.title or feed.url),
-            error=html.escape((feed.last_error or "")[:300]),
+            # A feed's own words, cut: the notice must fit one message whatever they say.
+            title=html.escape(clean(feed.title or feed.url, 200), quote=False),
+            error=html.escape(clean(feed.last_error, 300), quote=False),
         )
         try:
             await app.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)

@@ -17,6 +17,7 @@ from bot.i18n import LANGUAGES, language_of, t
 from bot.render import country_name
 from bot.services import services
 from handlers.common import admin_only, chat_language, reply_html
+from handlers.paging import cut, join_within
 from news.countries import resolve_country, suggest_country
 from news.records import CENTRAL_ASIA, EVENT_TYPES
 from storage import Database, chats
@@ -25,6 +26,8 @@ from storage.chats import ChatInfo
 ADMINS = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 MODES = ("instant", "digest")
 MAX_PHRASE_WORDS = 4  # "United Arab Emirates", "Объединённые Арабские Эмираты"
+MAX_NAMES_SHOWN = 60  # countries named in one reply (about 1,000 characters)
+MAX_UNKNOWN_SHOWN = 40  # unknown words answered one by one; beyond them, a count
 
 
 # -- who may change what ----------------------------------------------------------------
@@ -111,7 +114,12 @@ def parse_countries(words: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _names(codes: Sequence[str], lang: str) -> str:
-    return ", ".join(html.escape(country_name(code, lang)) for code in codes)
+    # A chat may follow every country there is: the list stays well within a message.
+    names = [html.escape(country_name(code, lang)) for code in codes]
+    if len(names) > MAX_NAMES_SHOWN:
+        rest = len(names) - MAX_NAMES_SHOWN
+        names = [*names[:MAX_NAMES_SHOWN], t(lang, "list_more", n=rest)]
+    return ", ".join(names)
 
 
 def _following(info: ChatInfo, lang: str) -> str:
@@ -122,14 +130,19 @@ def _following(info: ChatInfo, lang: str) -> str:
 
 
 def _unknown_message(words: list[str], lang: str) -> str:
+    distinct = list(dict.fromkeys(words))
     lines = []
-    for word in words:
+    for word in distinct[:MAX_UNKNOWN_SHOWN]:
+        text = cut(word, 64)
         guess = suggest_country(word)
         if guess is not None:
-            lines.append(t(lang, "sub_suggest", text=html.escape(word), name=_names([guess], lang)))
+            lines.append(t(lang, "sub_suggest", text=text, name=_names([guess], lang)))
         else:
-            lines.append(t(lang, "sub_unknown", text=html.escape(word)))
-    return "\n".join(lines)
+            lines.append(t(lang, "sub_unknown", text=text))
+    # Whatever the user typed, the answer is one message within Telegram's limit.
+    return join_within(
+        lines, more=lambda n: t(lang, "list_more", n=n), left_out=len(distinct) - len(lines)
+    )
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
