@@ -235,13 +235,13 @@ def settings_keyboard(info: ChatInfo) -> InlineKeyboardMarkup:
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the filters with buttons; "/settings hour 18" and "/settings tz Europe/Moscow"."""
-    info = await _ensure_chat(update, context)
+    args = context.args or []
+    if args and await _refuse_non_admin(update, context):
+        return
+    info = await _settings_of(update, context)
     if info is None or update.effective_chat is None:
         return
-    args = context.args or []
     if args:
-        if await _refuse_non_admin(update, context):
-            return
         error = await _apply_setting_args(update, context, info, args)
         if error:
             await reply_html(update, error)
@@ -249,6 +249,20 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         info = await services(context).db.run(chats.get_chat, chat_id=info.id) or info
     await update.effective_chat.send_message(
         settings_text(info), parse_mode=ParseMode.HTML, reply_markup=settings_keyboard(info)
+    )
+
+
+async def _settings_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatInfo | None:
+    """The chat's settings; for a group nobody set up yet, only an administrator's look
+    registers it (registering switches its alerts on), anyone else sees the defaults."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    info = await services(context).db.run(chats.get_chat, chat_id=chat.id)
+    if info is not None or await may_change(update, context):
+        return info or await _ensure_chat(update, context)
+    return chats.unsaved_chat(
+        chat_id=chat.id, chat_type=chat.type, language=await chat_language(update, context)
     )
 
 
@@ -278,14 +292,16 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if query is None or chat is None:
         return
     db = services(context).db
-    info = await db.run(chats.get_chat, chat_id=chat.id)
     parts = (query.data or "").split(":")
-    if info is None or len(parts) != 3 or not _valid(parts[1], parts[2]):
-        lang = info.language if info else await chat_language(update, context)
-        await query.answer(t(lang, "stale_button"))
+    if len(parts) != 3 or not _valid(parts[1], parts[2]):
+        await query.answer(t(await chat_language(update, context), "stale_button"))
         return
     if not await may_change(update, context):
-        await query.answer(t(info.language, "group_admins_only"), show_alert=True)
+        lang = await chat_language(update, context)
+        await query.answer(t(lang, "group_admins_only"), show_alert=True)
+        return
+    info = await _ensure_chat(update, context)  # the defaults shown to a member, set up now
+    if info is None:
         return
     refusal = await _apply_button(db, info, parts[1], parts[2])
     if refusal:
