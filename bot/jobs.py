@@ -13,6 +13,7 @@ from telegram.ext import Application, ContextTypes
 from bot.i18n import t
 from bot.polling import FeedPoller
 from bot.render import clean
+from bot.retention import RETENTION_FIRST_SECONDS, RETENTION_TICK_SECONDS, retention_job
 from bot.services import SERVICES_KEY, services
 from storage import chats
 from storage.feeds import FeedInfo
@@ -24,6 +25,7 @@ POLL_TICK_SECONDS = 5.0
 BACKLOG_TICK_SECONDS = 60.0
 # bot_data key: when a poll_due() run last completed (aware UTC datetime); /health reads it.
 LAST_POLL_KEY = "last_poll_ok_at"
+RETENTION_JOB = "prune-old-rows"
 
 
 async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,6 +57,13 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         interval=BACKLOG_TICK_SECONDS,
         first=3.0,
         name="classify-backlog",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    app.job_queue.run_repeating(
+        retention_job,
+        interval=RETENTION_TICK_SECONDS,
+        first=RETENTION_FIRST_SECONDS,
+        name=RETENTION_JOB,
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     app.job_queue.run_repeating(

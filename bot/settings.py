@@ -44,6 +44,7 @@ EXPECTED = {
     "WEBHOOK_LISTEN": "an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
     "WEBHOOK_PORT": "a TCP port number, 1-65535",
     "HEALTH_PORT": "a TCP port number, 1-65535",
+    "RETENTION_DAYS": "a number of days, e.g. 90 (0 keeps everything)",
 }
 
 
@@ -78,6 +79,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Days an item that reports no event, and a finished delivery, are kept; 0: for ever.
+    retention_days: float = Field(default=90.0, ge=0, allow_inf_nan=False)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

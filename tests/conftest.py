@@ -33,6 +33,7 @@ _ENV_VARS = (
     "WEBHOOK_LISTEN",
     "WEBHOOK_PORT",
     "HEALTH_PORT",
+    "RETENTION_DAYS",
 )
 
 
