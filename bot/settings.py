@@ -64,9 +64,10 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
-    telegram_bot_token: str | None = None
+    # Out of repr(): a settings object printed in a traceback or a test failure shows no secret.
+    telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = DEFAULT_BASE_URL
-    database_url: str = "sqlite:///coopwatch.db"
+    database_url: str = Field(default="sqlite:///coopwatch.db", repr=False)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     poll_interval: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     allow_private_feeds: bool = False

@@ -109,3 +109,13 @@ def test_doctor_report_never_prints_a_secret(monkeypatch: pytest.MonkeyPatch) ->
     text = out.getvalue()
     assert "p@ss" not in text and "p%40ss" not in text and TOKEN not in text
     assert text.count(REDACTED) == 3
+
+
+def test_the_settings_repr_holds_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_SECRET", HOOK)
+    monkeypatch.setenv("DATABASE_URL", _url("pa/ss:w#rd"))
+    shown = repr(load_settings())
+    assert (
+        TOKEN not in shown and HOOK not in shown and "w#rd" not in shown and "w%23rd" not in shown
+    )
