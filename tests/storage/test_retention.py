@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.jobs import RETENTION_JOB
 from bot.retention import prune_old_rows
@@ -30,7 +31,7 @@ def _feed(db: Database) -> int:
         return feed.id
 
 
-def _item(db: Database, feed_id: int, key: str, *, when: object, **fields: object) -> int:
+def _item(db: Database, feed_id: int, key: str, *, when: datetime, **fields: Any) -> int:
     with db.session() as session:
         item = Item(
             feed_id=feed_id, key=key, title=key, published_at=when, first_seen_at=when, **fields
@@ -46,7 +47,7 @@ def _keys(db: Database) -> set[str]:
         return set(session.exec(select(Item.key)))
 
 
-def _delivery(db: Database, event_id: int, chat_id: int, status: str, when: object) -> None:
+def _delivery(db: Database, event_id: int, chat_id: int, status: str, when: datetime) -> None:
     db.call(chats.register_chat, chat_id=chat_id, chat_type="private", language="en")
     with db.session() as session:
         session.add(
@@ -63,7 +64,9 @@ def _delivery(db: Database, event_id: int, chat_id: int, status: str, when: obje
 
 def _statuses(db: Database) -> list[tuple[int, str]]:
     with db.session() as session:
-        rows = session.exec(select(Delivery.chat_id, Delivery.status).order_by(Delivery.chat_id))
+        rows = session.exec(
+            select(Delivery.chat_id, Delivery.status).order_by(col(Delivery.chat_id))
+        )
         return [(chat_id, status) for chat_id, status in rows]
 
 
