@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # Generous: most of them finish in milliseconds (dropped floods, quick look-ups).
 MAX_CONCURRENT_UPDATES = 256
-_MAX_GROUP_LIMITERS = 512
+_MAX_GROUP_LIMITERS = 512  # and pauses remembered; idle ones are forgotten beyond it
 
 
 def _chat_key(update: object) -> int | None:
@@ -143,7 +143,11 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 attempt += 1
                 seconds = _seconds(exc) + 0.1
                 log.info("429 for %s: holding it back %.1f s", scope, seconds)
-                until = self.clock() + seconds
+                now = self.clock()
+                if len(self._paused_until) > _MAX_GROUP_LIMITERS:  # forget pauses long over
+                    for key in [k for k, end in self._paused_until.items() if end <= now]:
+                        del self._paused_until[key]
+                until = now + seconds
                 self._paused_until[scope] = max(self._paused_until.get(scope, 0.0), until)
 
     async def _wait_out(self, scope: object) -> None:
