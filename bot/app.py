@@ -23,6 +23,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
+from bot.fairness import ChatOrderedProcessor
 from bot.feedadmin import default_feeds
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
@@ -129,6 +130,7 @@ def build_application(
     parse_in_processes: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with every handler and job; services open in post_init."""
+    rate_limit = guard.CommandRateLimit()
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         db = Database(settings.database_url)
@@ -197,7 +199,8 @@ def build_application(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
-        # (retry_after) and the same request resent, a few times, before it surfaces.
+        # (retry_after) for its chat only and the same request resent, a few times, before it
+        # surfaces.
         .rate_limiter(
             FloodCountingRateLimiter(
                 overall_max_rate=30,
@@ -207,10 +210,13 @@ def build_application(
                 max_retries=3,
             )
         )
+        # Chats are served concurrently, each chat's updates in order (bot/fairness.py).
+        .concurrent_updates(ChatOrderedProcessor(rate_limit))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
+    app.bot_data[guard.RATE_LIMIT_KEY] = rate_limit
     register_handlers(app)
     return app
 

@@ -20,7 +20,7 @@ from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, Con
 from bot.export import FORMATS as EXPORT_FORMATS
 from bot.export import render_export
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
 from bot.render import country_name
 from bot.scan import scan
 from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
@@ -31,7 +31,6 @@ from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
 from storage import Database, StorageError, archive, audit
 from storage import feeds as feed_store
-from storage.db import database_password
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -84,6 +83,7 @@ def run_console(settings: Settings) -> int:
     with contextlib.suppress(OSError):
         configure_logging(
             settings.log_level_number,
+            secrets=settings.secrets(),  # the database password still has no place in it
             stream=log_file.open("a", encoding="utf-8"),
         )
     print(BANNER + f"Log: {log_file}\n", flush=True)
@@ -368,36 +368,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
         return 2
-    secrets = [
-        settings.telegram_bot_token or "",
-        settings.webhook_secret,
-        database_password(settings.database_url) or "",
-    ]
-    configure_logging(settings.log_level_number, secrets=secrets)
+    configure_logging(settings.log_level_number, secrets=settings.secrets())
     func: Command = args.func
     try:
         return func(settings, args)
     except StorageError as exc:
-        print(f"coopwatch: database error: {exc}", file=sys.stderr)
+        _error(settings, f"database error: {exc}")
         return 1
     except WebError as exc:
-        print(f"coopwatch: {exc}", file=sys.stderr)
+        _error(settings, str(exc))
         return 1
     except InvalidToken:
-        print(
-            "coopwatch: Telegram refused TELEGRAM_BOT_TOKEN; check the token from @BotFather.",
-            file=sys.stderr,
-        )
+        _error(settings, "Telegram refused TELEGRAM_BOT_TOKEN; check the token from @BotFather.")
         return 1
     except NetworkError as exc:
-        print(
-            f"coopwatch: cannot reach the Bot API ({exc}); check TELEGRAM_BASE_URL "
-            "and the network.",
-            file=sys.stderr,
+        _error(
+            settings,
+            f"cannot reach the Bot API ({exc}); check TELEGRAM_BASE_URL and the network.",
         )
         return 1
     except TelegramError as exc:
-        print(f"coopwatch: Telegram error: {exc}", file=sys.stderr)
+        _error(settings, f"Telegram error: {exc}")
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+def _error(settings: Settings, message: str) -> None:
+    """One line on stderr; an error's own words may quote a URL with the token or password."""
+    print(f"coopwatch: {redact(message, settings.secrets())}", file=sys.stderr)

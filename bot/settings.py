@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import os
 import re
 import secrets
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage import StorageError, validate_database_url
-from storage.db import mask_password
+from storage.db import database_secrets, mask_password, secret_spellings
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -41,6 +44,7 @@ EXPECTED = {
     "WEBHOOK_SECRET": "1-256 characters of A-Z, a-z, 0-9, _ and -",
     "WEB_LISTEN": "an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
     "WEB_PORT": "a TCP port number, 1-65535",
+    "RETENTION_DAYS": "a number of days, e.g. 90 (0 keeps everything)",
 }
 
 
@@ -64,9 +68,10 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    telegram_bot_token: str | None = None
+    # Out of repr(): a settings object printed in a traceback or a test failure shows no secret.
+    telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = DEFAULT_BASE_URL
-    database_url: str = "sqlite:///coopwatch.db"
+    database_url: str = Field(default="sqlite:///coopwatch.db", repr=False)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     poll_interval: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     allow_private_feeds: bool = False
@@ -87,6 +92,8 @@ class Settings(BaseSettings):
         le=65535,
         validation_alias=AliasChoices("web_port", "webhook_port", "health_port"),
     )
+    # Days an item that reports no event, and a finished delivery, are kept; 0: for ever.
+    retention_days: float = Field(default=90.0, ge=0, allow_inf_nan=False)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -177,6 +184,16 @@ class Settings(BaseSettings):
     def console_mode(self) -> bool:
         return self.telegram_bot_token is None
 
+    def secrets(self) -> list[str]:
+        """Every spelling of the token, the webhook secret and the database password, longest
+        first, for redacting messages and log lines."""
+        return _longest_first(
+            secret_spellings(self.telegram_bot_token or "", self.webhook_secret)
+            | set(database_secrets(self.database_url))
+            # As the operator wrote them: the URL above is SQLAlchemy's re-encoded spelling.
+            | set(_raw_secrets({}))
+        )
+
     @property
     def log_level_number(self) -> int:
         level: int = logging.getLevelName(self.log_level)
@@ -210,6 +227,28 @@ def _public_host(host: str) -> bool:
     return address.is_global
 
 
+def _longest_first(found: set[str]) -> list[str]:
+    return sorted(found - {""}, key=len, reverse=True)
+
+
+def _raw_secrets(overrides: dict[str, Any]) -> list[str]:
+    """The secret variables as given (environment, .env, overrides), valid or not."""
+    given: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        given |= {k.upper(): v for k, v in dotenv_values(".env").items()}
+    given |= {k.upper(): v for k, v in os.environ.items()}
+    given |= {k.upper(): v for k, v in overrides.items()}
+    found: set[str] = set()
+    for name in SECRET_VARIABLES:
+        value = given.get(name)
+        if isinstance(value, str):
+            found |= secret_spellings(value.strip(), value)
+    url = given.get("DATABASE_URL")
+    if isinstance(url, str):
+        found |= set(database_secrets(url.strip()))
+    return _longest_first(found)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; raise ConfigError with one readable line per wrong variable."""
     try:
@@ -224,4 +263,8 @@ def load_settings(**overrides: Any) -> Settings:
                 given = mask_password(given)
             shown = "" if name in SECRET_VARIABLES else f", got {given!r}"
             lines.append(f"{name}: expected {EXPECTED.get(name, 'a valid value')}{shown}")
-        raise ConfigError("; ".join(lines)) from None
+        # A value shown in the error (or a wrong variable holding a secret) never shows one.
+        message = "; ".join(lines)
+        for secret in _raw_secrets(overrides):
+            message = message.replace(secret, "***")
+        raise ConfigError(message) from None

@@ -42,6 +42,11 @@ def _info(chat: Chat, countries: Iterable[str]) -> ChatInfo:
     )
 
 
+def unsaved_chat(*, chat_id: int, chat_type: str, language: str) -> ChatInfo:
+    """What a chat nobody registered yet would get (inactive: it receives no alerts)."""
+    return _info(Chat(id=chat_id, type=chat_type, language=language, active=False), ())
+
+
 def get_chat(*, session: Session, chat_id: int) -> ChatInfo | None:
     chat = session.get(Chat, chat_id)
     if chat is None:

@@ -35,6 +35,7 @@ _ENV_VARS = (
     "HEALTH_PORT",
     "WEB_LISTEN",
     "WEB_PORT",
+    "RETENTION_DAYS",
 )
 
 

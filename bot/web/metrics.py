@@ -19,16 +19,16 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter
 
+from bot.fairness import ChatRateLimiter
 from storage.archive import ArchiveFigures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 POLL_OUTCOMES = ("ok", "not_modified", "error")
 
 
-class FloodCountingRateLimiter(AIORateLimiter):
-    """python-telegram-bot's AIORateLimiter, counting every 429 Telegram answers.
+class FloodCountingRateLimiter(ChatRateLimiter):
+    """The bot's rate limiter (`bot.fairness.ChatRateLimiter`), counting every 429 Telegram answers.
 
     Every Bot API call of the application passes through here, including the 429s the
     limiter waits out itself and never lets the sender see, so this is the one place that
