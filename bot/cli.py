@@ -18,9 +18,17 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
+from bot.console import (
+    BANNER,
+    CONSOLE_LOG,
+    CONSOLE_TOKEN,
+    CONSOLE_USER_ID,
+    ConsoleRequest,
+    first_poll_summary,
+)
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
 from bot.health import HealthError
+from bot.jobs import FIRST_POLL_HOOK
 from bot.logs import configure_logging
 from bot.scan import scan
 from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
@@ -113,10 +121,42 @@ def run_console(settings: Settings) -> int:
         token=CONSOLE_TOKEN,
         admin_ids=settings.admin_ids | {CONSOLE_USER_ID},
     )
-    request.on_eof = app.stop_running
+
+    stopping: list[asyncio.Task[None]] = []  # a reference, so the task is not collected
+
+    def at_end_of_input() -> None:
+        # Not app.create_task: the input may end before the application has started.
+        stopping.append(asyncio.get_running_loop().create_task(_answer_then_stop(app, request)))
+
+    request.on_eof = at_end_of_input
+    app.bot_data[FIRST_POLL_HOOK] = lambda reports: request.notice(
+        first_poll_summary(reports, log_file)
+    )
     app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
     print("bye", flush=True)
     return 0
+
+
+async def _answer_then_stop(
+    app: Application[Any, Any, Any, Any, Any, Any], request: ConsoleRequest
+) -> None:
+    """At the end of piped input: answer every line read, then stop."""
+    await request.drained()
+    # stop_running() stops the loop's run_forever(); called while Application.start() is
+    # still being awaited (run_until_complete) it would abort the start or be lost. start()
+    # makes the update fetcher last and awaits nothing after it; a task that wakes up later
+    # than that runs in run_forever().
+    fetcher = f"Application:{app.bot.id}:update_fetcher"
+    # PTB offers no event for "started", hence the polling.
+    while not any(task.get_name() == fetcher for task in asyncio.all_tasks()):  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    await app.update_queue.join()
+    # Handlers that run non-blocking (slow admin commands) are tasks PTB names this way.
+    prefix = f"Application:{app.bot.id}:process_"
+    pending = [task for task in asyncio.all_tasks() if task.get_name().startswith(prefix)]
+    await asyncio.gather(*pending, return_exceptions=True)
+    app.stop_running()
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -58,6 +58,9 @@ BURST = 4.0
 # One message per second in a private chat, twenty per minute in a group or channel.
 PRIVATE_GAP, GROUP_GAP = 1.0, 3.0
 BATCH = 100
+# More alerts than this waiting for one chat at once (a first run, a new feed, a restart
+# after an outage) go out as one digest message, oldest event first, instead of a burst.
+DIGEST_OVER = 3
 DRAIN_HORIZON = 3.0  # a drain waits for rows due this soon (a chat's gap) before returning
 CONCURRENCY = 8
 MAX_ATTEMPTS = 10  # network errors and 5xx: 5 s, 10 s, 20 s … capped at an hour
@@ -274,6 +277,7 @@ class DeliverySender:
         """Send every due delivery, batch by batch; returns how many were sent."""
         sent = 0
         while self.keep_going():
+            sent += await self._gather_bursts()
             batch = await self.db.run(deliveries.due_deliveries, now=utcnow(), limit=BATCH)
             ready = await self._spread(batch)
             if not ready:
@@ -308,6 +312,18 @@ class DeliverySender:
                     )
                 else:
                     sent += result
+        return sent
+
+    async def _gather_bursts(self) -> int:
+        """Several alerts waiting for one chat: a few go in date order, more as one digest."""
+        sent = 0
+        for burst in await self.db.run(deliveries.pending_bursts, min_count=2):
+            if len(burst.event_ids) <= DIGEST_OVER:
+                await self.write(deliveries.order_by_event_date, chat_id=burst.chat_id)
+            elif self.keep_going() and await self._send_digest(
+                burst.chat_id, list(burst.event_ids), burst.language, from_status=deliveries.PENDING
+            ):
+                sent += len(burst.event_ids)
         return sent
 
     async def _wait_for_next(self) -> bool:
@@ -438,7 +454,9 @@ class DeliverySender:
                 done += 1
         return done
 
-    async def _send_digest(self, chat_id: int, event_ids: list[int], lang: str) -> bool:
+    async def _send_digest(
+        self, chat_id: int, event_ids: list[int], lang: str, from_status: str = deliveries.DIGEST
+    ) -> bool:
         parts = await eventviews.render_digest(self.db, event_ids, lang)
         first: int | None = None
         for part in parts:
@@ -456,7 +474,11 @@ class DeliverySender:
             chat_id = outcome.chat_id  # a migrated group continues in the supergroup
             first = first or outcome.message_id
         await self.write(
-            deliveries.mark_digested, chat_id=chat_id, event_ids=event_ids, message_id=first or 0
+            deliveries.mark_digested,
+            chat_id=chat_id,
+            event_ids=event_ids,
+            message_id=first or 0,
+            from_status=from_status,
         )
         return True
 

@@ -59,6 +59,7 @@ def event_view(event: EventInfo) -> EventView:
             for s in event.sources
         ),
         evidence=event.evidence,
+        id=event.id,
     )
 
 

@@ -60,6 +60,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_events": "No events yet.",
         "page": "page {n}",
         "and_more": "… and {n} more",
+        "event_id": "Event",
+        "open_hint": "Details: /event ID",
     },
     "ru": {
         "visit": "визит",
@@ -85,6 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_events": "Событий пока нет.",
         "page": "стр. {n}",
         "and_more": "… и ещё {n}",
+        "event_id": "Событие",
+        "open_hint": "Подробнее: /event НОМЕР",
     },
 }
 _MONTHS = {
@@ -116,6 +120,7 @@ class EventView:
     facts: Facts = field(default_factory=Facts)
     sources: tuple[Source, ...] = ()  # first report first
     evidence: str | None = None
+    id: int | None = None  # the short id people type: /event 42
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +293,8 @@ def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = (
         more = len(event.sources) - 1
         extra = f" ({_s(lang, 'more_sources', n=more)})" if more else ""
         lines_after.append(f"{_s(lang, 'source')}: {_link(event.sources[0])}{extra}")
+    if event.id is not None:
+        lines_after.append(f"/event {event.id}")
     tail = "\n".join(lines_after)
 
     def build(summary: str) -> str:
@@ -299,6 +306,8 @@ def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = (
 
 def _fact_lines(event: EventView, lang: str) -> list[str]:
     facts, lines = event.facts, []
+    if event.id is not None:
+        lines.append(f"{_s(lang, 'event_id')}: /event {event.id}")
     if event.event_date is not None:
         lines.append(f"{_s(lang, 'date')}: {format_date(event.event_date, lang, facts.event_end)}")
     if event.place:
@@ -374,19 +383,28 @@ def render_event_list(
     per_item = (MAX_MESSAGE - 200) // len(shown)
     blocks = []
     for n, event in enumerate(shown, start=1):
-        head = f"{n}. {_header(event, lang)}"
+        # The event's own id, not its place on the page: "/event 42" finds it again later.
+        head = f"{_list_number(event, n)}. {_header(event, lang)}"
         room = max(0, per_item - utf16_len(head) - 60)
         summary = esc(event.summary, min(room // 2, 280)) if room else ""
         blocks.append("\n".join(p for p in (head, summary) if p))
     text = f"<b>{heading}</b>\n\n" + "\n\n".join(blocks)
+    if any(e.id is not None for e in shown):
+        text += f"\n\n{_s(lang, 'open_hint')}"
     detail_row = [
-        (str(n), f"ev:{e.key}") for n, e in enumerate(shown, 1) if _callback(f"ev:{e.key}")
+        (_list_number(e, n), f"ev:{e.key}")
+        for n, e in enumerate(shown, 1)
+        if _callback(f"ev:{e.key}")
     ]
     buttons = [detail_row] if detail_row else []
     target = f"cc:{country}:{page + 1}" if country and _CODE.match(country) else f"lt:{page + 1}"
     if has_more and _callback(target):
         buttons.append([(_s(lang, "more"), target)])
     return Rendered(text, buttons)
+
+
+def _list_number(event: EventView, n: int) -> str:
+    return str(event.id) if event.id is not None else str(n)
 
 
 def keyboard(rendered: Rendered) -> InlineKeyboardMarkup | None:

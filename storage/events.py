@@ -249,6 +249,28 @@ def get_event(*, session: Session, key: str) -> EventInfo | None:
     return _info(event, _sources(session, event.id))
 
 
+def find_events(*, session: Session, ref: str, limit: int = 5) -> list[EventInfo]:
+    """What `/event REF` names, newest first: the short id ("42", "#42"), a full key
+    ("KZ-TJ-2021-05-19-visit", as older alerts and `coopwatch group` print it), or a key
+    without its type suffix ("KZ-TJ-2021-05-19", the form the old usage text promised),
+    which may name several events."""
+    ref = ref.strip().removeprefix("#")
+    if ref.isdigit():
+        found = get_event_by_id(session=session, event_id=int(ref)) if len(ref) < 19 else None
+        return [found] if found else []
+    exact = get_event(session=session, key=ref)
+    if exact is not None:
+        return [exact]
+    # Keys are [A-Za-z0-9-] only (news.grouping.make_key; handlers check the argument), so
+    # the pattern needs no escaping.
+    rows = session.exec(
+        _newest_first(select(Event).where(func.upper(Event.key).like(ref.upper() + "-%"))).limit(
+            limit
+        )
+    ).all()
+    return [_info(event, _sources(session, event.id)) for event in rows if event.id is not None]
+
+
 def event_exists(*, session: Session, key: str) -> bool:
     return session.exec(select(Event.id).where(Event.key == key)).first() is not None
 
