@@ -31,7 +31,14 @@ from bot.health import HealthError
 from bot.jobs import FIRST_POLL_HOOK
 from bot.logs import configure_logging
 from bot.scan import scan
-from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
+from bot.settings import (
+    EXPECTED,
+    ConfigError,
+    Settings,
+    check_webhook_url,
+    load_settings,
+    unknown_env_keys,
+)
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
@@ -202,13 +209,17 @@ def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     """Precision, recall, F1 … of the classifier on a labelled file."""
-    from news.evaluate import evaluate_file
+    from news.evaluate import EvaluationError, evaluate_file
 
     path = Path(args.path)
     if not path.is_file():
         print(f"coopwatch: no such file: {path}", file=sys.stderr)
         return 2
-    evaluate_file(path, sys.stdout)
+    try:
+        evaluate_file(path, sys.stdout)
+    except EvaluationError as exc:
+        print(f"coopwatch: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -382,6 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
         return 2
+    for warning in unknown_env_keys():
+        print(f"coopwatch: warning: {warning}", file=sys.stderr)
     secrets = [
         settings.telegram_bot_token or "",
         settings.webhook_secret,

@@ -61,6 +61,9 @@ BATCH = 100
 # More alerts than this waiting for one chat at once (a first run, a new feed, a restart
 # after an outage) go out as one digest message, oldest event first, instead of a burst.
 DIGEST_OVER = 3
+# A delivery waits this long after it was queued: the events of one poll are created one
+# after another, and a send started between two of them would split a burst.
+SETTLE_SECONDS = 1.5
 DRAIN_HORIZON = 3.0  # a drain waits for rows due this soon (a chat's gap) before returning
 CONCURRENCY = 8
 MAX_ATTEMPTS = 10  # network errors and 5xx: 5 s, 10 s, 20 s … capped at an hour
@@ -278,7 +281,13 @@ class DeliverySender:
         sent = 0
         while self.keep_going():
             sent += await self._gather_bursts()
-            batch = await self.db.run(deliveries.due_deliveries, now=utcnow(), limit=BATCH)
+            now = utcnow()
+            batch = await self.db.run(
+                deliveries.due_deliveries,
+                now=now,
+                limit=BATCH,
+                settled_before=now - timedelta(seconds=SETTLE_SECONDS),
+            )
             ready = await self._spread(batch)
             if not ready:
                 if not await self._wait_for_next():
@@ -317,7 +326,9 @@ class DeliverySender:
     async def _gather_bursts(self) -> int:
         """Several alerts waiting for one chat: a few go in date order, more as one digest."""
         sent = 0
-        for burst in await self.db.run(deliveries.pending_bursts, min_count=2):
+        settled = utcnow() - timedelta(seconds=SETTLE_SECONDS)
+        bursts = await self.db.run(deliveries.pending_bursts, min_count=2, settled_before=settled)
+        for burst in bursts:
             if len(burst.event_ids) <= DIGEST_OVER:
                 await self.write(deliveries.order_by_event_date, chat_id=burst.chat_id)
             elif self.keep_going() and await self._send_digest(
@@ -334,7 +345,8 @@ class DeliverySender:
         wait = (upcoming - utcnow()).total_seconds()
         if wait > DRAIN_HORIZON:
             return False  # a back-off: the tick will find it when it is due
-        await asyncio.sleep(max(wait, 0.01))
+        # Due already but not handed out: it is settling (SETTLE_SECONDS).
+        await asyncio.sleep(wait if wait > 0 else SETTLE_SECONDS / 3)
         return True
 
     async def _send_rendered(self, due: DueDelivery, view: Rendered | None) -> bool:

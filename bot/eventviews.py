@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
 from news.facts import Facts
+from news.summary import summarise
 from storage import Database
 from storage import events as event_store
 from storage.events import EventInfo
@@ -45,14 +46,29 @@ def facts_from_dict(data: dict[str, Any]) -> Facts:
     return Facts(**values)
 
 
-def event_view(event: EventInfo) -> EventView:
+def summary_in(event: EventInfo, lang: str | None) -> str:
+    """The event's summary, or, when it was written from a report in another language, the
+    summary of its first report in ``lang`` (a Russian reader of an event first reported in
+    English reads the Russian report's summary)."""
+    if lang is None or (event.language or "en") == lang:
+        return event.summary
+    for source in event.sources:
+        if source.language == lang and (source.title or source.text):
+            summary = summarise(source.title, source.text, language=lang)
+            if summary:
+                return summary
+    return event.summary
+
+
+def event_view(event: EventInfo, lang: str | None = None) -> EventView:
+    """What a reader sees; ``lang`` picks the summary of a report in their language."""
     return EventView(
         key=event.key,
         countries=event.countries,
         event_type=event.event_type,
         event_date=event.event_date,
         place=event.place,
-        summary=event.summary,
+        summary=summary_in(event, lang),
         facts=facts_from_dict(event.facts),
         sources=tuple(
             Source(s.feed_title or "source", s.url, s.language, s.published_at)
@@ -70,7 +86,7 @@ async def render_event_alert(
     event = await db.run(event_store.get_event_by_id, event_id=event_id)
     if event is None:
         return None
-    return render_alert(event_view(event), lang=lang, subscribed=subscribed)
+    return render_alert(event_view(event, lang), lang=lang, subscribed=subscribed)
 
 
 async def render_digest(db: Database, event_ids: Sequence[int], lang: str) -> list[str]:
@@ -79,7 +95,7 @@ async def render_digest(db: Database, event_ids: Sequence[int], lang: str) -> li
     for event_id in event_ids:
         event = await db.run(event_store.get_event_by_id, event_id=event_id)
         if event is not None:
-            views.append(event_view(event))
+            views.append(event_view(event, lang))
     pages = []
     for start in range(0, len(views), 5):
         chunk = views[start : start + 5]

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.terms import localised_terms
 from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts
 from news.records import CENTRAL_ASIA
 
@@ -318,6 +319,8 @@ def _fact_lines(event: EventView, lang: str) -> list[str]:
         ("figures", facts.money),
         ("counts", facts.counts),
     ):
+        if values and label in ("signed", "sectors"):
+            values = tuple(localised_terms(values, lang))  # "agreements" -> "соглашения"
         if values:
             lines.append(f"{_s(lang, label)}: {', '.join(esc(v, 60) for v in values[:12])}")
     return lines

@@ -84,4 +84,10 @@ async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
         for title, outlet in zip(event.titles, event.outlets, strict=True):
             out.write(f"    {outlet}: {title}\n")
     out.write(f"{len(events)} event(s) in {len(found)} item(s); nothing was stored or sent\n")
+    readable = sum(not status.startswith("error") for _, status in fetched)
+    if not readable:
+        # Nothing was scanned: a script (cron, CI) must see that as a failure, not as "no news".
+        why = "no enabled feeds" if not feeds else f"none of the {len(feeds)} feeds could be read"
+        out.write(f"{why}; `coopwatch doctor` says why\n")
+        return 1
     return 0

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import logging
 import re
 import secrets
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -213,3 +216,24 @@ def load_settings(**overrides: Any) -> Settings:
             shown = "" if name in SECRET_VARIABLES else f", got {given!r}"
             lines.append(f"{name}: expected {EXPECTED.get(name, 'a valid value')}{shown}")
         raise ConfigError("; ".join(lines)) from None
+
+
+# Keys a .env may hold for other programs: Docker Compose's PostgreSQL service (README).
+OTHER_ENV_KEYS = frozenset({"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"})
+
+
+def unknown_env_keys(path: Path = Path(".env")) -> list[str]:
+    """One warning per key of ``path`` that no setting reads ("POLL_INTERVALL"), with the
+    nearest known name; pydantic-settings ignores such keys without a word."""
+    if not path.is_file():
+        return []
+    known = {name.upper() for name in Settings.model_fields} | OTHER_ENV_KEYS
+    warnings = []
+    for key in dotenv_values(path):
+        name = key.strip().upper()
+        if not name or name in known:
+            continue
+        near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        warnings.append(f"{path.name}: unknown setting {key!r} is ignored{hint}")
+    return warnings

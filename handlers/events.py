@@ -64,11 +64,11 @@ async def _show_event(update: Update, context: ContextTypes.DEFAULT_TYPE, key: s
         await _say(update, t(lang, "event_unknown", key=html.escape(key)))
         return
     if len(found) > 1:  # "KZ-TJ-2021-05-19" names every event of that pair and day
-        await _send(update, render_event_list([event_view(e) for e in found], lang=lang))
+        await _send(update, render_event_list([event_view(e, lang) for e in found], lang=lang))
         return
     subscribed = await _subscribed(update, context)
     await _send(
-        update, render_event_details(event_view(found[0]), lang=lang, subscribed=subscribed)
+        update, render_event_details(event_view(found[0], lang), lang=lang, subscribed=subscribed)
     )
 
 
@@ -88,7 +88,7 @@ async def _show_country(
     found, total = await services(context).db.run(
         event_store.events_for_country, country=code, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
-    views = [event_view(e) for e in found]
+    views = [event_view(e, lang) for e in found]
     has_more = (page + 1) * PAGE_SIZE < total
     await _send(
         update, render_event_list(views, lang=lang, country=code, page=page, has_more=has_more)
@@ -125,7 +125,7 @@ async def _show_latest(update: Update, context: ContextTypes.DEFAULT_TYPE, page:
         event_store.latest_events, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     has_more = (page + 1) * PAGE_SIZE < total
-    views = [event_view(e) for e in found]
+    views = [event_view(e, lang) for e in found]
     await _send(update, render_event_list(views, lang=lang, page=page, has_more=has_more))
 
 

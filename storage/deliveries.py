@@ -116,15 +116,24 @@ def enqueue_event(*, session: Session, event_id: int) -> int:
     return len(session.connection().execute(statement).all())
 
 
-def due_deliveries(*, session: Session, now: datetime, limit: int) -> list[DueDelivery]:
-    """Pending deliveries whose time has come, oldest first, for active chats only."""
-    rows = session.exec(
+def due_deliveries(
+    *, session: Session, now: datetime, limit: int, settled_before: datetime | None = None
+) -> list[DueDelivery]:
+    """Pending deliveries whose time has come, oldest first, for active chats only.
+
+    ``settled_before``: only rows queued before then, so that the events of one poll are all
+    queued before the first is sent (and several for one chat can become one digest).
+    """
+    query = (
         select(Delivery, Chat.type, Chat.language, Event.source_count)
         .join(Chat, col(Chat.id) == col(Delivery.chat_id))
         .join(Event, col(Event.id) == col(Delivery.event_id))
         .where(Delivery.status == PENDING, col(Delivery.next_attempt_at) <= now, col(Chat.active))
-        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-        .limit(limit)
+    )
+    if settled_before is not None:
+        query = query.where(col(Delivery.created_at) <= settled_before)
+    rows = session.exec(
+        query.order_by(col(Delivery.next_attempt_at), col(Delivery.id)).limit(limit)
     ).all()
     chat_ids = {delivery.chat_id for delivery, *_ in rows}
     followed: dict[int, list[str]] = {}
@@ -371,15 +380,22 @@ class Burst:
     event_ids: tuple[int, ...]
 
 
-def pending_bursts(*, session: Session, min_count: int) -> list[Burst]:
+def pending_bursts(
+    *, session: Session, min_count: int, settled_before: datetime | None = None
+) -> list[Burst]:
     """Active chats with at least ``min_count`` pending alerts (a first run, a new feed, a
-    restart after an outage), each with its events in date order (undated last)."""
+    restart after an outage), each with its events in date order (undated last).
+
+    ``settled_before``: only chats whose last alert was queued before then (the burst is
+    complete)."""
     crowded = (
         select(Delivery.chat_id)
         .where(Delivery.status == PENDING)
         .group_by(col(Delivery.chat_id))
         .having(func.count() >= min_count)
     )
+    if settled_before is not None:
+        crowded = crowded.having(func.max(Delivery.created_at) <= settled_before)
     rows = session.exec(
         select(Delivery.chat_id, Chat.language, col(Event.id), col(Event.event_date))
         .join(Chat, col(Chat.id) == col(Delivery.chat_id))

@@ -27,6 +27,7 @@ class SourceInfo:
     title: str
     language: str | None
     published_at: datetime
+    text: str = ""  # the report's text, to summarise it in its own language
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +237,16 @@ def _sources(session: Session, event_id: int) -> tuple[SourceInfo, ...]:
             title=item.title,
             language=item.language,
             published_at=item.published_at,
+            text=item.text,
         )
         for item, feed_title in rows
     )
+
+
+def _with_sources(session: Session, event: Event) -> EventInfo:
+    # A page holds five events: five more queries, so a reader sees each summary in their
+    # language (bot.eventviews picks it from the sources).
+    return _info(event, _sources(session, event.id) if event.id is not None else ())
 
 
 def get_event(*, session: Session, key: str) -> EventInfo | None:
@@ -295,7 +303,7 @@ def events_for_country(
         select(func.count()).select_from(EventCountry).where(EventCountry.country == country)
     ).one()
     rows = session.exec(_newest_first(base).offset(offset).limit(limit)).all()
-    return [_info(event) for event in rows], total
+    return [_with_sources(session, event) for event in rows], total
 
 
 def latest_events(
@@ -305,7 +313,7 @@ def latest_events(
     rows = session.exec(
         select(Event).order_by(col(Event.created_at).desc()).offset(offset).limit(limit)
     ).all()
-    return [_info(event) for event in rows], total
+    return [_with_sources(session, event) for event in rows], total
 
 
 def count_events_since(*, session: Session, since: datetime) -> int:

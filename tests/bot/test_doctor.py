@@ -161,9 +161,10 @@ def test_console_mode_and_missing_database_are_said_plainly(
     assert code == 0  # console mode, no admins and no database yet are all fine to start
     assert "console mode" in report["token"]
     # The person at the terminal is an admin in console mode, and is told so.
-    assert report["admins"].startswith("✓") and "you, at the terminal, are an admin" in report[
-        "admins"
-    ]
+    assert (
+        report["admins"].startswith("✓")
+        and "you, at the terminal, are an admin" in report["admins"]
+    )
     assert "ADMIN_IDS" in report["admins"]
     assert report["database"].startswith("!") and "creates it" in report["database"]
     assert not fresh.exists()  # the doctor only looks
