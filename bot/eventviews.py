@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
 from news.facts import Facts
+from news.language import detect_language
 from news.summary import summarise
 from storage import Database
 from storage import events as event_store
@@ -53,7 +54,9 @@ def summary_in(event: EventInfo, lang: str | None) -> str:
     if lang is None or (event.language or "en") == lang:
         return event.summary
     for source in event.sources:
-        if source.language == lang and (source.title or source.text):
+        # The feed's declared language is often missing or wrong for a single report.
+        written_in = detect_language(f"{source.title} {source.text}") or source.language
+        if written_in == lang and (source.title or source.text):
             summary = summarise(source.title, source.text, language=lang)
             if summary:
                 return summary
