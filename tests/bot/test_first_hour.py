@@ -323,3 +323,40 @@ def test_console_summarises_the_first_poll_in_one_line(tmp_path: Path) -> None:
     summary = [line for line in lines if "first poll" in line]
     assert summary and "3 of 3 feeds could not be read" in summary[0]
     assert "coopwatch-console.log" in summary[0]
+
+
+def test_scan_names_an_event_already_stored_by_its_short_id(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    feed_server: FeedServer,
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'scan.db'}"
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("DEFAULT_FEEDS", "false")
+    monkeypatch.setenv("ALLOW_PRIVATE_FEEDS", "true")
+    assert main(["feeds", "add", feed_server.add("/scan-ids", feed((CN_UZ, 1)))]) == 0
+    assert main(["scan"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "\tcall\tCN-UZ" in x)
+    assert "/event" not in line  # nothing stored yet: only the key
+    db = Database(db_url)
+    stored = db.call(
+        event_store.create_event,
+        key=line.split("\t")[0],
+        event_type="call",
+        countries=("CN", "UZ"),
+        event_date=None,
+        place=None,
+        summary="Saidov and Wang Yi talked by phone.",
+        facts={},
+        evidence=None,
+        language="en",
+        confidence=0.96,
+        state="{}",
+        item_id=0,
+        verdict=event_store.Verdict(True, "call", ("CN", "UZ"), 0.96, "[]"),
+        alert=False,
+    )
+    db.close()
+    assert main(["scan"]) == 0
+    assert f"\t/event {stored.id}" in capsys.readouterr().out
