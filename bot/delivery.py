@@ -35,6 +35,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import eventviews
+from bot.i18n import count_of
 from bot.render import Rendered
 from bot.services import SERVICES_KEY
 from news.records import CENTRAL_ASIA
@@ -469,7 +470,13 @@ class DeliverySender:
     async def _send_digest(
         self, chat_id: int, event_ids: list[int], lang: str, from_status: str = deliveries.DIGEST
     ) -> bool:
-        parts = await eventviews.render_digest(self.db, event_ids, lang)
+        # A burst (pending rows) says what it is: "5 new events", not "Latest events".
+        heading = (
+            count_of(lang, "new_events", len(event_ids))
+            if from_status != deliveries.DIGEST
+            else None
+        )
+        parts = await eventviews.render_digest(self.db, event_ids, lang, heading=heading)
         first: int | None = None
         for part in parts:
             outcome = await self.deliver(chat_id, part, None)

@@ -92,7 +92,9 @@ async def render_event_alert(
     return render_alert(event_view(event, lang), lang=lang, subscribed=subscribed)
 
 
-async def render_digest(db: Database, event_ids: Sequence[int], lang: str) -> list[str]:
+async def render_digest(
+    db: Database, event_ids: Sequence[int], lang: str, heading: str | None = None
+) -> list[str]:
     """A day's events as one or more messages of at most 4096 characters each."""
     views: list[EventView] = []
     for event_id in event_ids:
@@ -102,5 +104,5 @@ async def render_digest(db: Database, event_ids: Sequence[int], lang: str) -> li
     pages = []
     for start in range(0, len(views), 5):
         chunk = views[start : start + 5]
-        pages.append(render_event_list(chunk, lang=lang, page=start // 5).text)
+        pages.append(render_event_list(chunk, lang=lang, page=start // 5, heading=heading).text)
     return pages

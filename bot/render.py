@@ -371,9 +371,12 @@ def render_event_list(
     country: str | None = None,
     page: int = 0,
     has_more: bool = False,
+    heading: str | None = None,
 ) -> Rendered:
-    """`/country` and `/latest`: one page of up to five events, newest first, with [More]."""
-    heading = (
+    """`/country` and `/latest`: one page of up to five events, newest first, with [More].
+
+    ``heading``: instead of "Latest events" (a digest of new events says how many)."""
+    heading = heading or (
         _s(lang, "latest_country", country=esc(country_name(country, lang)))
         if country
         else _s(lang, "latest")

@@ -169,6 +169,7 @@ async def test_a_new_feed_with_many_events_sends_one_digest_in_date_order(
     messages = await quiet(fake, USER, 2)
     assert len(messages) == 2, messages  # the welcome and one digest, not five alerts
     digest = messages[1]
+    assert digest.startswith("5 new events")
     order = ["Uzbekistan – Russia", "Turkmenistan – Azerbaijan", "Kyrgyzstan – Turkey"]
     order += ["Uzbekistan – China", "Kazakhstan – Tajikistan"]
     positions = [digest.index(header) for header in order]
