@@ -327,15 +327,27 @@ class DeliverySender:
     async def _gather_bursts(self) -> int:
         """Several alerts waiting for one chat: a few go in date order, more as one digest."""
         sent = 0
-        settled = utcnow() - timedelta(seconds=SETTLE_SECONDS)
-        bursts = await self.db.run(deliveries.pending_bursts, min_count=2, settled_before=settled)
+        now = utcnow()
+        settled = now - timedelta(seconds=SETTLE_SECONDS)
+        bursts = await self.db.run(
+            deliveries.pending_bursts, min_count=2, settled_before=settled, now=now
+        )
         for burst in bursts:
             if len(burst.event_ids) <= DIGEST_OVER:
                 await self.write(deliveries.order_by_event_date, chat_id=burst.chat_id)
-            elif self.keep_going() and await self._send_digest(
-                burst.chat_id, list(burst.event_ids), burst.language, from_status=deliveries.PENDING
-            ):
-                sent += len(burst.event_ids)
+                continue
+            if not self.keep_going():
+                break
+            events = list(burst.event_ids)
+            if await self._send_digest(burst.chat_id, events, burst.language, deliveries.PENDING):
+                sent += len(events)
+            else:  # Telegram down or refusing: back off as a single alert would
+                await self.write(
+                    deliveries.postpone,
+                    delivery_ids=burst.delivery_ids,
+                    until=utcnow() + backoff(burst.attempts + 1),
+                    error="digest of a burst not sent",
+                )
         return sent
 
     async def _wait_for_next(self) -> bool:

@@ -8,6 +8,7 @@ loses nothing: whatever is still pending after a restart is sent then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -378,38 +379,65 @@ class Burst:
     chat_id: int
     language: str
     event_ids: tuple[int, ...]
+    delivery_ids: tuple[int, ...] = ()
+    attempts: int = 0  # the most any of its rows has had
 
 
 def pending_bursts(
-    *, session: Session, min_count: int, settled_before: datetime | None = None
+    *,
+    session: Session,
+    min_count: int,
+    settled_before: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Burst]:
     """Active chats with at least ``min_count`` pending alerts (a first run, a new feed, a
     restart after an outage), each with its events in date order (undated last).
 
     ``settled_before``: only chats whose last alert was queued before then (the burst is
-    complete)."""
+    complete). ``now``: only rows due by then (not those backing off after a failure)."""
+    due = col(Delivery.status) == PENDING
+    if now is not None:
+        due = and_(due, col(Delivery.next_attempt_at) <= now)
     crowded = (
         select(Delivery.chat_id)
-        .where(Delivery.status == PENDING)
+        .where(due)
         .group_by(col(Delivery.chat_id))
         .having(func.count() >= min_count)
     )
     if settled_before is not None:
         crowded = crowded.having(func.max(Delivery.created_at) <= settled_before)
     rows = session.exec(
-        select(Delivery.chat_id, Chat.language, col(Event.id), col(Event.event_date))
+        select(Delivery, Chat.language, col(Event.event_date))
         .join(Chat, col(Chat.id) == col(Delivery.chat_id))
         .join(Event, col(Event.id) == col(Delivery.event_id))
-        .where(Delivery.status == PENDING, col(Chat.active), col(Delivery.chat_id).in_(crowded))
+        .where(due, col(Chat.active), col(Delivery.chat_id).in_(crowded))
     ).all()
-    grouped: dict[int, tuple[str, list[tuple[date, int]]]] = {}
-    for chat_id, language, event_id, event_date in rows:
-        assert event_id is not None
-        grouped.setdefault(chat_id, (language, []))[1].append((event_date or date.max, event_id))
-    return [
-        Burst(chat_id, language, tuple(event_id for _, event_id in sorted(events)))
-        for chat_id, (language, events) in sorted(grouped.items())
-    ]
+    grouped: dict[int, tuple[str, list[tuple[date, Delivery]]]] = {}
+    for delivery, language, event_date in rows:
+        entry = (event_date or date.max, delivery)
+        grouped.setdefault(delivery.chat_id, (language, []))[1].append(entry)
+    bursts = []
+    for chat_id, (language, entries) in sorted(grouped.items()):
+        entries.sort(key=lambda entry: (entry[0], entry[1].event_id))
+        bursts.append(
+            Burst(
+                chat_id,
+                language,
+                tuple(d.event_id for _, d in entries),
+                tuple(d.id or 0 for _, d in entries),
+                max(d.attempts for _, d in entries),
+            )
+        )
+    return bursts
+
+
+def postpone(*, session: Session, delivery_ids: Sequence[int], until: datetime, error: str) -> None:
+    """A burst's digest was not sent: its rows wait (one more attempt each) until ``until``."""
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(delivery_ids), col(Delivery.status) == PENDING)
+        .values(next_attempt_at=until, last_error=error[:1000], attempts=Delivery.attempts + 1)
+    )
 
 
 def order_by_event_date(*, session: Session, chat_id: int) -> None:
