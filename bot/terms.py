@@ -1,8 +1,9 @@
 """The words news.facts finds (signed documents, sectors) in the reader's language.
 
 news.facts keeps the words as the report wrote them, so an event reported in English lists
-"agreements" and "water"; a Russian reader gets them in Russian. Matching is on the word's
-lower-case form; a word we have no translation for is shown as written.
+"agreements" and "water"; a Russian reader gets them in Russian, and an English reader of a
+Russian report gets "agreement" for "соглашения". A word we have no translation for is shown
+as written.
 """
 
 from __future__ import annotations
@@ -89,16 +90,66 @@ _RU: dict[str, str] = {
     "aviation": "авиация",
     "foreign affairs": "внешняя политика",
 }
-_TABLES = {"ru": _RU}
+# Russian words are inflected ("соглашения", "торговли"): an English reader's table is keyed
+# by stems, longest first, matched at the start of the word.
+_EN_STEMS: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        {
+            "меморандум": "memorandum",
+            "дорожн": "roadmap",
+            "договор": "treaty",
+            "протокол": "protocol",
+            "декларац": "declaration",
+            "совместн": "joint statement",
+            "программ": "programme",
+            "план": "action plan",
+            "соглашени": "agreement",
+            "контракт": "contract",
+            "документ": "documents",
+            "здравоохранени": "health care",
+            "торгов": "trade",
+            "энергетик": "energy",
+            "транспорт": "transport",
+            "логистик": "logistics",
+            "сельск": "agriculture",
+            "образовани": "education",
+            "культур": "culture",
+            "спорт": "sport",
+            "туризм": "tourism",
+            "космос": "space",
+            "космическ": "space",
+            "инфраструктур": "infrastructure",
+            "инвестиц": "investment",
+            "безопасност": "security",
+            "оборон": "defence",
+            "водн": "water resources",
+            "таможен": "customs",
+            "финанс": "finance",
+            "промышленност": "industry",
+            "цифров": "digital",
+            "наук": "science",
+            "миграц": "migration",
+            "экологи": "environment",
+            "горнодобыва": "mining",
+            "нефт": "oil",
+            "газ": "gas",
+            "железнодорожн": "railways",
+            "авиац": "aviation",
+        }.items(),
+        key=lambda pair: -len(pair[0]),
+    )
+)
 _SPACES = re.compile(r"\s+")
 
 
 def localised_term(word: str, lang: str) -> str:
     """``word`` in ``lang`` when we know it, else as written."""
-    table = _TABLES.get(lang)
-    if not table:
-        return word
-    return table.get(_SPACES.sub(" ", word.strip().lower()), word)
+    key = _SPACES.sub(" ", word.strip().lower())
+    if lang == "ru":
+        return _RU.get(key, word)
+    if lang == "en" and key[:1].isalpha() and not key.isascii():
+        return next((en for stem, en in _EN_STEMS if key.startswith(stem)), word)
+    return word
 
 
 def localised_terms(words: tuple[str, ...] | list[str], lang: str) -> list[str]:
