@@ -155,9 +155,19 @@ def evaluate_items(
 def read_labelled(path: Path) -> list[dict[str, Any]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        items = [(n, json.loads(line)) for n, line in enumerate(lines, 1) if line.strip()]
     except (OSError, ValueError) as exc:
         raise EvaluationError(f"cannot read labelled items from {path}: {exc}") from exc
+    # Without labels every item would be scored as a negative: figures that mean nothing.
+    for n, item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("label"), bool):
+            raise EvaluationError(
+                f'{path} line {n} has no "label" (true or false): eval needs a labelled '
+                "file in the format of data/dev.jsonl; `coopwatch classify` reads unlabelled items"
+            )
+    if not items:
+        raise EvaluationError(f"{path} holds no items")
+    return [item for _, item in items]
 
 
 def evaluate_file(path: Path, out: TextIO) -> EvalReport:
