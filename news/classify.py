@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -26,6 +26,7 @@ from news.text import clean_text, split_sentences
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
 MAX_TEXT_CHARS = 3_000  # the news is in the lead: title + first ~3,000 characters
 MAX_SENTENCES = 12
+_COUNTERPART = re.compile(r"counterpart|colleague|коллег", re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
@@ -69,13 +70,14 @@ class Classifier:
         candidates = []
         carried: dict[str, str] = {}
         for i, analysis in enumerate(analyses):
-            candidate = self._candidate(i, analysis, carried, notes)
+            candidate = self._candidate(i, analysis, carried, analyses, notes)
             if candidate is not None:
                 candidates.append(candidate)
             for office, code in analysis.role_countries().items():
                 carried[office] = code if carried.get(office, code) == code else ""
         if has_title and "sport" in analyses[0].cues:
             candidates, notes = [], [*notes, "title is about sport"]
+        candidates = _item_rules(candidates, analyses, notes)
         if not candidates:
             return self._negative(analyses, lang, notes)
         return self._positive(candidates, analyses[0] if has_title else None, lang, notes)
@@ -96,7 +98,12 @@ class Classifier:
         ]
 
     def _candidate(
-        self, index: int, a: Analysis, carried: Mapping[str, str], notes: list[str]
+        self,
+        index: int,
+        a: Analysis,
+        carried: Mapping[str, str],
+        item: Sequence[Analysis],
+        notes: list[str],
     ) -> Candidate | None:
         if not a.triggers:
             return None
@@ -105,20 +112,39 @@ class Classifier:
             if cue in a.cues:
                 notes.append(f"{label}: {cue} cue")
                 return None
-        types = {t.kind for t in a.triggers}
+        types = a.main_types()
         if "message" in a.cues and "call" not in types:
             notes.append(f"{label}: a message or congratulation, not a meeting")
             return None
         parties = a.parties(carried)
+        if len(parties) == 1:
+            parties = _with_counterpart(a, parties, item[:index])
         strong = [c for c, how in parties.items() if how in STRONG]
+        if len(parties) > 2 and len(strong) > 2 and "separate" in a.cues:
+            # "held separate meetings with Xi and Putin": one item, one event; the subject
+            # and the first partner named (an event has exactly two parties)
+            parties = _subject_and_partner(a, strong)
+            strong = list(parties)
+        elif len(parties) > 2 and len(strong) == 2:
+            # "... while Erdogan is in Uzbekistan": places and countries named beside the
+            # two officials are not parties; an event has exactly two.
+            parties = {c: parties[c] for c in strong}
         if len(parties) < 2:
             notes.append(f"{label}: fewer than two anchored countries {sorted(parties)}")
+            return None
+        if len(parties) > 2:
+            notes.append(f"{label}: more than two parties {sorted(parties)}, no pair named")
             return None
         if not any(self.gazetteer.is_central_asian(c) for c in parties):
             notes.append(f"{label}: no Central Asian party {sorted(parties)}")
             return None
-        bilateral = "bilateral" in a.cues
-        if ("summit" in a.cues or len(parties) > 2) and not bilateral:
+        if a.trigger_types == {"discuss"} and len(strong) < 2:
+            notes.append(f"{label}: 'discussed' without two officials")
+            return None
+        # Two officials of two states meeting or calling at a summit or forum: a sideline
+        # meeting, wherever it is held ("ministers met in Gabala at the OTS council").
+        sideline = len(strong) == 2 and bool(types & {"meeting", "call"})
+        if "summit" in a.cues and "bilateral" not in a.cues and not sideline:
             notes.append(f"{label}: multilateral format, no bilateral meeting named")
             return None
         weak = len(strong) < len(parties)
@@ -138,19 +164,22 @@ class Classifier:
         lang: str,
         notes: list[str],
     ) -> Classification:
-        first = candidates[0]
-        title_types = {t.kind for t in title.triggers} if title else set()
+        pair = _main_pair(candidates)
+        chosen = [c for c in candidates if frozenset(c.parties) == pair]
+        first = chosen[0]
+        title_types = title.main_types() if title else set()
         if title_types and not title.cues.keys() & {"negation", "law"}:  # type: ignore[union-attr]
             event_type = next(t for t in TYPE_PRECEDENCE if t in title_types)
         else:
             event_type = first.event_type
-        countries = sorted({code for c in candidates for code in c.parties})
-        confidence = max(c.score for c in candidates)
+        confidence = max(c.score for c in chosen)
         if first.index == 0 and title is not None:
             confidence += 0.04  # the headline itself states the event
-        evidence = tuple(c.analysis.evidence() for c in candidates[:3])
+        if len(chosen) < len(candidates):
+            confidence -= 0.1  # sentences name other pairs too: less sure which is the event
+        evidence = tuple(c.analysis.evidence() for c in chosen[:3])
         return Classification(
-            True, event_type, tuple(countries), _clip(confidence), lang, evidence, tuple(notes)
+            True, event_type, tuple(sorted(pair)), _clip(confidence), lang, evidence, tuple(notes)
         )
 
     def _negative(self, analyses: list[Analysis], lang: str, notes: list[str]) -> Classification:
@@ -164,6 +193,64 @@ class Classifier:
             confidence = 0.95
         evidence = (near[0].evidence(),) if near else ()
         return Classification(False, "none", (), confidence, lang, evidence, tuple(notes))
+
+
+def _with_counterpart(
+    a: Analysis, parties: dict[str, str], before: Sequence[Analysis]
+) -> dict[str, str]:
+    """ "He said at a meeting with his Kazakh counterpart": the other party is the actor the
+    item named before (the latest country anchored by a person or office), when the sentence
+    has a counterpart or colleague and names only his country."""
+    if not _COUNTERPART.search(a.sentence):
+        return parties
+    (own,) = parties
+    actors = [
+        code
+        for b in before
+        for code, how in b.parties().items()
+        if how in ("person", "office") and code != own
+    ]
+    other = actors[-1] if actors else None
+    return {**parties, other: "office"} if other else parties
+
+
+def _subject_and_partner(a: Analysis, strong: Sequence[str]) -> dict[str, str]:
+    order = list(dict.fromkeys(m.code for m in a.mentions if m.code in strong))
+    return {code: "office" for code in order[:2]}
+
+
+def _main_pair(candidates: Sequence[Candidate]) -> frozenset[str]:
+    """The pair most qualifying sentences name; on a tie, the earliest (the headline)."""
+    counts: dict[frozenset[str], int] = {}
+    for c in candidates:
+        key = frozenset(c.parties)
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts, key=lambda k: counts[k])  # dicts keep order: ties go to the earliest
+
+
+def _item_rules(
+    candidates: list[Candidate], analyses: Sequence[Analysis], notes: list[str]
+) -> list[Candidate]:
+    """Rules that need the whole item, not one sentence."""
+    if not candidates:
+        return candidates
+    cues = {k for a in analyses for k in a.cues}
+    visits_only = all(c.event_type == "visit" for c in candidates)
+    talks = any(
+        a.trigger_types - {"visit"} and "bilateral" in a.cues and "summit" not in a.cues
+        for a in analyses
+    )
+    formal = any("formal_visit" in c.analysis.cues for c in candidates)
+    if visits_only and cues & {"summit", "participation"} and not (talks or formal):
+        # "arrived in Baku to take part in the ECO summit": the trip's purpose is the summit
+        notes.append("the trip's stated purpose is a multilateral event")
+        return []
+    bare = all(set(c.parties.values()) == {"pair"} for c in candidates)
+    if bare and "company" in cues:
+        # "Kazakhstan and China signed 45 investment agreements ... Business Council"
+        notes.append("only bare country names, and companies in the item")
+        return []
+    return candidates
 
 
 def _score(index: int, a: Analysis, parties: Mapping[str, str], strong: int) -> float:

@@ -19,10 +19,20 @@ from news.text import Token, tokenize
 # the outcome worth reporting, a visit frames any talks held during it.
 TYPE_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "visit", "meeting")
 STRONG = frozenset({"person", "office", "institution"})
+# "discuss" is a meeting only between two officials ("Lavrov and Saidov discussed ..."); the
+# classifier decides that, as it knows the parties.
+_TRIGGERS = frozenset({*TYPE_PRECEDENCE, "discuss"})
 _CONNECTORS = frozenset({"and", "и", "&"})
 # Words allowed between an office and its country: "Minister of Investments and Foreign Trade
 # of Uzbekistan". Lower-case English words outside this list ("said that") break the link.
-_OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "at", "и", "по", "при", "в"})
+_OFFICE_GLUE = frozenset(
+    {"of", "the", "for", "and", "on", "at", "from", "и", "по", "при", "в", "из"}
+)
+# A country word right before one of these names a company's or fund's nationality ("a
+# Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
+_COMPANY_REACH = 3
+# "в Кыргызстан ... прибыл": a Russian visit names its destination before the verb too.
+_TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
 _ROLES = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
@@ -62,6 +72,24 @@ class Analysis:
     @property
     def trigger_types(self) -> set[str]:
         return {t.kind for t in self.triggers}
+
+    def main_types(self) -> set[str]:
+        """Trigger types of what the sentence reports, not of its background.
+
+        A visit named as the frame of the reported act ("received the minister, who arrived
+        on an official visit", "находящимся в Астане с визитом", "discussed preparations for
+        the state visit", "met on the sidelines of the president's visit") is not the event
+        when the sentence reports a meeting, call or agreement as well.
+        """
+        kinds = {"meeting" if t.kind == "discuss" else t.kind for t in self.triggers}
+        if "visit" not in kinds or len(kinds) == 1:
+            return kinds
+        background = [*self.cues.get("preparation", ()), *self.cues.get("subordinate", ())]
+        background += self.cues.get("frame", ())
+        visits = [t for t in self.triggers if t.kind == "visit"]
+        if all(any(t.start - 8 <= p < t.start for p in background) for t in visits):
+            kinds.discard("visit")
+        return kinds
 
     def mentioned_countries(self) -> set[str]:
         return {m.code for m in self.mentions if m.kind != "location"}
@@ -105,9 +133,11 @@ class Analysis:
             return []
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
+        companies = self.cues.get("company", ())
         links = [
             (r, i)
             for i, m in enumerate(countries)
+            if not any(m.end <= p < m.end + _COMPANY_REACH for p in companies)
             for r in range(len(self.roles))
             if self._near(self.roles[r], m, blocked)
         ]
@@ -161,8 +191,18 @@ class Analysis:
         return pairs
 
     def _destination(self, strong: set[str]) -> str | None:
-        """Where a visit goes: the first country name or place right after the trigger."""
+        """Where a visit goes: the first country name or place right after the trigger.
+
+        Or, in Russian word order, "в Кыргызстан с визитом прибыл": a country or place
+        after "в" in the few words before the trigger.
+        """
         for trigger in (t for t in self.triggers if t.kind == "visit"):
+            for m in self.mentions:
+                before = m.end <= trigger.start and trigger.start - m.end <= 4
+                place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
+                to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
+                if before and place and to and m.code not in strong:
+                    return m.code
             for m in self.mentions:
                 if m.start < trigger.end or m.start - trigger.end > 6:
                     continue
@@ -213,7 +253,7 @@ def read(sentence: str, lexicon: Lexicon) -> Analysis:
         for category in match.payloads:
             if category in _ROLES:
                 roles.append(Marker(category, match.start, match.end))
-            elif category in TYPE_PRECEDENCE or (category == "document" and signed):
+            elif category in _TRIGGERS or (category == "document" and signed):
                 kind = "agreement" if category == "document" else category
                 if _active(kind, match.start, cues):
                     triggers.append(Marker(kind, match.start, match.end))
@@ -232,10 +272,10 @@ def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date
 
 
 def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
-    """False for "will not visit", "не посетит" and "invited him to visit"."""
+    """False for "will not visit", "не посетит" and "invited the PM of Japan to visit"."""
     if any(start - 3 <= p < start for p in cues.get("particle", ())):
         return False
-    return kind != "visit" or not any(start - 5 <= p < start for p in cues.get("invitation", ()))
+    return kind != "visit" or not any(start - 8 <= p < start for p in cues.get("invitation", ()))
 
 
 def _mentions(
