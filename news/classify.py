@@ -26,7 +26,14 @@ from news.text import clean_text, split_sentences
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
 MAX_TEXT_CHARS = 3_000  # the news is in the lead: title + first ~3,000 characters
 MAX_SENTENCES = 12
-_COUNTERPART = re.compile(r"counterpart|colleague|коллег", re.IGNORECASE)
+# Without a leader's trip: signed documents, then the talks, then a (minister's) trip.
+_ITEM_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "meeting", "visit")
+# "his Kazakh counterpart", "коллегой из Узбекистана", "He said this at a meeting with ...",
+# "Там его принял президент Азербайджана": the other party is someone the item named before.
+_COUNTERPART = re.compile(
+    r"counterpart|colleague|коллег|\b(?:he|him|his|she|her|он|его|него|ему|нему|она|её|ее)\b",
+    re.IGNORECASE,
+)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
@@ -167,11 +174,7 @@ class Classifier:
         pair = _main_pair(candidates)
         chosen = [c for c in candidates if frozenset(c.parties) == pair]
         first = chosen[0]
-        title_types = title.main_types() if title else set()
-        if title_types and not title.cues.keys() & {"negation", "law"}:  # type: ignore[union-attr]
-            event_type = next(t for t in TYPE_PRECEDENCE if t in title_types)
-        else:
-            event_type = first.event_type
+        event_type = self._event_type(chosen, title)
         confidence = max(c.score for c in chosen)
         if first.index == 0 and title is not None:
             confidence += 0.04  # the headline itself states the event
@@ -181,6 +184,31 @@ class Classifier:
         return Classification(
             True, event_type, tuple(sorted(pair)), _clip(confidence), lang, evidence, tuple(notes)
         )
+
+    def _event_type(self, chosen: Sequence[Candidate], title: Analysis | None) -> EventType:
+        """One type for the item, from the sentences that name its pair and the headline.
+
+        A call is the most specific; a state or official visit, and any trip abroad of a head
+        of state or government, is a visit whatever else it holds; a minister's working trip
+        is the frame of his talks (meeting); signed documents outrank plain talks.
+        """
+        sources = [c.analysis for c in chosen]
+        cued = title is not None and bool(title.cues.keys() & {"negation", "law"})
+        if title is not None and title is not sources[0] and title.triggers and not cued:
+            sources.insert(0, title)
+        types = {t for a in sources for t in a.main_types()}
+        if "call" in types:
+            return "call"
+        leader = self.gazetteer.is_leader
+        if any("visit" in a.main_types() and a.subject_is_leader(leader) for a in sources):
+            return "visit"
+        if "agreement" in types:
+            return "agreement"
+        # A minister's state or official visit is the event, unless it only frames the
+        # meeting reported ("the meeting took place as part of the minister's official visit").
+        if any("visit" in a.main_types(frames=True) and "formal_visit" in a.cues for a in sources):
+            return "visit"
+        return next(t for t in _ITEM_PRECEDENCE if t in types)
 
     def _negative(self, analyses: list[Analysis], lang: str, notes: list[str]) -> Classification:
         near = [a for a in analyses if a.triggers and len(a.mentioned_countries()) >= 2]

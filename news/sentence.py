@@ -7,7 +7,7 @@ hits: countries, places, institutions and office holders resolved at the item's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +22,32 @@ STRONG = frozenset({"person", "office", "institution"})
 # "discuss" is a meeting only between two officials ("Lavrov and Saidov discussed ..."); the
 # classifier decides that, as it knows the parties.
 _TRIGGERS = frozenset({*TYPE_PRECEDENCE, "discuss"})
+# Office words of a head of state or government: "President", "Prime Minister", "премьер",
+# "King"; "head of state", "глава правительства", "председатель правительства".
+_LEADER_HEADS = frozenset(
+    [
+        "president",
+        "президент",
+        "prime",
+        "premier",
+        "премьер",
+        "king",
+        "король",
+        "emir",
+        "эмир",
+        "amir",
+        "sultan",
+        "султан",
+        "chancellor",
+        "канцлер",
+        "crown",
+        "наследный",
+    ]
+)
+_HEAD_OF = frozenset(["head", "глава", "председатель", "chairman", "national", "национальный"])
+_STATE_OR_GOVERNMENT = frozenset(
+    ["state", "government", "государство", "правительство", "leader", "лидер"]
+)
 _CONNECTORS = frozenset({"and", "и", "&"})
 # Words allowed between an office and its country: "Minister of Investments and Foreign Trade
 # of Uzbekistan". Lower-case English words outside this list ("said that") break the link.
@@ -73,7 +99,7 @@ class Analysis:
     def trigger_types(self) -> set[str]:
         return {t.kind for t in self.triggers}
 
-    def main_types(self) -> set[str]:
+    def main_types(self, *, frames: bool = False) -> set[str]:
         """Trigger types of what the sentence reports, not of its background.
 
         A visit named as the frame of the reported act ("received the minister, who arrived
@@ -85,7 +111,8 @@ class Analysis:
         if "visit" not in kinds or len(kinds) == 1:
             return kinds
         background = [*self.cues.get("preparation", ()), *self.cues.get("subordinate", ())]
-        background += self.cues.get("frame", ())
+        if frames:  # "during", "as part of", "в рамках": the visit frames the reported act
+            background += self.cues.get("frame", ())
         visits = [t for t in self.triggers if t.kind == "visit"]
         if all(any(t.start - 8 <= p < t.start for p in background) for t in visits):
             kinds.discard("visit")
@@ -117,6 +144,24 @@ class Analysis:
         for code in self._pairs(countries):
             parties.setdefault(code, "pair")
         return parties
+
+    def subject_is_leader(self, is_leader: Callable[[str], bool]) -> bool:
+        """Whether the first official the sentence names is a head of state or government
+        ("Iran's President ... during his visit", not "the foreign ministers met on the
+        sidelines of the President's visit")."""
+        first_person = next((m for m in self.mentions if m.kind == "person"), None)
+        first_office = next((r for r in self.roles if r.kind == "office"), None)
+        if first_person and (first_office is None or first_person.start <= first_office.start):
+            return is_leader(first_person.detail.split(":", 1)[-1])
+        return first_office is not None and self._leader_office(first_office)
+
+    def _leader_office(self, role: Marker) -> bool:
+        head = set(self.tokens[role.start].forms)
+        if head & _LEADER_HEADS:
+            return True
+        # "head of state", "глава государства", "national leader"
+        following = self.tokens[role.start + 1 : role.start + 3]
+        return bool(head & _HEAD_OF) and any(_STATE_OR_GOVERNMENT & set(t.forms) for t in following)
 
     def role_countries(self) -> dict[str, str]:
         """Office phrases of this sentence tied to exactly one country ("crown prince": SA)."""
@@ -275,7 +320,8 @@ def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
     """False for "will not visit", "не посетит" and "invited the PM of Japan to visit"."""
     if any(start - 3 <= p < start for p in cues.get("particle", ())):
         return False
-    return kind != "visit" or not any(start - 8 <= p < start for p in cues.get("invitation", ()))
+    # "invited the Prime Minister of Hungary Viktor Orban to pay a state visit": 12 words
+    return kind != "visit" or not any(start - 12 <= p < start for p in cues.get("invitation", ()))
 
 
 def _mentions(
