@@ -26,6 +26,7 @@ from news.text import clean_text, split_sentences
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
 MAX_TEXT_CHARS = 3_000  # the news is in the lead: title + first ~3,000 characters
 MAX_SENTENCES = 12
+_CONVERSATION = frozenset({"беседа", "разговор", "conversation", "conversations"})
 # Without a leader's trip: signed documents, then the talks, then a (minister's) trip.
 _ITEM_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "meeting", "visit")
 # "his Kazakh counterpart", "коллегой из Узбекистана", "He said this at a meeting with ...",
@@ -87,7 +88,8 @@ class Classifier:
         candidates = _item_rules(candidates, analyses, notes)
         if not candidates:
             return self._negative(analyses, lang, notes)
-        return self._positive(candidates, analyses[0] if has_title else None, lang, notes)
+        title_analysis = analyses[0] if has_title else None
+        return self._positive(candidates, title_analysis, analyses, lang, notes)
 
     def _with_mentions(self, analyses: list[Analysis], day: date) -> list[Analysis]:
         """Find mentions only where they can decide something.
@@ -124,6 +126,10 @@ class Classifier:
             notes.append(f"{label}: a message or congratulation, not a meeting")
             return None
         parties = a.parties(carried)
+        if len(parties) > 2:
+            head = a.before_clause_break()
+            if head is not None and head.triggers:
+                a, parties = head, head.parties(carried)
         if len(parties) == 1:
             parties = _with_counterpart(a, parties, item[:index])
         strong = [c for c, how in parties.items() if how in STRONG]
@@ -168,13 +174,14 @@ class Classifier:
         self,
         candidates: list[Candidate],
         title: Analysis | None,
+        analyses: Sequence[Analysis],
         lang: str,
         notes: list[str],
     ) -> Classification:
         pair = _main_pair(candidates)
         chosen = [c for c in candidates if frozenset(c.parties) == pair]
         first = chosen[0]
-        event_type = self._event_type(chosen, title)
+        event_type = self._event_type(chosen, title, analyses)
         confidence = max(c.score for c in chosen)
         if first.index == 0 and title is not None:
             confidence += 0.04  # the headline itself states the event
@@ -185,7 +192,9 @@ class Classifier:
             True, event_type, tuple(sorted(pair)), _clip(confidence), lang, evidence, tuple(notes)
         )
 
-    def _event_type(self, chosen: Sequence[Candidate], title: Analysis | None) -> EventType:
+    def _event_type(
+        self, chosen: Sequence[Candidate], title: Analysis | None, analyses: Sequence[Analysis]
+    ) -> EventType:
         """One type for the item, from the sentences that name its pair and the headline.
 
         A call is the most specific; a state or official visit, and any trip abroad of a head
@@ -197,16 +206,32 @@ class Classifier:
         if title is not None and title is not sources[0] and title.triggers and not cued:
             sources.insert(0, title)
         types = {t for a in sources for t in a.main_types()}
+        words = {f for a in sources for t in a.tokens for f in t.forms}
         if "call" in types:
             return "call"
+        congratulated = any("message" in a.cues for a in analyses)
+        if congratulated and "meeting" in types and _CONVERSATION & words:
+            return "call"  # congratulations in a conversation: a congratulatory call
         leader = self.gazetteer.is_leader
-        if any("visit" in a.main_types() and a.subject_is_leader(leader) for a in sources):
+        if any(
+            "visit" in a.main_types()
+            and a.subject_is_leader(leader)
+            and "summit" not in a.cues  # a trip to a summit frames the talks held there
+            for a in sources
+        ):
             return "visit"
         if "agreement" in types:
             return "agreement"
-        # A minister's state or official visit is the event, unless it only frames the
-        # meeting reported ("the meeting took place as part of the minister's official visit").
-        if any("visit" in a.main_types(frames=True) and "formal_visit" in a.cues for a in sources):
+        # A state or official visit (of a minister too) is the event, unless it only frames
+        # the meeting reported ("the meeting took place as part of the minister's official
+        # visit"); also when another sentence says it ("С госвизитом в Узбекистан я прибыл").
+        pair = set(chosen[0].parties)
+        if any(
+            "visit" in a.main_types(frames=True)
+            and "formal_visit" in a.cues
+            and (a in sources or a.destination() in pair)
+            for a in analyses
+        ):
             return "visit"
         return next(t for t in _ITEM_PRECEDENCE if t in types)
 

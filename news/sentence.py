@@ -42,6 +42,8 @@ _LEADER_HEADS = frozenset(
         "канцлер",
         "crown",
         "наследный",
+        "leader",
+        "лидер",
     ]
 )
 _HEAD_OF = frozenset(["head", "глава", "председатель", "chairman", "national", "национальный"])
@@ -234,6 +236,27 @@ class Analysis:
             if both_names or b.end in starts or b.end + 1 in starts:
                 pairs.update((a.code, b.code))
         return pairs
+
+    def destination(self) -> str | None:
+        """Where the sentence's visit goes, if it names a country or place for it."""
+        return self._destination(set())
+
+    def before_clause_break(self) -> Analysis | None:
+        """The sentence up to "while ...", "в то время как ...": what lies beyond is another
+        clause with its own actors ("Putin's visit to Astana comes while Erdogan and his
+        Iranian counterpart are in Uzbekistan"). None when there is no such break."""
+        breaks = [p for p in self.cues.get("clause_break", ()) if p > 0]
+        if not breaks:
+            return None
+        end = min(breaks)
+        return Analysis(
+            self.sentence,
+            self.tokens,
+            tuple(m for m in self.mentions if m.end <= end),
+            tuple(t for t in self.triggers if t.end <= end),
+            tuple(r for r in self.roles if r.end <= end),
+            {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
+        )
 
     def _destination(self, strong: set[str]) -> str | None:
         """Where a visit goes: the first country name or place right after the trigger.
