@@ -180,7 +180,7 @@ class Analysis:
             return []
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
-        companies = self.cues.get("company", ())
+        companies = [*self.cues.get("company", ()), *self._acronyms()]
         links = [
             (r, i)
             for i, m in enumerate(countries)
@@ -200,6 +200,23 @@ class Analysis:
                 break
             anchored = {**grown, **anchored}
         return sorted({*links, *((r, i) for i, r in anchored.items())})
+
+    def _acronyms(self) -> list[int]:
+        """Latin capitals no role or mention explains ("китайской CNPC", "Kazakh KMG"): a
+        company's name after a country word, as state bodies are matched as roles."""
+        if not any(t.text.isupper() for t in self.tokens):
+            return []
+        known = {i for m in self.mentions for i in range(m.start, m.end)}
+        known.update(i for r in self.roles for i in range(r.start, r.end))
+        return [
+            i
+            for i, t in enumerate(self.tokens)
+            if len(t.text) >= 2
+            and t.text.isascii()
+            and t.text.isupper()
+            and i not in known
+            and not t.text.isdigit()
+        ]
 
     def _near(self, role: Marker, m: Mention, blocked: set[int]) -> bool:
         if role.start >= m.end:  # "Uzbek President", "Kazakhstan's Foreign Minister"
@@ -278,6 +295,8 @@ class Analysis:
                     trigger.end <= t.start < m.start for t in self.triggers
                 ):
                     break
+                if any(trigger.end <= p < m.start for p in self.cues.get("organisation", ())):
+                    break  # "visit the UN headquarters in New York": not a visit to the US
                 place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
                 if place and m.code not in strong:
                     return m.code
@@ -360,6 +379,10 @@ def _mentions(
                 found.append(Mention(match.start, match.end, "person", term.country, detail))
             continue
         others = [e for e in match.payloads if e.kind != "person"]
+        if match.end - match.start == 1 and not tokens[match.start].capitalised:
+            # "конгресс-центр", "the party congress": an institution's one-word name is
+            # written with a capital ("Congress", "Кремль")
+            others = [e for e in others if e.kind != "institution"]
         if others and len({e.code for e in others}) == 1:
             best = min(others, key=lambda e: _KIND_RANK.get(e.detail, 3))
             found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
