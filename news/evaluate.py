@@ -23,6 +23,7 @@ from news.classify import Classifier, classify_item, parse_published
 from news.records import Classification
 
 HIGH_CONFIDENCE = 0.8  # the calibration target: >= 90% of items above this are right
+PUSH_CONFIDENCE = 0.7  # bot.pipeline.ALERT_CONFIDENCE: positives below it are listed, not pushed
 
 
 class EvaluationError(Exception):
@@ -145,6 +146,12 @@ class EvalReport:
         high = [o for o in self.scored if o.got.confidence >= threshold]
         return len(high), (sum(o.fully_right for o in high) / len(high) if high else 1.0)
 
+    def pushed(self, doubtful: bool) -> tuple[int, int]:
+        """Positives confident enough to be pushed, and how many of them are true events."""
+        rows = [o for o in self.outcomes if o.doubtful == doubtful and o.got.label]
+        pushed = [o for o in rows if o.got.confidence >= PUSH_CONFIDENCE]
+        return len(pushed), sum(o.expected_label for o in pushed)
+
     def errors(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.fully_right or not _type_right(o)]
 
@@ -212,6 +219,13 @@ def write_report(report: EvalReport, out: TextIO) -> None:
     out.write(_confusion(report.confusion()))
     count, share = report.calibration()
     out.write(f"confidence >= {HIGH_CONFIDENCE}: {count} items, {share:.1%} right\n")
+    for apart in (False, True) if doubtful else (False,):
+        positives = sum(1 for o in report.outcomes if o.doubtful == apart and o.got.label)
+        pushed, right = report.pushed(apart)
+        out.write(
+            f"pushed (confidence >= {PUSH_CONFIDENCE}){' doubtful' if apart else ''}: "
+            f"{pushed} of {positives} positives, {right} true events\n"
+        )
     errors = report.errors()
     out.write(f"errors: {len(errors)}\n")
     for o in errors:

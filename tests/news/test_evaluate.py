@@ -107,3 +107,10 @@ def test_grouping_scores_bcubed_over_reports(tmp_path: Path) -> None:
     # the two reports of A share one key; the weather report is no event (a cluster of one)
     assert "grouping: 3 reports, 2 events, 1 predicted, 1 not recognised" in text
     assert "grouping B-cubed P=1.000 R=1.000 F1=1.000" in text
+
+
+def test_push_threshold_is_the_pipelines() -> None:
+    from bot.pipeline import ALERT_CONFIDENCE
+    from news.evaluate import PUSH_CONFIDENCE
+
+    assert PUSH_CONFIDENCE == ALERT_CONFIDENCE
