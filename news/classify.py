@@ -295,7 +295,7 @@ def _item_rules(
         a.trigger_types - {"visit"} and "bilateral" in a.cues and "summit" not in a.cues
         for a in analyses
     )
-    formal = any("formal_visit" in c.analysis.cues for c in candidates)
+    formal = any(c.analysis.cues.keys() & {"formal_visit", "hosted"} for c in candidates)
     if visits_only and cues & {"summit", "participation"} and not (talks or formal):
         # "arrived in Baku to take part in the ECO summit": the trip's purpose is the summit
         notes.append("the trip's stated purpose is a multilateral event")

@@ -59,6 +59,10 @@ _OFFICE_GLUE = frozenset(
 # A country word right before one of these names a company's or fund's nationality ("a
 # Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
 _COMPANY_REACH = 3
+# "Tashkent Congress Center", "конгресс-центр": a building, not the US Congress
+_BUILDINGS = frozenset(
+    ["center", "centre", "hall", "hotel", "palace", "street", "avenue", "arena", "центр", "зал"]
+)
 # "в Кыргызстан ... прибыл": a Russian visit names its destination before the verb too.
 _TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
@@ -288,13 +292,18 @@ class Analysis:
                 to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
                 if before and place and to and m.code not in strong:
                     return m.code
+            visitor = False  # "визит президента Казахстана Токаева в Россию"
             for m in self.mentions:
-                if m.start < trigger.end or m.start - trigger.end > 6:
+                if m.start < trigger.end or m.start - trigger.end > (10 if visitor else 6):
                     continue
-                if m.kind == "person" or any(
-                    trigger.end <= t.start < m.start for t in self.triggers
-                ):
+                if any(trigger.end <= t.start < m.start for t in self.triggers):
                     break
+                if m.kind == "person":
+                    visitor = True
+                    continue
+                to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
+                if visitor and not to:
+                    continue
                 if any(trigger.end <= p < m.start for p in self.cues.get("organisation", ())):
                     break  # "visit the UN headquarters in New York": not a visit to the US
                 place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
@@ -379,7 +388,7 @@ def _mentions(
                 found.append(Mention(match.start, match.end, "person", term.country, detail))
             continue
         others = [e for e in match.payloads if e.kind != "person"]
-        if match.end - match.start == 1 and not tokens[match.start].capitalised:
+        if match.end - match.start == 1 and not _institution_word(tokens, match.start):
             # "конгресс-центр", "the party congress": an institution's one-word name is
             # written with a capital ("Congress", "Кремль")
             others = [e for e in others if e.kind != "institution"]
@@ -387,6 +396,12 @@ def _mentions(
             best = min(others, key=lambda e: _KIND_RANK.get(e.detail, 3))
             found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
     return found
+
+
+def _institution_word(tokens: Sequence[Token], i: int) -> bool:
+    """A one-word institution name is capitalised and not part of a building's name."""
+    following = tokens[i + 1].forms[0] if i + 1 < len(tokens) else ""
+    return tokens[i].capitalised and following not in _BUILDINGS
 
 
 def _name_like(tokens: Sequence[Token], lexicon: Lexicon) -> bool:
