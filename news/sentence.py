@@ -54,7 +54,7 @@ _CONNECTORS = frozenset({"and", "и", "&"})
 # Words allowed between an office and its country: "Minister of Investments and Foreign Trade
 # of Uzbekistan". Lower-case English words outside this list ("said that") break the link.
 _OFFICE_GLUE = frozenset(
-    {"of", "the", "for", "and", "on", "at", "from", "и", "по", "при", "в", "из"}
+    {"of", "the", "for", "and", "on", "from", "и", "по", "при", "из"}
 )
 # A country word right before one of these names a company's or fund's nationality ("a
 # Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
