@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from news.gazetteer import Gazetteer, Lexicon
 from news.language import detect_language
 from news.records import Classification, EventType, Evidence, Span
-from news.sentence import STRONG, TYPE_PRECEDENCE, Analysis, read, with_mentions
+from news.sentence import STRONG, TYPE_PRECEDENCE, Analysis, read, with_cues, with_mentions
 from news.text import clean_text, split_sentences
 
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
@@ -84,6 +84,8 @@ class Classifier:
                 candidates.append(candidate)
             for office, code in analysis.role_countries().items():
                 carried[office] = code if carried.get(office, code) == code else ""
+        if candidates:  # the item rules read every sentence's cues
+            analyses = [with_cues(a, self.lexicon) for a in analyses]
         if has_title and "sport" in analyses[0].cues:
             candidates, notes = [], [*notes, "title is about sport"]
         candidates = _item_rules(candidates, analyses, notes)
@@ -208,11 +210,13 @@ class Classifier:
         if title is not None and title is not sources[0] and title.triggers and not cued:
             sources.insert(0, title)
         types = {t for a in sources for t in a.main_types()}
-        words = {f for a in sources for t in a.tokens for f in t.forms}
         if "call" in types:
             return "call"
-        congratulated = any("message" in a.cues for a in analyses)
-        if congratulated and "meeting" in types and _CONVERSATION & words:
+        if (
+            "meeting" in types
+            and any("message" in a.cues for a in analyses)
+            and any(_CONVERSATION.intersection(t.forms) for a in sources for t in a.tokens)
+        ):
             return "call"  # congratulations in a conversation: a congratulatory call
         leader = self.gazetteer.is_leader
         if any(

@@ -7,9 +7,11 @@ hits: countries, places, institutions and office holders resolved at the item's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from news.gazetteer import Gazetteer, Lexicon
 from news.records import EventType, Evidence, Span
@@ -22,6 +24,7 @@ STRONG = frozenset({"person", "office", "institution"})
 # "discuss" is a meeting only between two officials ("Lavrov and Saidov discussed ..."); the
 # classifier decides that, as it knows the parties.
 _TRIGGERS = frozenset({*TYPE_PRECEDENCE, "discuss"})
+_TRIGGER_WORDS = frozenset({*_TRIGGERS, "document"})
 # Office words of a head of state or government: "President", "Prime Minister", "премьер",
 # "King"; "head of state", "глава правительства", "председатель правительства".
 _LEADER_HEADS = frozenset(
@@ -53,12 +56,11 @@ _STATE_OR_GOVERNMENT = frozenset(
 _CONNECTORS = frozenset({"and", "и", "&"})
 # Words allowed between an office and its country: "Minister of Investments and Foreign Trade
 # of Uzbekistan". Lower-case English words outside this list ("said that") break the link.
-_OFFICE_GLUE = frozenset(
-    {"of", "the", "for", "and", "on", "from", "и", "по", "при", "из"}
-)
+_OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "from", "и", "по", "при", "из"})
 # A country word right before one of these names a company's or fund's nationality ("a
 # Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
 _COMPANY_REACH = 3
+_CAPITALS = re.compile(r"[A-Z]{2}")
 # "Tashkent Congress Center", "конгресс-центр": a building, not the US Congress
 _BUILDINGS = frozenset(
     ["center", "centre", "hall", "hotel", "palace", "street", "avenue", "arena", "центр", "зал"]
@@ -100,6 +102,9 @@ class Analysis:
     triggers: tuple[Marker, ...]
     roles: tuple[Marker, ...]
     cues: Mapping[str, tuple[int, ...]]  # cue category -> token positions
+    cued: bool = True  # False: not read for cues yet (no trigger word; see read)
+    # computed once (office -> country links, main types): several rules ask for them
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     @property
     def trigger_types(self) -> set[str]:
@@ -113,6 +118,13 @@ class Analysis:
         the state visit", "met on the sidelines of the president's visit") is not the event
         when the sentence reports a meeting, call or agreement as well.
         """
+        key = f"types{frames}"
+        known: set[str] | None = self._memo.get(key)
+        if known is None:
+            known = self._memo[key] = self._main_types(frames)
+        return set(known)
+
+    def _main_types(self, frames: bool) -> set[str]:
         kinds = {"meeting" if t.kind == "discuss" else t.kind for t in self.triggers}
         if "visit" not in kinds or len(kinds) == 1:
             return kinds
@@ -182,6 +194,12 @@ class Analysis:
         """(role index, country index) pairs: the country mention the office word anchors."""
         if not self.roles or not countries:
             return []
+        links: list[tuple[int, int]] | None = self._memo.get("links")
+        if links is None:
+            links = self._memo["links"] = self._find_links(countries)
+        return links
+
+    def _find_links(self, countries: list[Mention]) -> list[tuple[int, int]]:
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
         companies = [*self.cues.get("company", ()), *self._acronyms()]
@@ -208,7 +226,7 @@ class Analysis:
     def _acronyms(self) -> list[int]:
         """Latin capitals no role or mention explains ("китайской CNPC", "Kazakh KMG"): a
         company's name after a country word, as state bodies are matched as roles."""
-        if not any(t.text.isupper() for t in self.tokens):
+        if _CAPITALS.search(self.sentence) is None:
             return []
         known = {i for m in self.mentions for i in range(m.start, m.end)}
         known.update(i for r in self.roles for i in range(r.start, r.end))
@@ -277,6 +295,7 @@ class Analysis:
             tuple(t for t in self.triggers if t.end <= end),
             tuple(r for r in self.roles if r.end <= end),
             {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
+            self.cued,
         )
 
     def _destination(self, strong: set[str]) -> str | None:
@@ -334,21 +353,27 @@ def read(sentence: str, lexicon: Lexicon) -> Analysis:
 
     Most news items have no event trigger at all, and then nobody named in them decides
     anything: the classifier runs the gazetteer, the largest matcher, only where it can matter
-    (``with_mentions``).
+    (``with_mentions``); a sentence without any trigger word is not even read for cues until
+    its item turns out to hold an event (``with_cues``).
     """
     tokens = tokenize(sentence)
-    cues: dict[str, list[int]] = {}
-    for match in lexicon.cues.find(tokens):
-        for category in match.payloads:
-            cues.setdefault(category, []).append(match.start)
     core = lexicon.core.find(tokens)
+    if not any(_TRIGGER_WORDS.intersection(match.payloads) for match in core):
+        roles = tuple(
+            Marker(category, match.start, match.end)
+            for match in core
+            for category in match.payloads
+            if category in _ROLES
+        )
+        return Analysis(sentence, tuple(tokens), (), (), roles, {}, cued=False)
+    cues = _cues(tokens, lexicon)
     signed = any("sign" in match.payloads for match in core)
-    roles: list[Marker] = []
+    roles_found: list[Marker] = []
     triggers: list[Marker] = []
     for match in core:
         for category in match.payloads:
             if category in _ROLES:
-                roles.append(Marker(category, match.start, match.end))
+                roles_found.append(Marker(category, match.start, match.end))
             elif category in _TRIGGERS or (category == "document" and signed):
                 kind = "agreement" if category == "document" else category
                 if _active(kind, match.start, cues):
@@ -358,13 +383,29 @@ def read(sentence: str, lexicon: Lexicon) -> Analysis:
         # "video conference" is a call, not a conference
         cues["summit"] = [p for p in cues["summit"] if p not in inside]
     frozen_cues = {k: tuple(v) for k, v in cues.items() if v}
-    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues)
+    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles_found), frozen_cues)
+
+
+def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
+    """``a`` read for cues too (a sentence ``read`` left without, having no trigger word)."""
+    if a.cued:
+        return a
+    cues = {k: tuple(v) for k, v in _cues(list(a.tokens), lexicon).items()}
+    return Analysis(a.sentence, a.tokens, a.mentions, a.triggers, a.roles, cues)
+
+
+def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
+    cues: dict[str, list[int]] = {}
+    for match in lexicon.cues.find(tokens):
+        for category in match.payloads:
+            cues.setdefault(category, []).append(match.start)
+    return cues
 
 
 def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
     """``a`` with its country, place, institution and person mentions found."""
     mentions = tuple(_mentions(a.tokens, gazetteer, lexicon, day))
-    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues)
+    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued)
 
 
 def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
