@@ -136,11 +136,17 @@ class Classifier:
         if len(parties) == 1:
             parties = _with_counterpart(a, parties, item[:index])
         strong = [c for c, how in parties.items() if how in STRONG]
+        tour = False
         if len(parties) > 2 and len(strong) > 2 and "separate" in a.cues:
             # "held separate meetings with Xi and Putin": one item, one event; the subject
             # and the first partner named (an event has exactly two parties)
             parties = _subject_and_partner(a, strong)
             strong = list(parties)
+        elif len(parties) > 2 and len(strong) == 1 and "visit" in types:
+            # a tour ("will visit Qatar, Bahrain and the UAE"): the visitor and the first
+            # country he goes to; never a three-party event
+            parties = _visitor_and_first_stop(a, strong[0], parties)
+            tour = True
         elif len(parties) > 2 and len(strong) == 2:
             # "... while Erdogan is in Uzbekistan": places and countries named beside the
             # two officials are not parties; an event has exactly two.
@@ -171,7 +177,8 @@ class Classifier:
             notes.append(f"{label}: no party anchored by a person, office or institution")
             return None
         event_type = next(t for t in TYPE_PRECEDENCE if t in types)
-        return Candidate(index, a, event_type, parties, _score(index, a, parties, len(strong)))
+        score = _score(index, a, parties, len(strong)) - (0.2 if tour else 0.0)
+        return Candidate(index, a, event_type, parties, score)
 
     def _positive(
         self,
@@ -273,6 +280,13 @@ def _with_counterpart(
     return {**parties, other: "office"} if other else parties
 
 
+def _visitor_and_first_stop(
+    a: Analysis, visitor: str, parties: Mapping[str, str]
+) -> dict[str, str]:
+    stops = [m.code for m in a.mentions if m.code in parties and m.code != visitor]
+    return {visitor: parties[visitor], stops[0]: parties[stops[0]]}
+
+
 def _subject_and_partner(a: Analysis, strong: Sequence[str]) -> dict[str, str]:
     order = list(dict.fromkeys(m.code for m in a.mentions if m.code in strong))
     return {code: "office" for code in order[:2]}
@@ -330,7 +344,7 @@ def _doubt(chosen: Sequence[Candidate], analyses: Sequence[Analysis]) -> float:
     if any("law" in a.cues for a in analyses):
         doubt += 0.3  # "resolution ... on signing the agreement": maybe only authorised
     if any("separate" in c.analysis.cues for c in chosen):
-        doubt += 0.15  # one of several bilateral meetings named together
+        doubt += 0.25  # one of several bilateral meetings named together
     return doubt
 
 
