@@ -358,32 +358,33 @@ def read(sentence: str, lexicon: Lexicon) -> Analysis:
     """
     tokens = tokenize(sentence)
     core = lexicon.core.find(tokens)
-    if not any(_TRIGGER_WORDS.intersection(match.payloads) for match in core):
-        roles = tuple(
-            Marker(category, match.start, match.end)
-            for match in core
-            for category in match.payloads
-            if category in _ROLES
-        )
-        return Analysis(sentence, tuple(tokens), (), (), roles, {}, cued=False)
-    cues = _cues(tokens, lexicon)
-    signed = any("sign" in match.payloads for match in core)
-    roles_found: list[Marker] = []
-    triggers: list[Marker] = []
+    signed = False
+    roles: list[Marker] = []
+    words: list[tuple[str, int, int]] = []  # trigger words, kept if active (needs the cues)
     for match in core:
         for category in match.payloads:
             if category in _ROLES:
-                roles_found.append(Marker(category, match.start, match.end))
-            elif category in _TRIGGERS or (category == "document" and signed):
-                kind = "agreement" if category == "document" else category
-                if _active(kind, match.start, cues):
-                    triggers.append(Marker(kind, match.start, match.end))
+                roles.append(Marker(category, match.start, match.end))
+            elif category in _TRIGGER_WORDS:
+                words.append((category, match.start, match.end))
+            elif category == "sign":
+                signed = True
+    if not words:
+        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, cued=False)
+    cues = _cues(tokens, lexicon)
+    triggers: list[Marker] = []
+    for category, start, end in words:
+        if category == "document" and not signed:
+            continue
+        kind = "agreement" if category == "document" else category
+        if _active(kind, start, cues):
+            triggers.append(Marker(kind, start, end))
     if "summit" in cues and triggers:
         inside = {i for t in triggers for i in range(t.start, t.end)}
         # "video conference" is a call, not a conference
         cues["summit"] = [p for p in cues["summit"] if p not in inside]
     frozen_cues = {k: tuple(v) for k, v in cues.items() if v}
-    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles_found), frozen_cues)
+    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues)
 
 
 def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
@@ -429,7 +430,10 @@ def _mentions(
                 found.append(Mention(match.start, match.end, "person", term.country, detail))
             continue
         others = [e for e in match.payloads if e.kind != "person"]
-        if match.end - match.start == 1 and not _institution_word(tokens, match.start):
+        one_word_institution = match.end - match.start == 1 and any(
+            e.kind == "institution" for e in others
+        )
+        if one_word_institution and not _institution_word(tokens, match.start):
             # "конгресс-центр", "the party congress": an institution's one-word name is
             # written with a capital ("Congress", "Кремль")
             others = [e for e in others if e.kind != "institution"]
