@@ -226,11 +226,15 @@ class Classifier:
         ):
             return "call"  # congratulations in a conversation: a congratulatory call
         leader = self.gazetteer.is_leader
+        pair = set(chosen[0].parties)
+        # (or in another sentence of the item, "Кадры прибытия Рахмона", when not the frame
+        # of something else: "agreements signed during the official visit of the President")
         if any(
-            "visit" in a.main_types()
-            and a.subject_is_leader(leader)
+            "visit" in a.main_types(frames=a not in sources)
             and "summit" not in a.cues  # a trip to a summit frames the talks held there
-            for a in sources
+            and (a in sources or a.mentioned_countries() & pair)
+            and a.subject_is_leader(leader)
+            for a in analyses
         ):
             return "visit"
         if "agreement" in types:
@@ -238,7 +242,6 @@ class Classifier:
         # A state or official visit (of a minister too) is the event, unless it only frames
         # the meeting reported ("the meeting took place as part of the minister's official
         # visit"); also when another sentence says it ("С госвизитом в Узбекистан я прибыл").
-        pair = set(chosen[0].parties)
         if any(
             "visit" in a.main_types(frames=True)
             and "formal_visit" in a.cues

@@ -65,6 +65,7 @@ _CAPITALS = re.compile(r"[A-Z]{2}")
 _BUILDINGS = frozenset(
     ["center", "centre", "hall", "hotel", "palace", "street", "avenue", "arena", "центр", "зал"]
 )
+_PLACE_PREPOSITIONS = frozenset({"в", "во", "на", "in", "at"})
 # "в Кыргызстан ... прибыл": a Russian visit names its destination before the verb too.
 _TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
@@ -246,6 +247,8 @@ class Analysis:
             return len(gap) <= 2 and not blocked.intersection(gap)
         if m.start >= role.end:  # "President of Uzbekistan", "глава МИД Казахстана"
             gap = range(role.end, m.start)
+            if gap and self.tokens[m.start - 1].forms[0] in _PLACE_PREPOSITIONS:
+                return False  # "глав государств ШОС в Китае": where, not whose
             return len(gap) <= 6 and not blocked.intersection(gap) and self._glue(gap)
         return False
 
