@@ -107,6 +107,22 @@ EVENTS = [
         "meeting",
         ("KZ", "OM"),
     ),
+    # a country named as the place of a summit is no party of the call about it
+    (
+        "",
+        "Министр иностранных дел России и глава МИД Узбекистана в телефонной беседе обсудили "
+        "предстоящее заседание глав государств ШОС в Китае.",
+        "call",
+        ("RU", "UZ"),
+    ),
+    # a head of state's arrival named in another sentence makes the item a visit
+    (
+        "",
+        "Television showed the arrival of the President of Tajikistan. The President of Russia "
+        "and the President of Tajikistan are to hold talks on Tuesday.",
+        "visit",
+        ("RU", "TJ"),
+    ),
     # a head of state's trip abroad is a visit, whatever talks it holds
     (
         "",
