@@ -216,6 +216,7 @@ class Classifier:
         cued = title is not None and bool(title.cues.keys() & {"negation", "law"})
         if title is not None and title is not sources[0] and title.triggers and not cued:
             sources.insert(0, title)
+        in_sources = {id(a) for a in sources}
         types = {t for a in sources for t in a.main_types()}
         if "call" in types:
             return "call"
@@ -230,9 +231,9 @@ class Classifier:
         # (or in another sentence of the item, "Кадры прибытия Рахмона", when not the frame
         # of something else: "agreements signed during the official visit of the President")
         if any(
-            "visit" in a.main_types(frames=a not in sources)
+            "visit" in a.main_types(frames=id(a) not in in_sources)
             and "summit" not in a.cues  # a trip to a summit frames the talks held there
-            and (a in sources or a.mentioned_countries() & pair)
+            and (id(a) in in_sources or a.mentioned_countries() & pair)
             and a.subject_is_leader(leader)
             for a in analyses
         ):
@@ -245,7 +246,7 @@ class Classifier:
         if any(
             "visit" in a.main_types(frames=True)
             and "formal_visit" in a.cues
-            and (a in sources or a.destination() in pair)
+            and (id(a) in in_sources or a.destination() in pair)
             for a in analyses
         ):
             return "visit"

@@ -7,7 +7,6 @@ hits: countries, places, institutions and office holders resolved at the item's 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,7 +59,6 @@ _OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "from", "и", "по",
 # A country word right before one of these names a company's or fund's nationality ("a
 # Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
 _COMPANY_REACH = 3
-_CAPITALS = re.compile(r"[A-Z]{2}")
 # "Tashkent Congress Center", "конгресс-центр": a building, not the US Congress
 _BUILDINGS = frozenset(
     ["center", "centre", "hall", "hotel", "palace", "street", "avenue", "arena", "центр", "зал"]
@@ -203,11 +201,11 @@ class Analysis:
     def _find_links(self, countries: list[Mention]) -> list[tuple[int, int]]:
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
-        companies = [*self.cues.get("company", ()), *self._acronyms()]
+        companies = self.cues.get("company", ())
         links = [
             (r, i)
             for i, m in enumerate(countries)
-            if not any(m.end <= p < m.end + _COMPANY_REACH for p in companies)
+            if not self._of_company(m, companies, blocked)
             for r in range(len(self.roles))
             if self._near(self.roles[r], m, blocked)
         ]
@@ -224,22 +222,19 @@ class Analysis:
             anchored = {**grown, **anchored}
         return sorted({*links, *((r, i) for i, r in anchored.items())})
 
-    def _acronyms(self) -> list[int]:
-        """Latin capitals no role or mention explains ("китайской CNPC", "Kazakh KMG"): a
-        company's name after a country word, as state bodies are matched as roles."""
-        if _CAPITALS.search(self.sentence) is None:
-            return []
-        known = {i for m in self.mentions for i in range(m.start, m.end)}
-        known.update(i for r in self.roles for i in range(r.start, r.end))
-        return [
-            i
-            for i, t in enumerate(self.tokens)
-            if len(t.text) >= 2
-            and t.text.isascii()
-            and t.text.isupper()
-            and i not in known
-            and not t.text.isdigit()
-        ]
+    def _of_company(self, m: Mention, companies: Sequence[int], known: set[int]) -> bool:
+        """A country word naming a company's nationality: a company word ("a Turkish
+        company", "Китайской торгово-промышленной корпорации") or Latin capitals no role or
+        mention explains ("китайской CNPC", "Kazakh KMG") within three words after it."""
+        reach = range(m.end, min(m.end + _COMPANY_REACH, len(self.tokens)))
+        if any(p in reach for p in companies):
+            return True
+        for i in reach:
+            text = self.tokens[i].text
+            if text.isupper() and len(text) >= 2 and text.isascii() and not text.isdigit():
+                roles = {k for r in self.roles for k in range(r.start, r.end)}
+                return i not in known and i not in roles
+        return False
 
     def _near(self, role: Marker, m: Mention, blocked: set[int]) -> bool:
         if role.start >= m.end:  # "Uzbek President", "Kazakhstan's Foreign Minister"
