@@ -12,12 +12,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, TextIO
 
 from news.gazetteer import Gazetteer, Lexicon
+from news.item import (
+    Candidate,
+    doubt,
+    item_rules,
+    main_pair,
+    subject_and_partner,
+    visitor_and_first_stop,
+    with_counterpart,
+)
 from news.language import detect_language
 from news.records import Classification, EventType, Evidence, Span
 from news.sentence import STRONG, TYPE_PRECEDENCE, Analysis, read, with_cues, with_mentions
@@ -26,28 +34,10 @@ from news.text import clean_text, split_sentences
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
 MAX_TEXT_CHARS = 3_000  # the news is in the lead: title + first ~3,000 characters
 MAX_SENTENCES = 12
-_AMBASSADOR = frozenset({"ambassador", "ambassadors", "посол", "посольство", "embassy"})
 _CONVERSATION = frozenset({"беседа", "разговор", "conversation", "conversations"})
 # Without a leader's trip: signed documents, then the talks, then a (minister's) trip.
 _ITEM_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "meeting", "visit")
-# "his Kazakh counterpart", "коллегой из Узбекистана", "He said this at a meeting with ...",
-# "Там его принял президент Азербайджана": the other party is someone the item named before.
-_COUNTERPART = re.compile(
-    r"counterpart|colleague|коллег|\b(?:he|him|his|she|her|он|его|него|ему|нему|она|её|ее)\b",
-    re.IGNORECASE,
-)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A qualifying sentence: its type, parties (code -> how anchored) and a score."""
-
-    index: int
-    analysis: Analysis
-    event_type: EventType
-    parties: Mapping[str, str]
-    score: float
 
 
 class Classifier:
@@ -88,7 +78,7 @@ class Classifier:
             analyses = [with_cues(a, self.lexicon) for a in analyses]
         if has_title and "sport" in analyses[0].cues:
             candidates, notes = [], [*notes, "title is about sport"]
-        candidates = _item_rules(candidates, analyses, notes)
+        candidates = item_rules(candidates, analyses, notes)
         if not candidates:
             return self._negative(analyses, lang, notes)
         title_analysis = analyses[0] if has_title else None
@@ -134,18 +124,18 @@ class Classifier:
             if head is not None and head.triggers:
                 a, parties = head, head.parties(carried)
         if len(parties) == 1:
-            parties = _with_counterpart(a, parties, item[:index])
+            parties = with_counterpart(a, parties, item[:index])
         strong = [c for c, how in parties.items() if how in STRONG]
         tour = False
         if len(parties) > 2 and len(strong) > 2 and "separate" in a.cues:
             # "held separate meetings with Xi and Putin": one item, one event; the subject
             # and the first partner named (an event has exactly two parties)
-            parties = _subject_and_partner(a, strong)
+            parties = subject_and_partner(a, strong)
             strong = list(parties)
         elif len(parties) > 2 and len(strong) == 1 and "visit" in types:
             # a tour ("will visit Qatar, Bahrain and the UAE"): the visitor and the first
             # country he goes to; never a three-party event
-            parties = _visitor_and_first_stop(a, strong[0], parties)
+            parties = visitor_and_first_stop(a, strong[0], parties)
             tour = True
         elif len(parties) > 2 and len(strong) == 2:
             # "... while Erdogan is in Uzbekistan": places and countries named beside the
@@ -188,7 +178,7 @@ class Classifier:
         lang: str,
         notes: list[str],
     ) -> Classification:
-        pair = _main_pair(candidates)
+        pair = main_pair(candidates)
         chosen = [c for c in candidates if frozenset(c.parties) == pair]
         first = chosen[0]
         event_type = self._event_type(chosen, title, analyses)
@@ -197,7 +187,7 @@ class Classifier:
             confidence += 0.04  # the headline itself states the event
         if len(chosen) < len(candidates):
             confidence -= 0.1  # sentences name other pairs too: less sure which is the event
-        confidence -= _doubt(chosen, analyses)
+        confidence -= doubt(chosen, analyses)
         evidence = tuple(c.analysis.evidence() for c in chosen[:3])
         return Classification(
             True, event_type, tuple(sorted(pair)), _clip(confidence), lang, evidence, tuple(notes)
@@ -263,102 +253,6 @@ class Classifier:
             confidence = 0.95
         evidence = (near[0].evidence(),) if near else ()
         return Classification(False, "none", (), confidence, lang, evidence, tuple(notes))
-
-
-def _with_counterpart(
-    a: Analysis, parties: dict[str, str], before: Sequence[Analysis]
-) -> dict[str, str]:
-    """ "He said at a meeting with his Kazakh counterpart": the other party is the actor the
-    item named before (the latest country anchored by a person or office), when the sentence
-    has a counterpart or colleague and names only his country."""
-    if not _COUNTERPART.search(a.sentence):
-        return parties
-    (own,) = parties
-    actors = [
-        code
-        for b in before
-        for code, how in b.parties().items()
-        if how in ("person", "office") and code != own
-    ]
-    other = actors[-1] if actors else None
-    return {**parties, other: "office"} if other else parties
-
-
-def _visitor_and_first_stop(
-    a: Analysis, visitor: str, parties: Mapping[str, str]
-) -> dict[str, str]:
-    stops = [m.code for m in a.mentions if m.code in parties and m.code != visitor]
-    return {visitor: parties[visitor], stops[0]: parties[stops[0]]}
-
-
-def _subject_and_partner(a: Analysis, strong: Sequence[str]) -> dict[str, str]:
-    order = list(dict.fromkeys(m.code for m in a.mentions if m.code in strong))
-    return {code: "office" for code in order[:2]}
-
-
-def _main_pair(candidates: Sequence[Candidate]) -> frozenset[str]:
-    """The pair most qualifying sentences name; on a tie, the earliest (the headline)."""
-    counts: dict[frozenset[str], int] = {}
-    for c in candidates:
-        key = frozenset(c.parties)
-        counts[key] = counts.get(key, 0) + 1
-    return max(counts, key=lambda k: counts[k])  # dicts keep order: ties go to the earliest
-
-
-def _item_rules(
-    candidates: list[Candidate], analyses: Sequence[Analysis], notes: list[str]
-) -> list[Candidate]:
-    """Rules that need the whole item, not one sentence."""
-    if not candidates:
-        return candidates
-    cues = {k for a in analyses for k in a.cues}
-    visits_only = all(c.event_type == "visit" for c in candidates)
-    talks = any(
-        a.trigger_types - {"visit"} and "bilateral" in a.cues and "summit" not in a.cues
-        for a in analyses
-    )
-    formal = any(c.analysis.cues.keys() & {"formal_visit", "hosted"} for c in candidates)
-    if visits_only and cues & {"summit", "participation"} and not (talks or formal):
-        # "arrived in Baku to take part in the ECO summit": the trip's purpose is the summit
-        notes.append("the trip's stated purpose is a multilateral event")
-        return []
-    bare = all(set(c.parties.values()) == {"pair"} for c in candidates)
-    if bare and "company" in cues:
-        # "Kazakhstan and China signed 45 investment agreements ... Business Council"
-        notes.append("only bare country names, and companies in the item")
-        return []
-    return candidates
-
-
-# What makes a label arguable (the `doubtful` items of data/dev2.jsonl) lowers the confidence
-# below the pipeline's ALERT_CONFIDENCE (0.7): listed by /country, not pushed.
-_DOUBT_CUES = {
-    "de_facto": 0.25,  # an unrecognised authority ("Taliban", "interim government")
-    "former": 0.25,  # "the first President", "former minister": no office that day
-    "incident": 0.25,  # a border clash with officers meeting: not diplomacy
-}
-
-
-def _doubt(chosen: Sequence[Candidate], analyses: Sequence[Analysis]) -> float:
-    """How much less sure an item is than its best sentence says."""
-    cues = {k for a in analyses for k in a.cues}
-    doubt = sum(weight for cue, weight in _DOUBT_CUES.items() if cue in cues)
-    if all(_by_ambassador(c) for c in chosen):
-        doubt += 0.25  # a courtesy call of a resident ambassador, not a bilateral visit or talks
-    if any("law" in a.cues for a in analyses):
-        doubt += 0.3  # "resolution ... on signing the agreement": maybe only authorised
-    if any("separate" in c.analysis.cues for c in chosen):
-        doubt += 0.25  # one of several bilateral meetings named together
-    return doubt
-
-
-def _by_ambassador(c: Candidate) -> bool:
-    """A sentence whose foreign party is there only as an ambassador or embassy."""
-    envoys = [r for r in c.analysis.roles if _AMBASSADOR & set(c.analysis.tokens[r.start].forms)]
-    if not envoys:
-        return False
-    people = {m.code for m in c.analysis.mentions if m.kind == "person"}
-    return len(people & set(c.parties)) < 2 and "visit" not in c.analysis.trigger_types
 
 
 def _score(index: int, a: Analysis, parties: Mapping[str, str], strong: int) -> float:
