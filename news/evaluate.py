@@ -349,7 +349,8 @@ def _line(name: str, s: Scores) -> str:
 def _error(o: Outcome) -> str:
     expected = f"{o.expected_label} {o.expected_type} {list(o.expected_countries)}"
     got = f"{o.got.label} {o.got.event_type} {list(o.got.countries)} conf={o.got.confidence}"
-    lines = [f"- {o.item_id} [{o.language}] expected {expected}; got {got}\n"]
+    tag = " (doubtful)" if o.doubtful else ""
+    lines = [f"- {o.item_id} [{o.language}]{tag} expected {expected}; got {got}\n"]
     for ev in o.got.evidence[:2]:
         spans = ", ".join(f"{s.kind}:{s.value}={s.text!r}" for s in ev.spans)
         lines.append(f"    evidence: {ev.sentence[:160]!r}\n    spans: {spans}\n")
