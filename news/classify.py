@@ -110,7 +110,7 @@ class Classifier:
         if not a.triggers:
             return None
         label = f"sentence {index + 1}"
-        for cue in ("negation", "law", "sport"):
+        for cue in ("negation", "law", "sport", "credentials"):
             if cue in a.cues:
                 notes.append(f"{label}: {cue} cue")
                 return None

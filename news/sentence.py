@@ -59,6 +59,8 @@ _OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "from", "и", "по",
 # A country word right before one of these names a company's or fund's nationality ("a
 # Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
 _COMPANY_REACH = 3
+_BANK = ("bank", "банк", "банка", "банку", "банком", "банке")
+_STATE_BANK = frozenset({"national", "central", "национальный", "центральный", "нацбанк"})
 # "Tashkent Congress Center", "конгресс-центр": a building, not the US Congress
 _BUILDINGS = frozenset(
     ["center", "centre", "hall", "hotel", "palace", "street", "avenue", "arena", "центр", "зал"]
@@ -231,6 +233,8 @@ class Analysis:
             return True
         for i in reach:
             text = self.tokens[i].text
+            if self.tokens[i].forms[0].endswith(_BANK):
+                return True  # "Сбербанка", "Sberbank"
             if text.isupper() and len(text) >= 2 and text.isascii() and not text.isdigit():
                 roles = {k for r in self.roles for k in range(r.start, r.end)}
                 return i not in known and i not in roles
@@ -239,13 +243,25 @@ class Analysis:
     def _near(self, role: Marker, m: Mention, blocked: set[int]) -> bool:
         if role.start >= m.end:  # "Uzbek President", "Kazakhstan's Foreign Minister"
             gap = range(m.end, role.start)
-            return len(gap) <= 2 and not blocked.intersection(gap)
+            return len(gap) <= 2 and not blocked.intersection(gap) and not self._corporate(gap)
         if m.start >= role.end:  # "President of Uzbekistan", "глава МИД Казахстана"
             gap = range(role.end, m.start)
+            if self._corporate(gap):
+                return False  # "Chairman of the Board of Russia's ...": a company's officer
             if gap and self.tokens[m.start - 1].forms[0] in _PLACE_PREPOSITIONS:
                 return False  # "глав государств ШОС в Китае": where, not whose
             return len(gap) <= 6 and not blocked.intersection(gap) and self._glue(gap)
         return False
+
+    def _corporate(self, gap: range) -> bool:
+        """A company, bank or NGO between an office and its country ("Chairman of the Board
+        of Russia's Sberbank"); a national or central bank is a state body."""
+        if any(_STATE_BANK.intersection(self.tokens[i].forms) for i in gap):
+            return False
+        companies = self.cues.get("company", ())
+        return any(p in gap for p in companies) or any(
+            self.tokens[i].forms[0].endswith(_BANK) for i in gap
+        )
 
     def _glue(self, gap: range) -> bool:
         for i in gap:

@@ -107,6 +107,14 @@ EVENTS = [
         "meeting",
         ("KZ", "OM"),
     ),
+    # a national bank is a state body
+    (
+        "",
+        "Председатель Национального банка Казахстана встретился с председателем Центрального "
+        "банка Узбекистана.",
+        "meeting",
+        ("KZ", "UZ"),
+    ),
     # a country named as the place of a summit is no party of the call about it
     (
         "",
@@ -149,6 +157,10 @@ NOT_EVENTS = [
     ("", "President of Uzbekistan received the head of the Turkish company Anadolu Holding."),
     ("", "Президент Казахстана принял главу китайской корпорации по развитию энергетики."),
     ("", "The President of Kyrgyzstan received the chairman of the Korean group KBT."),
+    ("", "President Tokayev received the Chairman of the Board of Russia's Sberbank."),
+    ("", "Президент Узбекистана принял председателя правления российского Сбербанка."),
+    # nor the head of a foreign NGO
+    ("", "Президент Таджикистана принял главу американской неправительственной организации."),
     # an international organisation is not a state
     ("", "The Foreign Minister of Kyrgyzstan will visit the UN headquarters in New York."),
     # several ambassadors presenting their credentials
@@ -157,6 +169,9 @@ NOT_EVENTS = [
         "The ambassadors of Germany, France, Japan and Brazil presented their credentials to "
         "the President of Kazakhstan.",
     ),
+    # one ambassador presenting credentials is a ceremony too
+    ("", "President of Kyrgyzstan received the credentials of the Ambassador of Italy."),
+    ("", "Президент Казахстана принял верительные грамоты посла Японии."),
     # a trip whose only purpose is a multilateral summit
     ("", "The President of Tajikistan arrived in Baku to take part in the ECO summit."),
     ("", "Президент Узбекистана прибыл в Астану для участия в саммите ОТГ."),
