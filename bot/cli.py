@@ -193,12 +193,14 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     """Precision, recall, F1 … of the classifier on a labelled file."""
     from news.evaluate import EvaluationError, evaluate_file
 
-    path = Path(args.path)
-    if not path.is_file():
-        print(f"coopwatch: no such file: {path}", file=sys.stderr)
-        return 2
+    paths = [Path(p) for p in args.path]
+    grouping = Path(args.grouping) if args.grouping else None
+    for path in [*paths, *([grouping] if grouping else [])]:
+        if not path.is_file():
+            print(f"coopwatch: no such file: {path}", file=sys.stderr)
+            return 2
     try:
-        evaluate_file(path, sys.stdout)
+        evaluate_file(paths, sys.stdout, grouping=grouping)
     except EvaluationError as exc:
         print(f"coopwatch: {exc}", file=sys.stderr)
         return 2
@@ -373,8 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("path", nargs="?", default="-", metavar="PATH|-")
         command.set_defaults(func=func)
-    evaluate = sub.add_parser("eval", help="measure the classifier on a labelled JSON Lines file")
-    evaluate.add_argument("path", metavar="PATH")
+    evaluate = sub.add_parser("eval", help="measure the classifier on labelled JSON Lines files")
+    evaluate.add_argument("path", nargs="+", metavar="PATH")
+    evaluate.add_argument(
+        "--grouping", metavar="CLUSTERS", default=None, help="also score `group` on CLUSTERS"
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     feeds = sub.add_parser("feeds", help="list, add, remove, import or export feeds")
