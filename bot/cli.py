@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -42,6 +43,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling (or webhooks), the feed scheduler and delivery, until SIGINT/SIGTERM."""
     if args.webhook:
         settings = settings.model_copy(update={"webhook_url": args.webhook})
+        try:
+            settings.web_port_in_effect  # noqa: B018 - the old port names in webhook mode
+        except ConfigError as exc:
+            print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
+            return 2
     if settings.console_mode:
         if settings.webhook_url:
             print("coopwatch: webhook mode needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
@@ -369,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level_number, secrets=settings.secrets())
+    for warning in settings.deprecations():
+        logging.getLogger("coopwatch.settings").warning("%s", warning)
     func: Command = args.func
     try:
         return func(settings, args)
