@@ -173,13 +173,19 @@ def render_atom(
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
-def render_export(entries: Sequence[ArchivedEvent], fmt: str, *, title: str) -> bytes:
-    """The events in one of FORMATS, as bytes ready to write or send."""
+def render_export(
+    entries: Sequence[ArchivedEvent], fmt: str, *, title: str, spreadsheet: bool = False
+) -> bytes:
+    """The events in one of FORMATS, as bytes ready to write or send.
+
+    ``spreadsheet``: the CSV is a document people open (/export), so it starts with a BOM;
+    on standard output it is for scripts, where a BOM becomes part of the first column name.
+    """
     if fmt == "jsonl":
         return render_jsonl(entries).encode("utf-8")
     if fmt == "csv":
         # A BOM so that spreadsheets open UTF-8 (Cyrillic names) as UTF-8.
-        return render_csv(entries).encode("utf-8-sig")
+        return render_csv(entries).encode("utf-8-sig" if spreadsheet else "utf-8")
     if fmt == "atom":
         return render_atom(entries, title=title)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -57,7 +57,9 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         return
     # Rendering thousands of rows is CPU work: off the event loop.
-    data = await asyncio.to_thread(render_export, entries, "csv", title="coopwatch events")
+    data = await asyncio.to_thread(
+        render_export, entries, "csv", title="coopwatch events", spreadsheet=True
+    )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     name = f"coopwatch-events-{code.lower() + '-' if code else ''}{stamp}.csv"
     scope = t(lang, "export_scope", country=country_name(code, lang)) if code else ""

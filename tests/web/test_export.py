@@ -84,7 +84,10 @@ def test_export_filters_and_formats(
     monkeypatch.setenv("DATABASE_URL", str(sqlite_db.engine.url))
 
     assert main(["export", "--format", "csv", "--country", "Uzbekistan"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode("utf-8-sig"))))
+    out = capsysbinary.readouterr().out
+    # Plain UTF-8 for scripts: a BOM would make the first column '\ufeffid' for csv readers.
+    assert out.startswith(b"id,date,")
+    rows = list(csv.DictReader(io.StringIO(out.decode("utf-8"))))
     assert [row["id"] for row in rows] == ["CN-UZ-2026-11-25-agreement"]
     assert rows[0]["countries"] == "UZ; CN"
     assert rows[0]["source_outlets"].splitlines() == [f"Evil {HOSTILE} Wire", "Gazeta.uz"]
@@ -147,6 +150,8 @@ async def test_export_command_sends_a_csv_document(
         [call] = fake_telegram.calls("sendDocument")
         document = call.params["document"]
         assert isinstance(document, Upload) and document.filename.endswith(".csv")
+        # The document opens in spreadsheets: a BOM says it is UTF-8 (Cyrillic names).
+        assert document.content.startswith("\ufeffid,date,".encode())
         rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
         assert [row["id"] for row in rows] == NEWEST_FIRST
         assert rows[2]["source_urls"].splitlines() == [
