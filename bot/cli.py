@@ -282,7 +282,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         db.close()
     title = "coopwatch events" + (f" — {country}" if country else "")
-    sys.stdout.buffer.write(render_export(entries, args.format, title=title))
+    sys.stdout.buffer.write(render_export(entries, args.format, title=title, country=country))
     sys.stdout.flush()
     return 0
 

@@ -113,6 +113,15 @@ def atom_id(key: str) -> str:
     return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, key)}"
 
 
+def feed_atom_id(country: str | None) -> str:
+    """The feed's permanent id (RFC 4287 4.2.6): all events, or one country's (ISO code).
+
+    Never the request URL: its host and query (spelling of the country, tracking
+    parameters) are the visitor's, and a feed reader would see a new feed for each.
+    """
+    return atom_id(f"feed:{country or '*'}")
+
+
 def _xml_text(text: str) -> str:
     return _NOT_XML.sub("", clean(text))
 
@@ -132,15 +141,16 @@ def render_atom(
     entries: Sequence[ArchivedEvent],
     *,
     title: str,
+    country: str | None = None,
     self_url: str | None = None,
     event_url: Callable[[str], str] | None = None,
     now: datetime | None = None,
 ) -> bytes:
-    """An Atom 1.0 feed (RFC 4287) of the events, newest first."""
+    """An Atom 1.0 feed (RFC 4287) of the events (of ``country``, if given), newest first."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "title", title)
-    _sub(feed, "id", self_url or "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, "feed:" + title)))
+    _sub(feed, "id", feed_atom_id(country))
     updated = max((_stamp(e) for e in entries), default=now or datetime.now(UTC))
     _sub(feed, "updated", updated.isoformat())
     _sub(_sub(feed, "author"), "name", "coopwatch")
@@ -174,7 +184,12 @@ def render_atom(
 
 
 def render_export(
-    entries: Sequence[ArchivedEvent], fmt: str, *, title: str, spreadsheet: bool = False
+    entries: Sequence[ArchivedEvent],
+    fmt: str,
+    *,
+    title: str,
+    country: str | None = None,
+    spreadsheet: bool = False,
 ) -> bytes:
     """The events in one of FORMATS, as bytes ready to write or send.
 
@@ -187,5 +202,5 @@ def render_export(
         # A BOM so that spreadsheets open UTF-8 (Cyrillic names) as UTF-8.
         return render_csv(entries).encode("utf-8-sig" if spreadsheet else "utf-8")
     if fmt == "atom":
-        return render_atom(entries, title=title)
+        return render_atom(entries, title=title, country=country)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -273,10 +273,12 @@ class ArchivePages:
         title = "coopwatch: bilateral cooperation events"
         if country:
             title += f" — {country_name(country, 'en')}"
+        feed_path = "/events.atom" + (f"?country={country}" if country else "")
         body = render_atom(
             entries,
             title=title,
-            self_url=str(request.url),
+            country=country,
+            self_url=base + feed_path,
             event_url=lambda key: f"{base}/event/{key}",
         )
         return Response(body, media_type="application/atom+xml; charset=utf-8")

@@ -18,7 +18,7 @@ import pytest
 from bot.app import build_application
 from bot.cli import main
 from bot.console import CONSOLE_TOKEN, ConsoleRequest
-from bot.export import render_csv
+from bot.export import feed_atom_id, render_csv
 from bot.settings import Settings
 from storage import Database
 from storage.archive import list_events
@@ -100,6 +100,7 @@ def test_export_filters_and_formats(
     assert main(["export", "--format", "atom", "--country", "kg"]) == 0
     feed = feedparser.parse(capsysbinary.readouterr().out)
     assert not feed.bozo
+    assert feed.feed.id == feed_atom_id("KG")  # the same feed id as /events.atom?country=KG
     assert [e.title for e in feed.entries] == [
         "Kyrgyzstan – Russia · phone call · 27 November 2026"
     ]
