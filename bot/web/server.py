@@ -94,7 +94,11 @@ class WebhookRoute:
             return PlainTextResponse("not an update", status_code=400)
         if update is None:
             return PlainTextResponse("not an update", status_code=400)
-        await self.app.update_queue.put(update)
+        # Again: the stop may have begun while the body was arriving, and a 200 now would
+        # tell Telegram the update was taken when no handler will ever see it.
+        if not self.accepting or not self.app.running:
+            return PlainTextResponse("stopping", status_code=503)
+        self.app.update_queue.put_nowait(update)  # no await between the check and the put
         return Response(status_code=200)
 
 
