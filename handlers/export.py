@@ -56,6 +56,9 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 update, t(lang, "export_empty_country", country=country_name(code, lang))
             )
         return
+    total = len(entries)
+    if total == MAX_EXPORT_EVENTS:  # perhaps cut: say so rather than call it every event
+        total = await services(context).db.run(archive_store.count_events, country=code)
     # Rendering thousands of rows is CPU work: off the event loop.
     data = await asyncio.to_thread(
         render_export, entries, "csv", title="coopwatch events", spreadsheet=True
@@ -67,9 +70,16 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         InputFile(data, filename=name),
         caption=t(
             lang,
-            "export_caption_one" if len(entries) == 1 else "export_caption",
+            _caption_key(len(entries), total),
             count=len(entries),
+            total=total,
             scope=html.escape(scope),
         ),
         parse_mode=ParseMode.HTML,
     )
+
+
+def _caption_key(count: int, total: int) -> str:
+    if total > count:
+        return "export_caption_newest"
+    return "export_caption_one" if count == 1 else "export_caption"

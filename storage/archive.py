@@ -92,6 +92,16 @@ def list_events(
     ]
 
 
+def count_events(*, session: Session, country: str | None = None) -> int:
+    """How many events there are (involving ``country``, if given)."""
+    query = select(func.count()).select_from(Event)
+    if country is not None:
+        query = (
+            select(func.count()).select_from(EventCountry).where(EventCountry.country == country)
+        )
+    return session.exec(query).one()
+
+
 def get_archived_event(*, session: Session, key: str) -> ArchivedEvent | None:
     """One event with every source, by key (case-insensitive)."""
     row = session.exec(select(Event).where(func.upper(Event.key) == key.upper())).first()

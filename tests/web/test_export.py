@@ -221,3 +221,21 @@ async def test_console_mode_saves_the_export_in_the_working_directory(
     assert f"📎 {saved}" in shown
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
     assert [row["id"] for row in rows] == ["KZ-TJ-2026-11-20-visit"]
+
+
+async def test_export_says_when_it_holds_only_the_newest_events(
+    settings: Settings, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the cap the caption says which events the document holds: the newest N of all."""
+    monkeypatch.setattr("handlers.export.MAX_EXPORT_EVENTS", 2)
+    db = Database(settings.database_url)
+    db.upgrade()
+    seed_archive(db)
+    db.close()
+    async with running_bot(settings, fake_telegram):
+        fake_telegram.send_user_message(USER, "/export")
+        [sent] = await fake_telegram.wait_for_messages(USER, timeout=10)
+        assert "The newest 2 of 3 events" in sent.text
+        document = fake_telegram.calls("sendDocument")[-1].params["document"]
+        rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
+        assert [row["id"] for row in rows] == NEWEST_FIRST[:2]
