@@ -33,6 +33,7 @@ from bot.health import HealthCheck, application_check
 from bot.jobs import LAST_POLL_KEY
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
+from bot.web.connections import GuardedH11Protocol
 from bot.web.metrics import (
     CONTENT_TYPE,
     FloodCountingRateLimiter,
@@ -49,6 +50,10 @@ WEB_KEY = "web_server"  # bot_data key of the running WebServer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1 << 20  # a Telegram update is a few KB; anything near this is not one
 STOP_TIMEOUT = 5.0  # seconds open requests get to finish at shutdown
+# The old health server's limits, kept: it shares a process (and its file descriptors) with
+# the bot. bot/web/connections.py applies them.
+HEAD_TIMEOUT = 5.0  # seconds for a request head, from its first byte (or the connection's)
+MAX_CONNECTIONS = 64  # over it the oldest idle or slow connection is closed
 
 
 class WebError(Exception):
@@ -211,6 +216,11 @@ class WebServer:
             # the Atom feed's links say https behind a TLS proxy.
             proxy_headers=True,
             timeout_keep_alive=5,
+            http=type(
+                "WebProtocol",
+                (GuardedH11Protocol,),
+                {"head_timeout": HEAD_TIMEOUT, "max_connections": MAX_CONNECTIONS},
+            ),
             timeout_graceful_shutdown=int(STOP_TIMEOUT),
         )
         self._server = _EmbeddedServer(config)
