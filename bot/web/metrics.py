@@ -129,11 +129,6 @@ class _Snapshot(Collector):
         for status, count in sorted(stored.deliveries.items()):
             deliveries.add_metric([status], count)
         yield deliveries
-        yield GaugeMetricFamily(
-            "coopwatch_deliveries_pending",
-            "Alerts waiting to be sent (pending outbox rows).",
-            stored.deliveries.get("pending", 0),
-        )
         yield GaugeMetricFamily("coopwatch_feeds_enabled", "Enabled feeds.", stored.feeds_enabled)
         yield GaugeMetricFamily(
             "coopwatch_feeds_failing",

@@ -158,7 +158,9 @@ async def test_metrics_parse_as_prometheus_text(db: Database) -> None:
         assert samples[("coopwatch_deliveries", (("status", "pending"),))] == 0
         assert samples[("coopwatch_flood_waits_total", ())] == 0
         assert families["coopwatch_polls"].type == "counter"
-        assert families["coopwatch_deliveries_pending"].type == "gauge"
+        assert families["coopwatch_deliveries"].type == "gauge"
+        # Pending deliveries are one series of coopwatch_deliveries, not a second metric too.
+        assert "coopwatch_deliveries_pending" not in families
 
 
 async def test_a_lost_database_is_a_503_not_a_traceback(sqlite_db: Database) -> None:
