@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
@@ -249,24 +251,46 @@ def add_source(
     return _info(event)
 
 
-def _sources(session: Session, event_id: int) -> tuple[SourceInfo, ...]:
-    rows = session.exec(
-        select(Item, Feed.title)
-        .join(Feed, col(Feed.id) == col(Item.feed_id))
-        .where(Item.event_id == event_id)
-        .order_by(col(Item.published_at))
-    ).all()
-    return tuple(
-        SourceInfo(
-            item_id=item.id or 0,
-            feed_title=feed_title or "",
-            url=item.link,
-            title=item.title,
-            language=item.language,
-            published_at=item.published_at,
-        )
-        for item, feed_title in rows
-    )
+# Event ids per IN list: PostgreSQL takes at most 65,535 parameters in one statement, and an
+# export lists every event.
+SOURCES_BATCH = 5000
+
+
+def sources_of(session: Session, event_ids: Sequence[int]) -> dict[int, tuple[SourceInfo, ...]]:
+    """Every report of each event, oldest first, for /event, the web page and the exports.
+
+    Only the columns shown are read (never an item's article text), in batches of event ids.
+    """
+    found: dict[int, list[SourceInfo]] = {event_id: [] for event_id in event_ids}
+    ids = list(found)
+    for start in range(0, len(ids), SOURCES_BATCH):
+        # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+        rows = session.execute(
+            sa_select(
+                col(Item.event_id),
+                col(Item.id),
+                col(Item.link),
+                col(Item.title),
+                col(Item.language),
+                col(Item.published_at),
+                col(Feed.title),
+            )
+            .join(Feed, col(Feed.id) == col(Item.feed_id))
+            .where(col(Item.event_id).in_(ids[start : start + SOURCES_BATCH]))
+            .order_by(col(Item.published_at), col(Item.id))
+        ).all()
+        for event_id, item_id, link, title, language, published_at, feed_title in rows:
+            found[event_id].append(
+                SourceInfo(
+                    item_id=item_id or 0,
+                    feed_title=feed_title or "",
+                    url=link,
+                    title=title,
+                    language=language,
+                    published_at=published_at,
+                )
+            )
+    return {event_id: tuple(sources) for event_id, sources in found.items()}
 
 
 def get_event(*, session: Session, key: str) -> EventInfo | None:
@@ -274,7 +298,7 @@ def get_event(*, session: Session, key: str) -> EventInfo | None:
     event = session.exec(select(Event).where(func.upper(Event.key) == key.upper())).first()
     if event is None or event.id is None:
         return None
-    return _info(event, _sources(session, event.id))
+    return _info(event, sources_of(session, [event.id])[event.id])
 
 
 def event_exists(*, session: Session, key: str) -> bool:
@@ -285,7 +309,7 @@ def get_event_by_id(*, session: Session, event_id: int) -> EventInfo | None:
     event = session.get(Event, event_id)
     if event is None or event.id is None:
         return None
-    return _info(event, _sources(session, event.id))
+    return _info(event, sources_of(session, [event.id])[event.id])
 
 
 def event_day() -> Any:

@@ -34,7 +34,8 @@ from news.records import CENTRAL_ASIA, EVENT_TYPES
 from news.topics import topic_label
 from storage import Database
 from storage import archive as archive_store
-from storage.archive import ArchivedEvent
+from storage import events as event_store
+from storage.events import EventInfo
 
 PAGE_EVENTS = 50  # events on the archive page
 FEED_EVENTS = 50  # entries in the Atom feed
@@ -154,9 +155,8 @@ def read_filter(request: Request, lang: str) -> ArchiveFilter:
     return ArchiveFilter(country, event_type, tuple(notices))
 
 
-def event_context(entry: ArchivedEvent, lang: str) -> dict[str, Any]:
+def event_context(event: EventInfo, lang: str) -> dict[str, Any]:
     """What the templates show of an event; plain text, escaped by the template."""
-    event = entry.event
     parties = ordered_parties(event.countries)
     table = STRINGS.get(lang, STRINGS["en"])
     return {
@@ -170,7 +170,7 @@ def event_context(entry: ArchivedEvent, lang: str) -> dict[str, Any]:
         "iso_date": event.event_date.isoformat() if event.event_date else None,
         "place": clean(localised_place(event.place, lang), 120) if event.place else None,
         "summary": clean(event.summary),
-        "topics": [topic_label(topic, lang) for topic in entry.topics],
+        "topics": [topic_label(topic, lang) for topic in event.topics],
         "source_count": len(event.sources) or event.source_count,
         "sources": [
             {
@@ -243,8 +243,8 @@ class ArchivePages:
         """One event: summary, facts and every source."""
         lang = page_language(request)
         key = str(request.path_params.get("key", ""))[:MAX_QUERY_VALUE]
-        entry = await self.db.run(archive_store.get_archived_event, key=key)
-        if entry is None:
+        event = await self.db.run(event_store.get_event, key=key)
+        if event is None:
             return self._html(
                 "missing.html",
                 status=404,
@@ -253,7 +253,7 @@ class ArchivePages:
                 message=TEXT[lang]["not_found"].format(key=clean(key, 60)),
             )
         return self._html(
-            "event.html", lang=lang, text=TEXT[lang], event=event_context(entry, lang)
+            "event.html", lang=lang, text=TEXT[lang], event=event_context(event, lang)
         )
 
     async def atom(self, request: Request) -> Response:

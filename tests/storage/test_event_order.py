@@ -57,7 +57,7 @@ def test_country_lists_an_undated_event_by_the_day_it_was_stored(db: Database) -
 
 def test_the_archive_and_exports_list_it_the_same_way_and_since_keeps_it(db: Database) -> None:
     _seed(db)
-    keys = [entry.event.key for entry in db.call(list_events)]
+    keys = [entry.key for entry in db.call(list_events)]
     assert keys == ["DATED-NEW", "ANNOUNCED", "SAME-DAY", "DATED-OLD"]
-    since = [entry.event.key for entry in db.call(list_events, since=date(2026, 11, 25))]
+    since = [entry.key for entry in db.call(list_events, since=date(2026, 11, 25))]
     assert since == ["DATED-NEW", "ANNOUNCED", "SAME-DAY"]
