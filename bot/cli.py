@@ -26,7 +26,7 @@ from bot.render import country_name
 from bot.scan import scan
 from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
 from bot.web.server import WebError, serve_webhook
-from news.countries import resolve_country, suggest_country
+from news.countries import look_up_country
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
@@ -265,9 +265,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """The stored events, newest first, as JSON Lines, CSV or Atom on standard output."""
     country = None
     if args.country:
-        country = resolve_country(args.country)
+        found = look_up_country(args.country)
+        country = found.code
         if country is None:
-            near = suggest_country(args.country)
+            near = found.suggestion
             hint = (
                 f"; did you mean {country_name(near, 'en')} ({near})?"
                 if near

@@ -15,10 +15,9 @@ from bot.i18n import t
 from bot.render import country_name
 from bot.services import services
 from handlers.common import chat_language, reply_html
-from news.countries import resolve_country, suggest_country
+from news.countries import look_up_country
 from storage import archive as archive_store
 
-MAX_ARGUMENT = 100
 # The newest events only: a document a subscriber can open, well under Telegram's 50 MB.
 MAX_EXPORT_EVENTS = 5000
 
@@ -32,12 +31,13 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = " ".join(context.args or []).strip()
     code: str | None = None
     if query:
-        if len(query) > MAX_ARGUMENT:
+        found = look_up_country(query)
+        if found.too_long:
             await reply_html(update, t(lang, "argument_too_long"))
             return
-        code = resolve_country(query)
+        code = found.code
         if code is None:
-            near = suggest_country(query)
+            near = found.suggestion
             key, values = (
                 ("country_suggest", {"name": country_name(near, lang)})
                 if near

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -20,7 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from telegram.error import RetryAfter
 
-from bot.fairness import ChatRateLimiter
+from bot.fairness import ChatRateLimiter, retry_seconds
 from storage.archive import ArchiveFigures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -54,18 +54,10 @@ class FloodCountingRateLimiter(ChatRateLimiter):
                 return await callback(*call_args, **call_kwargs)
             except RetryAfter as exc:
                 self.flood_waits += 1
-                self.flood_wait_seconds += _retry_seconds(exc)
+                self.flood_wait_seconds += retry_seconds(exc)
                 raise
 
         return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    # PTB 22 keeps a timedelta; reading the public int attribute warns about its type change.
-    value = getattr(exc, "_retry_after", None)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(exc.retry_after if isinstance(exc.retry_after, int | float) else 0)
 
 
 @dataclass(frozen=True, slots=True)

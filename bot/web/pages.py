@@ -21,15 +21,15 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from bot.export import render_atom
 from bot.render import (  # the alerts' own tables: one wording of names, types and dates
     STRINGS,
-    _flag,
     clean,
     country_name,
+    flag,
     format_date,
     localised_place,
     ordered_parties,
     safe_url,
 )
-from news.countries import resolve_country, suggest_country
+from news.countries import look_up_country
 from news.records import CENTRAL_ASIA, EVENT_TYPES
 from news.topics import topic_label
 from storage import Database
@@ -132,12 +132,13 @@ def read_filter(request: Request, lang: str) -> ArchiveFilter:
     country: str | None = None
     event_type: str | None = None
     raw_country = request.query_params.get("country", "").strip()
-    if len(raw_country) > MAX_QUERY_VALUE:
+    found = look_up_country(raw_country)
+    if found.too_long:
         notices.append(text["too_long"].format(field="country"))
     elif raw_country:
-        country = resolve_country(raw_country)
+        country = found.code
         if country is None:
-            near = suggest_country(raw_country)
+            near = found.suggestion
             value = clean(raw_country, 60)
             notices.append(
                 text["suggest_country"].format(value=value, name=country_name(near, lang))
@@ -161,7 +162,7 @@ def event_context(event: EventInfo, lang: str) -> dict[str, Any]:
     table = STRINGS.get(lang, STRINGS["en"])
     return {
         "key": event.key,
-        "flags": "".join(_flag(c) for c in parties),
+        "flags": "".join(flag(c) for c in parties),
         "parties": " – ".join(country_name(c, lang) for c in parties),
         "type": table.get(event.event_type, event.event_type),
         "date": format_date(event.event_date, lang, _event_end(event.facts))
@@ -261,7 +262,7 @@ class ArchivePages:
         raw = request.query_params.get("country", "").strip()
         country = None
         if raw:
-            country = resolve_country(raw) if len(raw) <= MAX_QUERY_VALUE else None
+            country = look_up_country(raw).code
             if country is None:
                 return PlainTextResponse(
                     f"Unknown country {clean(raw, 60)!r}: use a name or an ISO code, "
