@@ -2,10 +2,10 @@
 
 Two kinds of figures. Counters of this process since it started (polls by outcome, new items,
 Telegram's flood waits) are read from the poller and the sender, which only count. Gauges of
-what is stored (items, events, deliveries by status, feeds) are read from the database at
-scrape time, so every instance on one database reports the same totals. Each scrape renders
-into its own registry: nothing is global, so two Applications in one process (the tests)
-never mix their figures.
+what is stored (items, events, deliveries by status, feeds) are read from the database (at
+most once per 5 s, bot/web/reads.py), so every instance on one database reports the same
+totals. Each scrape renders into its own registry: nothing is global, so two Applications in
+one process (the tests) never mix their figures.
 """
 
 from __future__ import annotations

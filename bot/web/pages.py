@@ -29,10 +29,10 @@ from bot.render import (  # the alerts' own tables: one wording of names, types 
     ordered_parties,
     safe_url,
 )
+from bot.web.reads import SharedRead, WebReads
 from news.countries import look_up_country
 from news.records import CENTRAL_ASIA, EVENT_TYPES
 from news.topics import topic_label
-from storage import Database
 from storage import archive as archive_store
 from storage import events as event_store
 from storage.events import EventInfo
@@ -195,10 +195,11 @@ def _event_end(facts: dict[str, Any]) -> date | None:
 
 
 class ArchivePages:
-    """The HTML and Atom routes over one database."""
+    """The HTML and Atom routes over the archive."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, reads: WebReads) -> None:
+        self.reads = reads  # every read through the web's gate (bot/web/reads.py)
+        self.countries = SharedRead(reads, archive_store.archive_countries)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             # On for every template whatever its name: feed text is hostile by default.
@@ -216,7 +217,7 @@ class ArchivePages:
         """Recent events, newest first, filtered by `?country=` and `?type=`."""
         lang = page_language(request)
         chosen = read_filter(request, lang)
-        entries = await self.db.run(
+        entries = await self.reads.run(
             archive_store.list_events,
             country=chosen.country,
             event_type=chosen.event_type,
@@ -224,7 +225,7 @@ class ArchivePages:
         )
         table = STRINGS.get(lang, STRINGS["en"])
         # The five states first, then every partner the archive knows, by name.
-        stored = await self.db.run(archive_store.archive_countries)
+        stored = await self.countries.get()
         countries = sorted(CENTRAL_ASIA, key=lambda c: country_name(c, lang))
         partners = set(stored) | ({chosen.country} if chosen.country else set())
         countries += sorted(partners - CENTRAL_ASIA, key=lambda c: country_name(c, lang))
@@ -244,7 +245,7 @@ class ArchivePages:
         """One event: summary, facts and every source."""
         lang = page_language(request)
         key = str(request.path_params.get("key", ""))[:MAX_QUERY_VALUE]
-        event = await self.db.run(event_store.get_event, key=key)
+        event = await self.reads.run(event_store.get_event, key=key)
         if event is None:
             return self._html(
                 "missing.html",
@@ -269,7 +270,9 @@ class ArchivePages:
                     "e.g. ?country=TJ",
                     status_code=400,
                 )
-        entries = await self.db.run(archive_store.list_events, country=country, limit=FEED_EVENTS)
+        entries = await self.reads.run(
+            archive_store.list_events, country=country, limit=FEED_EVENTS
+        )
         base = str(request.base_url).rstrip("/")
         title = "coopwatch: bilateral cooperation events"
         if country:

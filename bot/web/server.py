@@ -41,6 +41,7 @@ from bot.web.metrics import (
     render_metrics,
 )
 from bot.web.pages import ArchivePages
+from bot.web.reads import SharedRead, WebReads
 from storage import Database, StorageError
 from storage import archive as archive_store
 
@@ -115,7 +116,9 @@ def build_web_app(
     webhook: tuple[str, WebhookRoute] | None = None,
 ) -> Starlette:
     """The routes: `/`, `/event/ID`, `/events.atom`, `/metrics`, `/health` (and the webhook)."""
-    pages = ArchivePages(db)
+    reads = WebReads(db)
+    pages = ArchivePages(reads)
+    figures = SharedRead(reads, archive_store.archive_figures)
 
     async def health_route(request: Request) -> Response:
         try:
@@ -132,7 +135,7 @@ def build_web_app(
         )
 
     async def metrics_route(request: Request) -> Response:
-        stored = await db.run(archive_store.archive_figures)
+        stored = await figures.get()
         return Response(render_metrics(process_figures(), stored), media_type=CONTENT_TYPE)
 
     routes = []
