@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -40,7 +41,7 @@ from bot.settings import (
     unknown_env_keys,
 )
 from bot.web.server import WebError, serve_webhook
-from news.countries import resolve_country, suggest_country
+from news.countries import look_up_country
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
@@ -57,6 +58,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling (or webhooks), the feed scheduler and delivery, until SIGINT/SIGTERM."""
     if args.webhook:
         settings = settings.model_copy(update={"webhook_url": args.webhook})
+        try:
+            settings.web_port_in_effect  # noqa: B018 - the old port names in webhook mode
+        except ConfigError as exc:
+            print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
+            return 2
     if settings.console_mode:
         if settings.webhook_url:
             print("coopwatch: webhook mode needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
@@ -312,9 +318,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """The stored events, newest first, as JSON Lines, CSV or Atom on standard output."""
     country = None
     if args.country:
-        country = resolve_country(args.country)
+        found = look_up_country(args.country)
+        country = found.code
         if country is None:
-            near = suggest_country(args.country)
+            near = found.suggestion
             hint = (
                 f"; did you mean {country_name(near, 'en')} ({near})?"
                 if near
@@ -329,7 +336,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         db.close()
     title = "coopwatch events" + (f" — {country}" if country else "")
-    sys.stdout.buffer.write(render_export(entries, args.format, title=title))
+    sys.stdout.buffer.write(render_export(entries, args.format, title=title, country=country))
     sys.stdout.flush()
     return 0
 
@@ -427,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in unknown_env_keys():
         print(f"coopwatch: warning: {warning}", file=sys.stderr)
     configure_logging(settings.log_level_number, secrets=settings.secrets())
+    for warning in settings.deprecations():
+        logging.getLogger("coopwatch.settings").warning("%s", warning)
     func: Command = args.func
     try:
         return func(settings, args)

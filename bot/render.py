@@ -193,7 +193,8 @@ def localised_place(place: str, lang: str) -> str:
     return place
 
 
-def _flag(code: str) -> str:
+def flag(code: str) -> str:
+    """The country's flag emoji, or nothing for a code without one."""
     return str(_countries().get(code, {}).get("flag") or "")
 
 
@@ -232,7 +233,7 @@ def _link(source: Source) -> str:
 
 def _header(event: EventView, lang: str) -> str:
     parties = ordered_parties(event.countries)
-    flags = "".join(_flag(c) for c in parties)
+    flags = "".join(flag(c) for c in parties)
     names = " – ".join(esc(country_name(c, lang)) for c in parties)
     parts = [f"<b>{names}</b>"]
     if event.event_type == "visit" and event.facts.visit_kind in _VISIT_KINDS[lang]:
