@@ -255,6 +255,20 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     return _with_services(settings, work)
 
 
+def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
+    """One real poll cycle (due feeds, or every enabled feed); alerts go to the outbox."""
+    from bot.pollcycle import poll_once
+
+    async def work(db: Database, fetcher: FeedFetcher) -> int:
+        if settings.default_feeds:
+            await db.run(feed_store.add_default_feeds, feeds=default_feeds())
+        summary = await poll_once(settings, db, fetcher, every_feed=args.all)
+        print(summary.line(), flush=True)
+        return 1 if summary.all_failed else 0
+
+    return _with_services(settings, work)
+
+
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """The stored events, newest first, as JSON Lines, CSV or Atom on standard output."""
     country = None
@@ -342,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scan", help="poll every feed once and print the events").set_defaults(
         func=cmd_scan
     )
+    poll = sub.add_parser(
+        "poll", help="one poll cycle of the due feeds, alerts queued for the running bot"
+    )
+    poll.add_argument("--all", action="store_true", help="poll every enabled feed, due or not")
+    poll.set_defaults(func=cmd_poll)
     export = sub.add_parser("export", help="print the stored events, newest first")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
     export.add_argument("--country", default=None, help="only events involving this country")

@@ -385,3 +385,15 @@ def delivery_stats(*, session: Session) -> DeliveryStats:
         failed=counts.get(FAILED, 0),
         digest=counts.get(DIGEST, 0),
     )
+
+
+def count_queued(*, session: Session, event_ids: list[int], since: datetime) -> int:
+    """Outbox rows of these events queued at or after ``since`` (what one poll queued)."""
+    if not event_ids:
+        return 0
+    count: int = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(col(Delivery.event_id).in_(event_ids), col(Delivery.created_at) >= since)
+    ).one()
+    return count
