@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
 from news.records import CENTRAL_ASIA
 from news.topics import topic_label
+
+if TYPE_CHECKING:
+    from telegram import InlineKeyboardMarkup
 
 MAX_MESSAGE = 4096  # UTF-16 code units
 MAX_CALLBACK = 64  # bytes
@@ -522,6 +524,9 @@ def render_event_list(
 
 def keyboard(rendered: Rendered) -> InlineKeyboardMarkup | None:
     """The buttons as python-telegram-bot's inline keyboard (None when there are none)."""
+    # Imported here: `coopwatch export` renders without python-telegram-bot (start-up).
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
     rows = [
         [InlineKeyboardButton(label, callback_data=data) for label, data in row]
         for row in rendered.buttons
