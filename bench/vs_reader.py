@@ -16,8 +16,9 @@ is timed as a whole process, start-up included:
   rows (untimed), ALLOW_PRIVATE_FEEDS=true, DEFAULT_FEEDS=false, so the first pass stores,
   classifies and groups every item as the bot does; then the all-304 pass.
 
-Peak memory is the largest sum of VmRSS over the process and all its descendants (parse
-workers), sampled from /proc every 20 ms. The server's own process is not counted.
+Peak memory ("peak MB") is the largest sum of VmRSS over the process and all its descendants
+(parse workers), sampled from /proc every 20 ms; "main MB" is the process alone. The server's
+own process is not counted.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Run:
     name: str
     seconds: float
     peak_tree_mb: float
+    peak_main_mb: float  # the process itself, without its children (parse workers)
     returncode: int
     answered: dict[str, int]
     note: str
@@ -124,18 +126,22 @@ def tree_rss_kib(root: int) -> int:
     return total
 
 
-def timed(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int, int, str]:
-    """Run ``command``; wall seconds, exit code, peak tree RSS (KiB) and its standard output."""
-    peak = 0
+def timed(
+    command: list[str], env: dict[str, str], log: Path
+) -> tuple[float, int, tuple[int, int], str]:
+    """Run ``command``: wall seconds, exit code, peak RSS in KiB (whole tree, the process
+    alone) and its standard output."""
+    peak = peak_main = 0
     started = time.perf_counter()
     with log.open("ab") as errors:
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors)
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_main
             while not done.is_set():
                 peak = max(peak, tree_rss_kib(process.pid))
+                peak_main = max(peak_main, _rss_kib(process.pid))
                 done.wait(SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -144,7 +150,7 @@ def timed(command: list[str], env: dict[str, str], log: Path) -> tuple[float, in
         seconds = time.perf_counter() - started
         done.set()
         sampler.join()
-    return seconds, process.returncode, peak, out.decode(errors="replace").strip()
+    return seconds, process.returncode, (peak, peak_main), out.decode(errors="replace").strip()
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -176,6 +182,10 @@ def ensure_reader(cache: Path, version: str) -> Path:
     return python
 
 
+def mb(kib: tuple[int, int]) -> tuple[float, float]:
+    return kib[0] / 1024, kib[1] / 1024
+
+
 def answered(before: dict[str, object], after: dict[str, object]) -> dict[str, int]:
     counts_before: dict[str, int] = before["counts"]  # type: ignore[assignment]
     counts_after: dict[str, int] = after["counts"]  # type: ignore[assignment]
@@ -201,7 +211,7 @@ def bench_reader(
             [str(python), "-c", READER_COUNT, db], env=env, capture_output=True, text=True
         ).stdout.split()
         note = f"{count[0]} entries stored, {count[1]} feeds with an error" if count else ""
-        runs.append(Run("reader", name, seconds, peak / 1024, code, answered(before, after), note))
+        runs.append(Run("reader", name, seconds, *mb(peak), code, answered(before, after), note))
     return runs
 
 
@@ -221,19 +231,20 @@ def bench_coopwatch(urls: list[str], tmp: Path, stats_at: tuple[str, int]) -> li
         before = server_stats(*stats_at)
         seconds, code, peak, out = timed([str(COOPWATCH), "poll", "--all"], env, log)
         after = server_stats(*stats_at)
-        runs.append(
-            Run("coopwatch", name, seconds, peak / 1024, code, answered(before, after), out)
-        )
+        runs.append(Run("coopwatch", name, seconds, *mb(peak), code, answered(before, after), out))
     return runs
 
 
 def print_table(runs: list[Run]) -> None:
-    print(f"\n{'tool':<10} {'pass':<13} {'wall s':>7} {'peak MB':>8} {'exit':>4}  answered")
+    print(
+        f"\n{'tool':<10} {'pass':<13} {'wall s':>7} {'peak MB':>8} {'main MB':>8} {'exit':>4}"
+        "  answered"
+    )
     for run in runs:
         served = ", ".join(f"{k}: {v}" for k, v in sorted(run.answered.items()))
         print(
             f"{run.tool:<10} {run.name:<13} {run.seconds:>7.2f} {run.peak_tree_mb:>8.0f} "
-            f"{run.returncode:>4}  {served}"
+            f"{run.peak_main_mb:>8.0f} {run.returncode:>4}  {served}"
         )
     print()
     for run in runs:
