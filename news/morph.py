@@ -8,8 +8,10 @@ costs tens of microseconds per call, a cache hit well under one.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pymorphy3
+if TYPE_CHECKING:
+    import pymorphy3
 
 _ANALYZER: pymorphy3.MorphAnalyzer | None = None
 # How many alternative parses to keep: unknown surnames ("Мирзиеев") get several guesses and
@@ -20,6 +22,9 @@ MAX_PARSES = 4
 def _analyzer() -> pymorphy3.MorphAnalyzer:
     global _ANALYZER
     if _ANALYZER is None:  # loaded lazily: building it takes about half a second
+        # Imported here too: commands that never lemmatise (`coopwatch export`) start faster.
+        import pymorphy3
+
         _ANALYZER = pymorphy3.MorphAnalyzer()
     return _ANALYZER
 

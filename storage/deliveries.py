@@ -487,3 +487,15 @@ def order_by_event_date(*, session: Session, chat_id: int) -> None:
     by_date = sorted(rows, key=lambda row: (row[1] or date.max, row[0].event_id))
     for (delivery, _), when in zip(by_date, times, strict=True):
         delivery.next_attempt_at = when
+
+
+def count_queued(*, session: Session, event_ids: list[int], since: datetime) -> int:
+    """Outbox rows of these events queued at or after ``since`` (what one poll queued)."""
+    if not event_ids:
+        return 0
+    count: int = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(col(Delivery.event_id).in_(event_ids), col(Delivery.created_at) >= since)
+    ).one()
+    return count
