@@ -282,6 +282,7 @@ def move_chat(*, session: Session, old_id: int, new_id: int) -> None:
                 digest_hour=old.digest_hour,
                 timezone=old.timezone,
                 event_types=old.event_types,
+                filter_words=old.filter_words,
             )
         )
         session.flush()

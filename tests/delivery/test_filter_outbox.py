@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import select
 
 from news.topics import find_topics, report_terms
-from storage import Database, chats
+from storage import Database, chats, deliveries
 from storage.events import EventInfo, add_source, create_event
 from storage.models import Delivery
 from tests.delivery.helpers import VERDICT, add_chat, add_item
@@ -97,3 +97,16 @@ def test_an_inactive_filtered_chat_gets_nothing(db: Database) -> None:
     db.call(chats.set_filter, chat_id=1, words=("gas",))
     db.call(chats.deactivate_chat, chat_id=1, reason="blocked")
     assert _queued(db, _event(db, "F6", "Gas supplies were discussed.")) == []
+
+
+def test_a_group_that_becomes_a_supergroup_keeps_its_filter(db: Database) -> None:
+    add_chat(db, -100)
+    db.call(chats.set_filter, chat_id=-100, words=("gas", "нефть"))
+
+    db.call(deliveries.move_chat, old_id=-100, new_id=-1001234)
+
+    moved = db.call(chats.get_chat, chat_id=-1001234)
+    assert moved is not None and moved.filter_words == ("gas", "нефть")
+    # ... and the fan-out applies it there: an event on friendship only is held back.
+    assert _queued(db, _event(db, "F7", "Talks on friendship.")) == []
+    assert _queued(db, _event(db, "F8", "Gas supplies were discussed.")) == [-1001234]
