@@ -18,9 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from news.records import CENTRAL_ASIA
-from news.topics import keyword_filter
+from news.topics import keyword_filter, report_terms
 from storage import chats
-from storage.models import Chat, Delivery, Event, Subscription
+from storage.models import Chat, Delivery, Event, Item, Subscription
 from storage.types import UTCDateTime, utcnow
 
 PENDING, SENT, FAILED, DIGEST, DIGESTED = "pending", "sent", "failed", "digest", "digested"
@@ -67,7 +67,9 @@ def _split(codes: str) -> list[str]:
     return [code for code in codes.split(",") if code]
 
 
-def _filter_passes(session: Session, event: Event, terms: frozenset[str]) -> list[int]:
+def _filter_passes(
+    session: Session, event: Event, terms: frozenset[str], all_reports: bool
+) -> list[int]:
     """Active chats with a /filter that this event passes (its topics or report words)."""
     topics = _split(event.topics)
     rows = session.exec(
@@ -75,9 +77,19 @@ def _filter_passes(session: Session, event: Event, terms: frozenset[str]) -> lis
             col(Chat.active), col(Chat.filter_words).is_not(None)
         )
     ).all()
+    if rows and all_reports:
+        terms = terms | _stored_report_terms(session, event)
     return [
         chat_id for chat_id, words in rows if words and keyword_filter(words).matches(terms, topics)
     ]
+
+
+def _stored_report_terms(session: Session, event: Event) -> frozenset[str]:
+    """The match keys of every stored report of the event (read only when a filter asks)."""
+    reports = session.exec(
+        select(Item.title, Item.text).where(col(Item.event_id) == event.id)
+    ).all()
+    return report_terms(*(part for report in reports for part in report if part))
 
 
 def enqueue_event(
@@ -86,6 +98,7 @@ def enqueue_event(
     event_id: int,
     terms: frozenset[str] = frozenset(),
     only_filtered: bool = False,
+    all_reports: bool = False,
 ) -> int:
     """Queue the event for every active chat that follows it; returns how many rows were added.
 
@@ -96,12 +109,13 @@ def enqueue_event(
     A chat with a /filter gets the event only when its topics or ``terms`` (the match keys
     of the report at hand, news.topics.report_terms) contain one of its words.
     ``only_filtered`` queues just such chats: a later report that mentions a chat's word
-    releases the event to it.
+    releases the event to it. ``all_reports``: the words of every report stored with the
+    event count too (an event held back by a doubtful first report, released by a later one).
     """
     event = session.get(Event, event_id)
     if event is None:
         return 0
-    passing = _filter_passes(session, event, terms)
+    passing = _filter_passes(session, event, terms, all_reports)
     if only_filtered and not passing:
         return 0
     countries = _split(event.countries)

@@ -239,10 +239,11 @@ def add_source(
     session.flush()
     assert event.id is not None
     if alert and not event.alerted:
-        # A doubtful first report held the event back; a confident second one releases it.
+        # A doubtful first report held the event back; a confident second one releases it,
+        # and a /filter word in any of its reports, the held-back ones included, counts.
         event.alerted = True
         session.flush()
-        enqueue_event(session=session, event_id=event.id, terms=terms)
+        enqueue_event(session=session, event_id=event.id, terms=terms, all_reports=True)
     elif event.alerted and terms:
         enqueue_event(session=session, event_id=event.id, terms=terms, only_filtered=True)
     session.flush()

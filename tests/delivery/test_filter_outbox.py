@@ -9,7 +9,7 @@ from sqlmodel import select
 from news.topics import find_topics, report_terms
 from storage import Database, chats, deliveries
 from storage.events import EventInfo, add_source, create_event
-from storage.models import Delivery
+from storage.models import Delivery, Item
 from tests.delivery.helpers import VERDICT, add_chat, add_item
 
 
@@ -19,7 +19,9 @@ def _queued(db: Database, event: EventInfo) -> list[int]:
     return sorted(rows)
 
 
-def _event(db: Database, key: str, report: str, *, alert: bool = True) -> EventInfo:
+def _event(
+    db: Database, key: str, report: str, *, alert: bool = True, item_id: int = 0
+) -> EventInfo:
     return db.call(
         create_event,
         key=key,
@@ -33,7 +35,7 @@ def _event(db: Database, key: str, report: str, *, alert: bool = True) -> EventI
         language="en",
         confidence=0.9,
         state="{}",
-        item_id=0,
+        item_id=item_id,
         verdict=VERDICT,
         alert=alert,
         topics=find_topics(report),
@@ -110,3 +112,33 @@ def test_a_group_that_becomes_a_supergroup_keeps_its_filter(db: Database) -> Non
     # ... and the fan-out applies it there: an event on friendship only is held back.
     assert _queued(db, _event(db, "F7", "Talks on friendship.")) == []
     assert _queued(db, _event(db, "F8", "Gas supplies were discussed.")) == [-1001234]
+
+
+def test_an_event_held_back_then_released_is_checked_against_every_report(
+    db: Database,
+) -> None:
+    add_chat(db, 1)
+    add_chat(db, 2)
+    db.call(chats.set_filter, chat_id=2, words=("samarkand",))
+    doubtful = "Doubtful: Tajik and Uzbek ministers may have met in Samarkand."
+    with db.session() as session:
+        first = session.get(Item, add_item(db, 502))
+        assert first is not None
+        first.title, first.text = "Ministers met?", doubtful
+    event = _event(db, "F9", doubtful, alert=False, item_id=first.id)
+    assert _queued(db, event) == []
+
+    confident = "The foreign ministers of Tajikistan and Uzbekistan held talks."
+    db.call(
+        add_source,
+        key=event.key,
+        item_id=add_item(db, 503),
+        state="{}",
+        verdict=VERDICT,
+        alert=True,
+        topics=find_topics(confident),
+        terms=report_terms(confident),
+    )
+
+    # The first report named Samarkand: released, the event reaches the filtered chat too.
+    assert _queued(db, event) == [1, 2]
