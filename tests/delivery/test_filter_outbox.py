@@ -142,3 +142,31 @@ def test_an_event_held_back_then_released_is_checked_against_every_report(
 
     # The first report named Samarkand: released, the event reaches the filtered chat too.
     assert _queued(db, event) == [1, 2]
+
+
+def test_a_report_that_may_not_alert_does_not_release_the_event_to_a_filtered_chat(
+    db: Database,
+) -> None:
+    add_chat(db, 1)
+    add_chat(db, 2)
+    db.call(chats.set_filter, chat_id=2, words=("railway",))
+    event = _event(db, "F10", "The foreign ministers of Tajikistan and Uzbekistan met.")
+    report = "Ministers may have discussed a railway between Dushanbe and Termez."
+
+    def join(number: int, *, alert: bool) -> None:
+        db.call(
+            add_source,
+            key=event.key,
+            item_id=add_item(db, number),
+            state="{}",
+            verdict=VERDICT,
+            alert=alert,
+            topics=find_topics(report),
+            terms=report_terms(report),
+        )
+
+    # A doubtful report, or one older than MAX_ITEM_AGE, is stored but pushes nothing.
+    join(504, alert=False)
+    assert _queued(db, event) == [1]
+    join(505, alert=True)
+    assert _queued(db, event) == [1, 2]
