@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, case, exists, func, literal, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -67,15 +67,18 @@ def _split(codes: str) -> list[str]:
     return [code for code in codes.split(",") if code]
 
 
+# Chat ids per statement when SQLite queues filtered chats: it takes at most 32,766
+# parameters in one statement (its default since 3.32).
+ID_CHUNK = 5_000
+
+
 def _filter_passes(
-    session: Session, event: Event, terms: frozenset[str], all_reports: bool
+    session: Session, event: Event, follows: Any, terms: frozenset[str], all_reports: bool
 ) -> list[int]:
-    """Active chats with a /filter that this event passes (its topics or report words)."""
+    """Chats with a /filter that follow the event and that it passes (topics or report words)."""
     topics = _split(event.topics)
     rows = session.exec(
-        select(Chat.id, Chat.filter_words).where(
-            col(Chat.active), col(Chat.filter_words).is_not(None)
-        )
+        select(Chat.id, Chat.filter_words).where(follows, col(Chat.filter_words).is_not(None))
     ).all()
     if rows and all_reports:
         terms = terms | _stored_report_terms(session, event)
@@ -92,6 +95,20 @@ def _stored_report_terms(session: Session, event: Event) -> frozenset[str]:
     return report_terms(*(part for report in reports for part in report if part))
 
 
+def _follows(event: Event) -> Any:
+    """The condition on Chat: active, wants the event's type, follows one of its countries."""
+    countries = _split(event.countries)
+    follows_event = exists().where(
+        col(Subscription.chat_id) == col(Chat.id), col(Subscription.country).in_(countries)
+    )
+    has_subscriptions = exists().where(col(Subscription.chat_id) == col(Chat.id))
+    # A chat without subscriptions follows the five Central Asian states.
+    default_matches = bool(CENTRAL_ASIA.intersection(countries))
+    countries_match = or_(follows_event, ~has_subscriptions) if default_matches else follows_event
+    wants_type = (literal(",") + Chat.event_types + literal(",")).like(f"%,{event.event_type},%")
+    return and_(col(Chat.active), wants_type, countries_match)
+
+
 def enqueue_event(
     *,
     session: Session,
@@ -102,7 +119,8 @@ def enqueue_event(
 ) -> int:
     """Queue the event for every active chat that follows it; returns how many rows were added.
 
-    One INSERT … SELECT, so 10,000 chats cost one statement, not 10,000 round trips. Called
+    One INSERT … SELECT for the chats without a filter, so 10,000 chats cost one statement,
+    not 10,000 round trips, and one per ID_CHUNK chats whose filter the event passes. Called
     inside the transaction that creates the event (the outbox). Re-queueing is harmless: the
     unique (event, chat) pair makes a second call add only chats that were missing.
 
@@ -115,19 +133,25 @@ def enqueue_event(
     event = session.get(Event, event_id)
     if event is None:
         return 0
-    passing = _filter_passes(session, event, terms, all_reports)
-    if only_filtered and not passing:
-        return 0
-    countries = _split(event.countries)
+    follows = _follows(event)
+    passing = _filter_passes(session, event, follows, terms, all_reports)
+    added = 0
+    if not only_filtered:
+        added += _queue(session, event_id, and_(follows, col(Chat.filter_words).is_(None)))
+    # The filtered chats that pass were selected with ``follows`` in this transaction.
+    if passing and session.get_bind().dialect.name == "postgresql":
+        # One array parameter, whatever the number of chats (a statement takes 65,535).
+        ids = bindparam("chat_ids", passing, type_=postgresql.ARRAY(BigInteger))
+        added += _queue(session, event_id, col(Chat.id) == any_(ids))
+    else:
+        for start in range(0, len(passing), ID_CHUNK):
+            added += _queue(session, event_id, col(Chat.id).in_(passing[start : start + ID_CHUNK]))
+    return added
+
+
+def _queue(session: Session, event_id: int, chats_wanted: Any) -> int:
+    """INSERT … SELECT a waiting delivery of the event for each chat the condition selects."""
     now = utcnow()
-    follows_event = exists().where(
-        col(Subscription.chat_id) == col(Chat.id), col(Subscription.country).in_(countries)
-    )
-    has_subscriptions = exists().where(col(Subscription.chat_id) == col(Chat.id))
-    # A chat without subscriptions follows the five Central Asian states.
-    default_matches = bool(CENTRAL_ASIA.intersection(countries))
-    countries_match = or_(follows_event, ~has_subscriptions) if default_matches else follows_event
-    wants_type = (literal(",") + Chat.event_types + literal(",")).like(f"%,{event.event_type},%")
     status = case((col(Chat.mode) == "digest", literal(DIGEST)), else_=literal(PENDING))
     rows = sa_select(
         literal(event_id).label("event_id"),
@@ -137,7 +161,7 @@ def enqueue_event(
         literal(now, UTCDateTime).label("next_attempt_at"),
         literal(0).label("sent_source_count"),
         literal(now, UTCDateTime).label("created_at"),
-    ).where(col(Chat.active), wants_type, countries_match, _filter_allows(passing, only_filtered))
+    ).where(chats_wanted)
     columns = [
         "event_id",
         "chat_id",
@@ -157,12 +181,6 @@ def enqueue_event(
     )
     # Counting RETURNING rows: psycopg reports no rowcount for this statement.
     return len(session.connection().execute(statement).all())
-
-
-def _filter_allows(passing: list[int], only_filtered: bool) -> Any:
-    if only_filtered:
-        return col(Chat.id).in_(passing)
-    return or_(col(Chat.filter_words).is_(None), col(Chat.id).in_(passing))
 
 
 def due_deliveries(*, session: Session, now: datetime, limit: int) -> list[DueDelivery]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import func, insert, literal
 from sqlmodel import select
 
 from news.topics import find_topics, report_terms
 from storage import Database, chats, deliveries
 from storage.events import EventInfo, add_source, create_event
-from storage.models import Delivery, Item
+from storage.models import Chat, Delivery, Item
+from storage.types import UTCDateTime, utcnow
 from tests.delivery.helpers import VERDICT, add_chat, add_item
 
 
@@ -170,3 +172,55 @@ def test_a_report_that_may_not_alert_does_not_release_the_event_to_a_filtered_ch
     assert _queued(db, event) == [1]
     join(505, alert=True)
     assert _queued(db, event) == [1, 2]
+
+
+def _filtered_chats(db: Database, count: int, words: str) -> None:
+    """``count`` private chats (ids 1..count) with a /filter, in one statement."""
+    numbers = select(literal(1).label("n")).cte("numbers", recursive=True)
+    numbers = numbers.union_all(select(numbers.c.n + 1).where(numbers.c.n < count))
+    now = utcnow()
+    rows = select(
+        numbers.c.n,
+        literal("private"),
+        literal("en"),
+        literal(True),
+        literal("instant"),
+        literal(9),
+        literal("Asia/Almaty"),
+        literal("visit,meeting,call,agreement"),
+        literal(now, UTCDateTime),
+        literal(now, UTCDateTime),
+        literal(words),
+    )
+    columns = [
+        "id",
+        "type",
+        "language",
+        "active",
+        "mode",
+        "digest_hour",
+        "timezone",
+        "event_types",
+        "created_at",
+        "updated_at",
+        "filter_words",
+    ]
+    with db.session() as session:
+        session.execute(insert(Chat).from_select(columns, rows))
+
+
+def test_more_filtered_chats_than_a_statement_takes_parameters_all_get_the_event(
+    db: Database,
+) -> None:
+    # PostgreSQL takes at most 65,535 parameters in a statement: one per chat id did not fit.
+    _filtered_chats(db, 66_000, "gas")
+    add_chat(db, -1, countries=["KG"])
+    db.call(chats.set_filter, chat_id=-1, words=("gas",))  # follows another state
+
+    event = _event(db, "F11", "Gas supplies were discussed.")
+
+    with db.session() as session:
+        queued = session.exec(
+            select(func.count(), func.min(Delivery.chat_id)).where(Delivery.event_id == event.id)
+        ).one()
+    assert tuple(queued) == (66_000, 1)
