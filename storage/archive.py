@@ -1,6 +1,6 @@
 """The event archive as the web page, the Atom feed and the exports read it; metric figures.
 
-Events are listed newest first (by the event's date, then by when it was stored) with every
+Events are listed newest first (by the event's day, then by when it was stored) with every
 source, loaded in one query per page rather than one per event.
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.deliveries import DIGEST, DIGESTED, FAILED, PENDING, SENT
-from storage.events import EventInfo, SourceInfo, _info
+from storage.events import EventInfo, SourceInfo, _info, event_day, newest_first
 from storage.models import Delivery, Event, EventCountry, Feed, Item
 
 DELIVERY_STATUSES = (PENDING, SENT, FAILED, DIGEST, DIGESTED)
@@ -76,12 +76,8 @@ def list_events(
     if event_type is not None:
         query = query.where(Event.event_type == event_type)
     if since is not None:
-        query = query.where(col(Event.event_date) >= since)
-    query = query.order_by(
-        col(Event.event_date).desc().nulls_last(),
-        col(Event.created_at).desc(),
-        col(Event.id).desc(),
-    )
+        query = query.where(event_day() >= since)
+    query = newest_first(query)
     if limit is not None:
         query = query.limit(limit)
     rows = session.exec(query).all()

@@ -15,7 +15,7 @@ from news.topics import merge_topics
 from storage.deliveries import enqueue_event
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
-from storage.types import utcnow
+from storage.types import utc_day, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +292,20 @@ def get_event_by_id(*, session: Session, event_id: int) -> EventInfo | None:
     return _info(event, _sources(session, event.id))
 
 
-def _newest_first(query: Any) -> Any:
-    return query.order_by(col(Event.event_date).desc(), col(Event.created_at).desc())
+def event_day() -> Any:
+    """An event's day in SQL: its own date, else the (UTC) day it was stored.
+
+    An announcement with no day has no date yet; it is news of the day it came.
+    """
+    return func.coalesce(col(Event.event_date), utc_day(col(Event.created_at)))
+
+
+def newest_first(query: Any) -> Any:
+    """Order events by their day, then by when they were stored, newest first.
+
+    Never by the bare date column: PostgreSQL sorts NULL first in DESC, SQLite last.
+    """
+    return query.order_by(event_day().desc(), col(Event.created_at).desc(), col(Event.id).desc())
 
 
 def events_for_country(
@@ -304,7 +316,7 @@ def events_for_country(
     total = session.exec(
         select(func.count()).select_from(EventCountry).where(EventCountry.country == country)
     ).one()
-    rows = session.exec(_newest_first(base).offset(offset).limit(limit)).all()
+    rows = session.exec(newest_first(base).offset(offset).limit(limit)).all()
     return [_info(event) for event in rows], total
 
 
