@@ -184,6 +184,15 @@ _PAST_EVENT = re.compile(
     r"провел\w*|провёл\w*|встретил\w*|подписал\w*|посетил\w*|состоял\w*)\b",
     re.I,
 )
+# The report of a visit's first day: "arrived in Tashkent", "began a state visit", "прибыл",
+# "находится с официальным визитом". Not a recap ("paid a visit", "held talks").
+_ARRIVAL = re.compile(
+    r"\b(?:arrived|arrives|has arrived|landed|(?:began|begins|started|starts|kicked off|"
+    r"embarked on)\s+(?:\w+\s+){0,3}?(?:visit|trip|tour)|is on an?\s+(?:\w+\s+)?visit|"
+    r"прибыл\w*|прилетел\w*|(?:начал\w*|стартовал\w*)\s+(?:\w+\s+){0,3}?визит\w*|"
+    r"находится\s+с\s+(?:\w+\s+){0,2}?визитом)\b",
+    re.I,
+)
 # A dateline: a place (and a region) before the date, the agency or the lead after it.
 # "Москва. 27 августа. INTERFAX.RU -", "TEHRAN, May 29 (MNA) –", "DUSHANBE, Tajikistan,
 # January 4. In ...": that date is the report's, which publication already gives.
@@ -416,6 +425,16 @@ def _first_past_event(lead: str) -> int | None:
         if not _is_future(sentence):
             return lead.find(sentence) if sentence in lead else m.start()
     return None
+
+
+def reports_arrival(title: str, text: str) -> bool:
+    """True when the report's lead tells of an arrival or the start of a visit, as news.
+
+    Such a report, published before the days another report states, dates the visit's
+    first day; a recap published after them says nothing about the event's days.
+    """
+    lead = f"{title}.\n{text[:600]}"
+    return any(not _is_future(_sentence_around(lead, m.start())) for m in _ARRIVAL.finditer(lead))
 
 
 def _is_future(sentence: str) -> bool:
