@@ -14,6 +14,7 @@ publication time; the year rule is kept simple on purpose:
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -678,6 +679,11 @@ def _period(before: str, after: str) -> str | None:
     return year.group(1) if year else None
 
 
+# Above this no state's trade, budget or loan goes in any of the currencies read (Uzbekistan's
+# budget is some 3e14 soums): a bigger or non-finite number is hostile or garbled text.
+MAX_AMOUNT = 1e15
+
+
 def _amount(written: str) -> tuple[float | None, str | None]:
     number = re.search(_NUM, written)
     if number is None:
@@ -699,6 +705,8 @@ def _amount(written: str) -> tuple[float | None, str | None]:
         if re.match(rf"\s*(?:{pattern})", rest):
             value *= scale
             break
+    if not math.isfinite(value) or value > MAX_AMOUNT:
+        return None, None  # not a sum any report means: shown as written, never computed on
     currency = next(
         (code for code, pattern in _CURRENCY_CODES if re.search(pattern, written, re.I)), None
     )
