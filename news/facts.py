@@ -13,6 +13,7 @@ publication time; the year rule is kept simple on purpose:
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -587,19 +588,34 @@ def announced_window(
 
 # --- figures ---------------------------------------------------------------------------------
 
+# An alert shows three or four sums; a report listing hundreds (a table, garbled or hostile
+# text) must not cost the pipeline time or the event's stored facts room.
+MAX_FIGURES = 20
+_FIGURE_BREAK = re.compile(r"\. ")
+
 
 def figures(body: str) -> tuple[Figure, ...]:
-    """Every sum in `body` with the noun it measures, its role and period, read in its clause."""
+    """The sums in `body` (the first MAX_FIGURES distinct ones) with the noun each measures,
+    its role and period, read in its clause.
+
+    Linear in the text: the sentence breaks are found once, not searched from every sum.
+    """
     found: list[Figure] = []
     previous_end, previous_sentence, previous_measure = 0, -1, None
+    breaks = [m.start() for m in _FIGURE_BREAK.finditer(body)]  # every ". ", in order
     for m in _MONEY.finditer(body):
-        sentence_start = body.rfind(". ", 0, m.start()) + 1
+        if len(found) >= MAX_FIGURES:
+            break
+        at = bisect.bisect_left(breaks, m.start())
+        # The ". " that ends the previous sentence may overlap the sum's own first character.
+        before_break = bisect.bisect_right(breaks, m.start() - 2)
+        sentence_start = breaks[before_break - 1] + 1 if before_break else 0
         # A sentence's earlier figure ends what this one's words can be ("reached $800 million
         # last year; the target is $1 billion"), and lends its noun when this one has none.
         same_sentence = sentence_start == previous_sentence
         start = max(sentence_start, m.start() - 160, previous_end if same_sentence else 0)
-        sentence_end = body.find(". ", m.end())
-        sentence_end = len(body) if sentence_end < 0 else sentence_end
+        after_break = bisect.bisect_left(breaks, m.end(), lo=at)
+        sentence_end = breaks[after_break] if after_break < len(breaks) else len(body)
         before = body[start : m.start()]
         if same_sentence and start == previous_end:
             # "…$800 million last year, and a target of $1 billion": up to the comma is the
