@@ -50,10 +50,7 @@ class Trends:
     series: tuple[Series, ...]
     country: str | None  # None: the five states side by side
     total: int  # events counted (an event of two states counts once here)
-
-    @property
-    def per_month(self) -> tuple[int, ...]:
-        return tuple(sum(s.counts[i] for s in self.series) for i in range(len(self.months)))
+    per_month: tuple[int, ...] = ()  # events per month, each once (not the sum of the bars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +94,12 @@ def country_trends(
 ) -> Trends:
     """Events of ``country`` per month, one series per top partner and one for the rest."""
     per_partner: dict[str, list[int]] = {}
-    total = 0
+    per_month = [0] * len(months)
     for day, parties in events:
         slot = _slot(months, day)
         if slot is None or country not in parties:
             continue
-        total += 1
+        per_month[slot] += 1
         for partner in (p for p in parties if p != country):
             per_partner.setdefault(partner, [0] * len(months))[slot] += 1
     ranked = sorted(per_partner, key=lambda code: (-sum(per_partner[code]), code))
@@ -111,23 +108,23 @@ def country_trends(
     if rest:
         other = [sum(per_partner[code][i] for code in rest) for i in range(len(months))]
         series.append(Series(OTHER, tuple(other)))
-    return Trends(tuple(months), tuple(series), country, total)
+    return Trends(tuple(months), tuple(series), country, sum(per_month), tuple(per_month))
 
 
 def states_trends(events: Iterable[tuple[date, Sequence[str]]], months: Sequence[date]) -> Trends:
     """Events per month of each of the five states (an event of two states counts for both)."""
     counts = {code: [0] * len(months) for code in STATES}
-    total = 0
+    per_month = [0] * len(months)
     for day, parties in events:
         slot = _slot(months, day)
         ours = [p for p in parties if p in CENTRAL_ASIA]
         if slot is None or not ours:
             continue
-        total += 1
+        per_month[slot] += 1
         for code in ours:
             counts[code][slot] += 1
     series = tuple(Series(code, tuple(counts[code])) for code in STATES)
-    return Trends(tuple(months), series, None, total)
+    return Trends(tuple(months), series, None, sum(per_month), tuple(per_month))
 
 
 def _label(key: str, lang: str) -> str:
