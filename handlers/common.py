@@ -1,8 +1,9 @@
-"""Small pieces every handler uses: the chat's language and replying."""
+"""Small pieces every handler uses: the chat's language, replying, a country argument."""
 
 from __future__ import annotations
 
 import functools
+import html
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -11,8 +12,13 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.i18n import language_of, t
+from bot.render import country_name
 from bot.services import services
+from news.countries import resolve_country, suggest_country
 from storage import chats
+
+# A country name is a few words: a longer argument is refused before any look-up.
+MAX_ARGUMENT = 100
 
 
 async def chat_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -33,6 +39,24 @@ async def reply_html(update: Update, text: str) -> None:
     await update.effective_chat.send_message(
         text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
     )
+
+
+async def country_argument(update: Update, lang: str, query: str) -> str | None:
+    """The ISO code of the country the user typed (/country, /trends, /export), or None
+    after telling them what went wrong: too long, a near miss ("Did you mean …?"), unknown."""
+    if len(query) > MAX_ARGUMENT:
+        await reply_html(update, t(lang, "argument_too_long"))
+        return None
+    code = resolve_country(query)
+    if code is not None:
+        return code
+    near = suggest_country(query)
+    if near is not None:
+        text = t(lang, "country_suggest", query=html.escape(query), name=country_name(near, lang))
+    else:
+        text = t(lang, "country_unknown", query=html.escape(query))
+    await reply_html(update, text)
+    return None
 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
