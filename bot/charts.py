@@ -16,6 +16,7 @@ from datetime import date
 
 from bot.i18n import t
 from bot.render import country_name
+from news.facts import EN_MONTHS, RU_MONTHS_SHORT
 from news.records import CENTRAL_ASIA
 
 MONTHS = 12
@@ -23,8 +24,8 @@ TOP_PARTNERS = 5  # partners drawn by name; the rest are stacked together as "ot
 OTHER = "other"
 MAX_CAPTION = 1024  # Telegram's limit for a photo caption
 _SHORT_MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "ru": ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
+    "en": tuple(name[:3].title() for name in EN_MONTHS),
+    "ru": RU_MONTHS_SHORT,
 }
 # Central Asian states in the order people list them, for the side-by-side chart.
 STATES = ("KZ", "KG", "TJ", "TM", "UZ")
@@ -70,12 +71,6 @@ def last_months(today: date, count: int = MONTHS) -> tuple[date, ...]:
     """The first days of the ``count`` months ending with ``today``'s month, oldest first."""
     index = today.year * 12 + today.month - 1
     return tuple(date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1))
-
-
-def month_end(first: date) -> date:
-    """The last day of ``first``'s month."""
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
 
 
 def _slot(months: Sequence[date], day: date) -> int | None:

@@ -10,11 +10,12 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from bot.charts import country_trends, last_months, month_end, render_chart, states_trends
+from bot.charts import country_trends, last_months, render_chart, states_trends
 from bot.i18n import t
 from bot.render import country_name
 from bot.services import services
 from handlers.common import chat_language, country_argument, reply_html
+from news.facts import month_end
 from storage import events as event_store
 
 

@@ -59,16 +59,55 @@ RU_MONTHS_GENITIVE = (
     "ноября",
     "декабря",
 )
-# As Russian agencies abbreviate them in datelines and lists: "6 мар — Sputnik", "21 ноя".
-_RU_MONTHS_SHORT = ("янв", "фев", "мар", "апр", "", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
+# "в ноябре": a month named alone, for an announcement ahead.
+RU_MONTHS_PREPOSITIONAL = (
+    "январе",
+    "феврале",
+    "марте",
+    "апреле",
+    "мае",
+    "июне",
+    "июле",
+    "августе",
+    "сентябре",
+    "октябре",
+    "ноябре",
+    "декабре",
+)
+# As Russian agencies abbreviate them in datelines and lists: "6 мар — Sputnik", "21 ноя"
+# (also the chart's month labels). May has no short form: "май" is the whole word, and a
+# date writes it "мая".
+RU_MONTHS_SHORT = (
+    "янв",
+    "фев",
+    "мар",
+    "апр",
+    "май",
+    "июн",
+    "июл",
+    "авг",
+    "сен",
+    "окт",
+    "ноя",
+    "дек",
+)
+_RU_ABBREVIATIONS = tuple(m for m in RU_MONTHS_SHORT if m != "май")
 _MONTH = (
     {m: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {m[:3]: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {"sept": 9}
     | {m: i + 1 for i, m in enumerate(RU_MONTHS_GENITIVE)}
-    | {m: i + 1 for i, m in enumerate(_RU_MONTHS_SHORT) if m}
+    | {m: RU_MONTHS_SHORT.index(m) + 1 for m in _RU_ABBREVIATIONS}
     | {"сент": 9, "нояб": 11}
 )
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
 _EN_M = (
     r"(?P<m>"
     + "|".join(
@@ -91,9 +130,7 @@ _EN_M = (
     + r")\.?"
 )
 _RU_M = (
-    r"(?P<m>"
-    + "|".join([*RU_MONTHS_GENITIVE, "сент", "нояб", *filter(None, _RU_MONTHS_SHORT)])
-    + r")\.?(?!\w)"
+    r"(?P<m>" + "|".join([*RU_MONTHS_GENITIVE, "сент", "нояб", *_RU_ABBREVIATIONS]) + r")\.?(?!\w)"
 )
 _RANGE = r"(?:\s*(?:-|–|—|to|and|through|по|и|\s)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d\d)(?:\s*(?:года|г\.))?)?"
@@ -514,40 +551,7 @@ _SOON = re.compile(
     re.I,
 )
 _MONTH_ONLY = re.compile(
-    r"\b(?:in|в)\s+(?P<m>"
-    + "|".join(
-        [
-            *EN_MONTHS,
-            "январе",
-            "феврале",
-            "марте",
-            "апреле",
-            "мае",
-            "июне",
-            "июле",
-            "августе",
-            "сентябре",
-            "октябре",
-            "ноябре",
-            "декабре",
-        ]
-    )
-    + r")\b",
-    re.I,
-)
-_RU_MONTHS_PREPOSITIONAL = (
-    "январе",
-    "феврале",
-    "марте",
-    "апреле",
-    "мае",
-    "июне",
-    "июле",
-    "августе",
-    "сентябре",
-    "октябре",
-    "ноябре",
-    "декабре",
+    r"\b(?:in|в)\s+(?P<m>" + "|".join([*EN_MONTHS, *RU_MONTHS_PREPOSITIONAL]) + r")\b", re.I
 )
 
 
@@ -571,15 +575,14 @@ def announced_window(
             continue
         word = m.group("m").lower()
         month = (
-            _RU_MONTHS_PREPOSITIONAL.index(word) + 1
-            if word in _RU_MONTHS_PREPOSITIONAL
+            RU_MONTHS_PREPOSITIONAL.index(word) + 1
+            if word in RU_MONTHS_PREPOSITIONAL
             else EN_MONTHS.index(word) + 1
         )
         year = ref.year + (1 if month < ref.month else 0)
         first = date(year, month, 1)
-        last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
         if first <= ref + MAX_AHEAD:
-            return max(first, ref), last
+            return max(first, ref), month_end(first)
     for m in _SOON.finditer(lead):
         if _is_future(_sentence_around(lead, m.start())):
             return ref, ref + ANNOUNCED_AHEAD

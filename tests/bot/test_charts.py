@@ -12,11 +12,11 @@ from bot.charts import (
     OTHER,
     country_trends,
     last_months,
-    month_end,
     render_chart,
     states_trends,
     summary,
 )
+from news.facts import month_end
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MONTHS = last_months(date(2026, 11, 30))
