@@ -120,7 +120,8 @@ def enqueue_event(
     """Queue the event for every active chat that follows it; returns how many rows were added.
 
     One INSERT … SELECT for the chats without a filter, so 10,000 chats cost one statement,
-    not 10,000 round trips, and one per ID_CHUNK chats whose filter the event passes. Called
+    not 10,000 round trips, and one more for the chats whose filter the event passes (on
+    SQLite one per ID_CHUNK of them). Called
     inside the transaction that creates the event (the outbox). Re-queueing is harmless: the
     unique (event, chat) pair makes a second call add only chats that were missing.
 
