@@ -14,8 +14,7 @@ from bot.export import render_export
 from bot.i18n import t
 from bot.render import country_name
 from bot.services import services
-from handlers.common import chat_language, reply_html
-from news.countries import look_up_country
+from handlers.common import chat_language, country_argument, reply_html
 from storage import archive as archive_store
 
 # The newest events only: a document a subscriber can open, well under Telegram's 50 MB.
@@ -31,19 +30,8 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = " ".join(context.args or []).strip()
     code: str | None = None
     if query:
-        found = look_up_country(query)
-        if found.too_long:
-            await reply_html(update, t(lang, "argument_too_long"))
-            return
-        code = found.code
+        code = await country_argument(update, lang, query)
         if code is None:
-            near = found.suggestion
-            key, values = (
-                ("country_suggest", {"name": country_name(near, lang)})
-                if near
-                else ("country_unknown", {})
-            )
-            await reply_html(update, t(lang, key, query=html.escape(query), **values))
             return
     entries = await services(context).db.run(
         archive_store.list_events, country=code, limit=MAX_EXPORT_EVENTS

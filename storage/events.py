@@ -221,7 +221,8 @@ def add_source(
     the new source count instead. ``span``: the event's days as the reports now state them
     (an arrival report, then a recap naming the dates), shown by `/event` and the export.
     The report's ``topics`` join the event's; a chat whose
-    /filter held the event back gets it when this report mentions one of its words.
+    /filter held the event back gets it when this report, one that may alert, mentions one
+    of its words.
     """
     event = session.exec(select(Event).where(Event.key == key)).first()
     item = session.get(Item, item_id)
@@ -242,11 +243,14 @@ def add_source(
     session.flush()
     assert event.id is not None
     if alert and not event.alerted:
-        # A doubtful first report held the event back; a confident second one releases it.
+        # A doubtful first report held the event back; a confident second one releases it,
+        # and a /filter word in any of its reports, the held-back ones included, counts.
         event.alerted = True
         session.flush()
-        enqueue_event(session=session, event_id=event.id, terms=terms)
-    elif event.alerted and terms:
+        enqueue_event(session=session, event_id=event.id, terms=terms, all_reports=True)
+    elif event.alerted and alert and terms:
+        # Only a report that may alert releases: a doubtful one, or one older than
+        # MAX_ITEM_AGE, is stored and listed but pushes nothing, to filtered chats neither.
         enqueue_event(session=session, event_id=event.id, terms=terms, only_filtered=True)
     session.flush()
     return _info(event)
