@@ -29,12 +29,13 @@ from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller, make_parse_executor
+from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from handlers import admin, events, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
+from news.parse_pool import ParsePool
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
@@ -145,7 +146,7 @@ def build_application(
             max_item_age=timedelta(hours=settings.max_item_age),
             on_new_items=pipeline.on_new_items,
             on_disabled=on_disabled,
-            parse_executor=make_parse_executor() if parse_in_processes else None,
+            parser=ParsePool() if parse_in_processes else None,
         )
         app.bot_data[SERVICES_KEY] = Services(
             settings=settings,
@@ -175,8 +176,8 @@ def build_application(
         await stop_health_server(app)  # first: it reads the services closed below
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
-            if services.poller.parse_executor is not None:
-                services.poller.parse_executor.shutdown(wait=False, cancel_futures=True)
+            if services.poller.parser is not None:
+                services.poller.parser.close()  # kills busy workers: no wait at SIGTERM
             await services.fetcher.aclose()
             services.db.close()
         log.info("coopwatch stopped")
