@@ -81,6 +81,9 @@ def parse_feed(
     response_headers.setdefault("content-type", "application/xml")
     text, encoding, charset_doubt = decode_as_feedparser(body, response_headers)
     reject_entity_declarations(text)
+    # Belt and braces: a BOM that feedparser overrules (UTF-16 with a BOM served as plain
+    # application/xml reads as UTF-8 full of NULs) still gets the declaration refused by name.
+    reject_entity_declarations(_bom_view(body))
     # feedparser decides the charset again from the headers: told "UTF-8" it keeps the text
     # exactly as checked above (its own conversion already wrote an UTF-8 declaration).
     media_type = response_headers["content-type"].split(";", 1)[0].strip()
@@ -168,6 +171,20 @@ def reject_entity_declarations(text: bytes) -> None:
     doctype = _DOCTYPE.search(text)
     if doctype and _ENTITY.search(text, doctype.end()):
         raise EntityDeclarationError("the document declares XML entities; refused for safety")
+
+
+def _bom_view(body: bytes) -> bytes:
+    """The body as UTF-8 when a BOM or the first bytes name a UTF-16/32 encoding, else as is."""
+    head = body[:4]
+    for marks, codec in (
+        ((b"\x00\x00\xfe\xff", b"\x00\x00\x00<"), "utf-32-be"),
+        ((b"\xff\xfe\x00\x00", b"<\x00\x00\x00"), "utf-32-le"),
+        ((b"\xfe\xff", b"\x00<"), "utf-16-be"),
+        ((b"\xff\xfe", b"<\x00"), "utf-16-le"),
+    ):
+        if head.startswith(marks):
+            return body.decode(codec, errors="replace").encode("utf-8")
+    return body
 
 
 def _check_is_feed(parsed: Any, body: bytes, headers: Mapping[str, str]) -> None:
