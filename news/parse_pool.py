@@ -44,7 +44,7 @@ from news.parse_worker import read_frame, write_frame
 log = logging.getLogger(__name__)
 
 PARSE_TIMEOUT = 20.0  # s; a 10 MiB feed of real articles parses in 1-3 s
-MEMORY_LIMIT = 192 * 1024 * 1024  # address space of one worker; ~27 MB of it is Python
+MEMORY_LIMIT = 128 * 1024 * 1024  # address space of one worker; ~32 MB of it is Python
 MAX_REPLY = 256 * 1024 * 1024  # a reply is at most 200 bounded items; more means corruption
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _POOLS: weakref.WeakSet[ParsePool] = weakref.WeakSet()
@@ -112,9 +112,12 @@ class _Worker:
             "PYTHONPATH": os.pathsep.join(
                 p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")) if p
             ),
-            # One malloc arena: the address-space cap then measures the heap, not the
-            # 64 MiB reserved per arena; and secrets in our environment stay ours.
+            # One malloc arena, and every buffer of 1 MiB or more mapped on its own: the
+            # address-space cap then measures what is in use, not the 64 MiB reserved per
+            # arena or a heap fragmented by freed copies of the body. (And the bot's secrets
+            # in our environment stay ours.)
             "MALLOC_ARENA_MAX": "1",
+            "MALLOC_MMAP_THRESHOLD_": str(1024 * 1024),
             "LC_ALL": "C.UTF-8",
         }
         command = [

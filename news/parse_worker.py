@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 _FRAME = struct.Struct(">Q")
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # After a big feed, glibc keeps the freed memory; a fresh worker is the sure way to give it back.
-RETIRE_RSS = 96 * 1024 * 1024
+RETIRE_RSS = 64 * 1024 * 1024
 
 
 def die_with_parent(parent_pid: int) -> None:
