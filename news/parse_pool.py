@@ -103,6 +103,11 @@ class _Worker:
                 process.kill()
 
     @property
+    def usable(self) -> bool:
+        process = self.process
+        return not (self.killed or self.finished) and (process is None or process.poll() is None)
+
+    @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
@@ -296,8 +301,12 @@ class ParsePool:
     async def _acquire(self, size: int) -> _Worker:
         loop = asyncio.get_running_loop()
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.usable:
+                    return worker
+                self._all.discard(worker)  # died while idle (killed from outside, OOM)
+                worker.kill()
             if len(self._all) < self.size:
                 return self._new_worker()
             waiter = _Waiter(size, next(self._seq), loop, loop.create_future())

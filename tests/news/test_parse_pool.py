@@ -175,3 +175,16 @@ def test_workers_die_when_their_parent_is_killed() -> None:
     owner.send_signal(signal.SIGKILL)
     owner.wait()
     assert wait_gone(pids, 5) == []
+
+
+async def test_an_idle_worker_killed_from_outside_is_replaced_not_used() -> None:
+    pool = ParsePool(2)
+    try:
+        await parse(pool, make_rss("First", 1))
+        [pid] = pool.pids
+        os.kill(pid, signal.SIGKILL)
+        assert wait_gone([pid], 2) == []
+        feed = await parse(pool, make_rss("Second", 1))
+        assert feed.items[0].title == "Second story 0"  # type: ignore[attr-defined]
+    finally:
+        pool.close()
