@@ -35,7 +35,7 @@ from bot.settings import Settings
 from handlers import admin, events, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from news.fetch import FeedFetcher
-from news.parse_pool import ParsePool
+from news.parse_pool import shared_pool
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
@@ -146,7 +146,8 @@ def build_application(
             max_item_age=timedelta(hours=settings.max_item_age),
             on_new_items=pipeline.on_new_items,
             on_disabled=on_disabled,
-            parser=ParsePool() if parse_in_processes else None,
+            # The process-wide pool: /addfeed (parse_feed_async) shares its workers.
+            parser=shared_pool() if parse_in_processes else None,
         )
         app.bot_data[SERVICES_KEY] = Services(
             settings=settings,
