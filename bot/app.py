@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,16 +23,20 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
+from bot.fairness import ChatOrderedProcessor
 from bot.feedadmin import default_feeds
-from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import admin, events, fallback, feeds, guard, start, subscriptions
+from bot.web.metrics import FloodCountingRateLimiter
+from bot.web.server import start_web_server, stop_web_server, webhook_path
+from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
+from handlers.filter import filter_command
+from handlers.trends import trends as trends_command
 from news.fetch import FeedFetcher
 from news.parse_pool import shared_pool
 from storage import Database
@@ -69,6 +72,9 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("latest", events.latest, "cmd_latest"),
     BotCommandSpec("country", events.country, "cmd_country"),
     BotCommandSpec("event", events.event, "cmd_event"),
+    BotCommandSpec("trends", trends_command, "cmd_trends"),
+    BotCommandSpec("filter", filter_command, "cmd_filter"),
+    BotCommandSpec("export", export.export, "cmd_export"),
     BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True, block=False),
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
@@ -125,6 +131,7 @@ def build_application(
     parse_in_processes: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with every handler and job; services open in post_init."""
+    rate_limit = guard.CommandRateLimit()
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         db = Database(settings.database_url)
@@ -160,9 +167,12 @@ def build_application(
         await publish_commands(app)
         schedule_jobs(app)
         schedule_delivery_jobs(app)
-        health_port = settings.health_port_in_effect
-        if health_port is not None:
-            await start_health_server(app, host=settings.webhook_listen, port=health_port)
+        web_port = settings.web_port_in_effect
+        if web_port is not None:
+            webhook = (
+                (webhook_path(settings), settings.webhook_secret) if settings.webhook_url else None
+            )
+            await start_web_server(app, host=settings.web_listen, port=web_port, webhook=webhook)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
 
     async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -174,7 +184,7 @@ def build_application(
             await sender.finish()
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await stop_health_server(app)  # first: it reads the services closed below
+        await stop_web_server(app)  # first: it reads the services closed below
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
             if services.poller.parser is not None:
@@ -191,9 +201,10 @@ def build_application(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
-        # (retry_after) and the same request resent, a few times, before it surfaces.
+        # (retry_after) for its chat only and the same request resent, a few times, before it
+        # surfaces.
         .rate_limiter(
-            AIORateLimiter(
+            FloodCountingRateLimiter(
                 overall_max_rate=30,
                 overall_time_period=1,
                 group_max_rate=20,
@@ -201,10 +212,13 @@ def build_application(
                 max_retries=3,
             )
         )
+        # Chats are served concurrently, each chat's updates in order (bot/fairness.py).
+        .concurrent_updates(ChatOrderedProcessor(rate_limit))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
+    app.bot_data[guard.RATE_LIMIT_KEY] = rate_limit
     register_handlers(app)
     return app
 
