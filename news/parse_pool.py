@@ -88,10 +88,6 @@ class _Worker:
                 return
         _settle(job, error=_WorkerGone("the parse worker was stopped"))
 
-    def retire(self) -> None:
-        """No more jobs: the worker reads end of file and exits on its own."""
-        self._jobs.put(None)
-
     def kill(self) -> None:
         """SIGKILL now: a busy worker is never waited for."""
         with self._lock:
@@ -141,6 +137,8 @@ class _Worker:
         try:
             process = self._spawn()
         except OSError as exc:
+            with self._lock:
+                self.finished = True
             self._fail_all(_WorkerGone(f"cannot start a parse worker: {exc}"))
             return
         with self._lock:
@@ -154,8 +152,8 @@ class _Worker:
                 write_frame(process.stdin, job.header)  # type: ignore[arg-type]
                 write_frame(process.stdin, job.body)  # type: ignore[arg-type]
                 job.body = b""
-                frame = read_frame(process.stdout)  # type: ignore[arg-type]
-                if frame is None or len(frame) > MAX_REPLY:
+                frame = read_frame(process.stdout, MAX_REPLY)  # type: ignore[arg-type]
+                if frame is None:
                     raise _WorkerGone(_how_it_ended(process))
                 reply = pickle.loads(frame)
                 _settle(job, result=reply)

@@ -59,12 +59,14 @@ def _rss() -> int:
         return sys.maxsize
 
 
-def read_frame(stream: BinaryIO) -> bytes | None:
-    """One frame, or None at a clean end of stream."""
+def read_frame(stream: BinaryIO, limit: int = 64 * 1024 * 1024) -> bytes | None:
+    """One frame, or None at the end of the stream or for a frame longer than `limit`."""
     head = stream.read(_FRAME.size)
     if len(head) < _FRAME.size:
         return None
     (length,) = _FRAME.unpack(head)
+    if length > limit:
+        return None
     data = stream.read(length)
     if len(data) < length:
         return None
