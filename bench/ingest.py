@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.feedserver_process import feed_hosts, feed_url  # noqa: E402
-from bot.polling import FeedPoller, make_parse_executor  # noqa: E402
+from bot.polling import FeedPoller  # noqa: E402
 from news.fetch import FeedFetcher  # noqa: E402
+from news.parse_pool import ParsePool  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.models import Feed, Item  # noqa: E402
 
@@ -220,15 +221,15 @@ async def benchmark(args: argparse.Namespace, port: int, db: Database) -> list[C
         per_host_limit=args.per_host_limit,
         global_limit=args.global_limit,
     ) as fetcher:
-        # As `coopwatch run` builds it: parsing in worker processes (0 workers: a thread).
-        executor = make_parse_executor(args.parse_workers) if args.parse_workers != 0 else None
+        # As `coopwatch run` builds it: parsing in worker processes (0: the default count).
+        pool = ParsePool(args.parse_workers or None)
         poller = FeedPoller(
             db=db,
             fetcher=fetcher,
             interval=POLL_INTERVAL,
             max_item_age=MAX_ITEM_AGE,
             clock=clock,
-            parse_executor=executor,
+            parser=pool,
         )
         try:
             first = await run_cycle("cycle 1", poller, db, stats_at)
@@ -238,8 +239,7 @@ async def benchmark(args: argparse.Namespace, port: int, db: Database) -> list[C
             second = await run_cycle("cycle 2", poller, db, stats_at)
             print_cycle(second)
         finally:
-            if executor is not None:
-                executor.shutdown(wait=True)
+            pool.close()
     return [first, second]
 
 
@@ -253,7 +253,7 @@ def main() -> int:
         "--parse-workers",
         type=int,
         default=None,
-        help="parsing processes (default: as the bot, min(4, cores); 0: a thread)",
+        help="parsing processes (default: as the bot, max(2, min(4, cores)))",
     )
     parser.add_argument("--per-host-limit", type=int, default=2, help="FeedFetcher per_host_limit")
     parser.add_argument("--global-limit", type=int, default=20, help="FeedFetcher global_limit")

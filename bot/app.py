@@ -28,7 +28,7 @@ from bot.feedadmin import default_feeds
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller, make_parse_executor
+from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.web.metrics import FloodCountingRateLimiter
@@ -38,6 +38,7 @@ from handlers.errors import error_handler
 from handlers.filter import filter_command
 from handlers.trends import trends as trends_command
 from news.fetch import FeedFetcher
+from news.parse_pool import shared_pool
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
@@ -152,7 +153,8 @@ def build_application(
             max_item_age=timedelta(hours=settings.max_item_age),
             on_new_items=pipeline.on_new_items,
             on_disabled=on_disabled,
-            parse_executor=make_parse_executor() if parse_in_processes else None,
+            # The process-wide pool: /addfeed (parse_feed_async) shares its workers.
+            parser=shared_pool() if parse_in_processes else None,
         )
         app.bot_data[SERVICES_KEY] = Services(
             settings=settings,
@@ -185,8 +187,8 @@ def build_application(
         await stop_web_server(app)  # first: it reads the services closed below
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
-            if services.poller.parse_executor is not None:
-                services.poller.parse_executor.shutdown(wait=False, cancel_futures=True)
+            if services.poller.parser is not None:
+                services.poller.parser.close()  # kills busy workers: no wait at SIGTERM
             await services.fetcher.aclose()
             services.db.close()
         log.info("coopwatch stopped")

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller, PollReport, make_parse_executor
+from bot.polling import FeedPoller, PollReport
 from bot.settings import Settings
 from news.fetch import FeedFetcher
+from news.parse_pool import shared_pool
 from storage import Database
 from storage import deliveries as delivery_store
 from storage import feeds as feed_store
@@ -84,14 +85,14 @@ async def poll_once(
     started, wall_start = time.perf_counter(), datetime.now(UTC)
     summary = PollSummary()
     hook = _CountingHook(EventPipeline(db=db), summary)
-    executor = make_parse_executor()
+    parser = shared_pool()
     poller = FeedPoller(
         db=db,
         fetcher=fetcher,
         interval=settings.poll_interval,
         max_item_age=timedelta(hours=settings.max_item_age),
         on_new_items=hook,
-        parse_executor=executor,
+        parser=parser,
     )
     try:
         if every_feed:
@@ -99,8 +100,7 @@ async def poll_once(
             await db.run(feed_store.schedule_all_now, now=poller.clock())
         summary.reports = await poller.poll_due()
     finally:
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        parser.close()
     summary.alerts_queued = await db.run(
         delivery_store.count_queued, event_ids=sorted(hook.event_ids), since=wall_start
     )

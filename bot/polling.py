@@ -7,22 +7,18 @@ only does the I/O around them and writes the outcome on the feed row.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import multiprocessing
-import os
 import random
-import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from news.errors import FeedError
 from news.fetch import FeedFetcher, FetchResult
-from news.parse import ParsedFeed, parse_feed, parse_feed_async
+from news.parse import ParsedFeed, parse_feed_async
+from news.parse_pool import ParsePool
 from news.schedule import PollOutcome, next_poll
 from storage import Database
 from storage import feeds as feed_store
@@ -60,7 +56,8 @@ class FeedPoller:
     rng: random.Random = field(default_factory=random.Random)
     on_new_items: NewItemsHook | None = None
     on_disabled: DisabledHook | None = None
-    parse_executor: Executor | None = None  # see make_parse_executor; None: a thread
+    # Worker processes with a time and memory limit (news.parse_pool); None: the shared pool.
+    parser: ParsePool | None = None
     # Feeds being polled right now. A slow feed must not hold back the others' next polls,
     # so runs may overlap in time, but one feed is never polled twice at once.
     _in_flight: dict[int, asyncio.Future[PollReport]] = field(default_factory=dict, init=False)
@@ -151,16 +148,13 @@ class FeedPoller:
 
     async def _parse(self, result: FetchResult, feed: FeedInfo) -> ParsedFeed:
         url, fetched_at = result.final_url or feed.url, self.clock()
-        if self.parse_executor is None:
+        if self.parser is None:
             return await parse_feed_async(
                 result.body, result.headers, url=url, fetched_at=fetched_at
             )
         # feedparser is pure Python and holds the GIL: in worker processes, parsing uses
-        # every core instead of one (bench/ingest.py).
-        job = functools.partial(
-            parse_feed, result.body, dict(result.headers), url=url, fetched_at=fetched_at
-        )
-        return await asyncio.get_running_loop().run_in_executor(self.parse_executor, job)
+        # every core instead of one (bench/ingest.py), and a hostile feed is killed there.
+        return await self.parser.parse(result.body, result.headers, url=url, fetched_at=fetched_at)
 
     async def _record_ok(
         self, feed: FeedInfo, result: FetchResult, parsed: ParsedFeed | None, outcome: PollOutcome
@@ -260,21 +254,3 @@ def _describe(result: FetchResult) -> str:
             f"HTTP {result.status}: {result.message}" if result.message else f"HTTP {result.status}"
         )
     return result.message or (result.error_kind or "error")
-
-
-def _ignore_signals() -> None:
-    # Ctrl-C reaches the whole process group; the main process stops the pool itself, so a
-    # worker must not die with a KeyboardInterrupt traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def make_parse_executor(workers: int | None = None) -> ProcessPoolExecutor | None:
-    """A process pool for feed parsing, or None on a single core (a thread is as good)."""
-    workers = workers or min(4, os.cpu_count() or 1)
-    if workers < 2:
-        return None
-    # spawn, not fork: forking a process that runs threads (the event loop's, SQLite's) can
-    # copy a held lock into the child.
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_signals)

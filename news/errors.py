@@ -29,3 +29,7 @@ class NotAFeedError(FeedParseError):
 
 class OpmlError(FeedError):
     """An OPML document could not be read."""
+
+
+class ParseLimitError(FeedParseError):
+    """Parsing the feed ran over its time or memory limit; the worker process was replaced."""

@@ -3,16 +3,20 @@
 feedparser does the format work (RSS 0.9x/1.0/2.0, Atom, encodings via chardet); this module
 guards its input (entity declarations are refused first), decides what is "not a feed", and
 cleans every entry into plain text, a canonical link, a stable key and a UTC time.
+
+`parse_feed` has no time or memory bound of its own: a hostile document can keep feedparser
+busy for minutes and take gigabytes. Outside tests it runs in a worker process of
+`news.parse_pool`, which kills and replaces a worker that runs over; `parse_feed_async` does
+that for callers that have no pool of their own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -20,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
 from news.records import FeedItem
@@ -30,9 +35,17 @@ log = logging.getLogger(__name__)
 # caller then uses first-seen instead, so a bogus future date cannot keep an item "fresh".
 FUTURE_TOLERANCE = timedelta(days=1)
 TITLE_FROM_TEXT_CHARS = 120
+# Bounds on what one feed can put into the database per poll (issue 10): a real feed lists its
+# latest 10-100 items; titles are a line, texts an article. Longer values are cut, a longer
+# guid is replaced by its hash, and a longer link is dropped (it would not work anyway).
+MAX_ITEMS_PER_FEED = 200
+MAX_TITLE_CHARS = 500
+MAX_TEXT_CHARS = 20_000
+MAX_LINK_CHARS = 2_048
+MAX_KEY_CHARS = 512
 
-_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
-_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)\b", re.I | re.S)
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
 
@@ -58,7 +71,6 @@ def parse_feed(
     `EntityDeclarationError` for a DOCTYPE with entities, `NotAFeedError` for an HTML page,
     an unknown format or a feed without entries.
     """
-    reject_entity_declarations(body)
     response_headers = {k.lower(): v for k, v in headers.items()}
     # Relative links resolve against the URL the body came from.
     response_headers.setdefault("content-location", url)
@@ -67,28 +79,41 @@ def parse_feed(
     # turns undeclared KOI8-R or windows-1251 into mojibake; a generic XML type lets the
     # document's own declaration and chardet decide, as when there are no headers at all.
     response_headers.setdefault("content-type", "application/xml")
+    text, encoding, charset_doubt = decode_as_feedparser(body, response_headers)
+    reject_entity_declarations(text)
+    # Belt and braces: a BOM that feedparser overrules (UTF-16 with a BOM served as plain
+    # application/xml reads as UTF-8 full of NULs) still gets the declaration refused by name.
+    reject_entity_declarations(_bom_view(body))
+    # feedparser decides the charset again from the headers: told "UTF-8" it keeps the text
+    # exactly as checked above (its own conversion already wrote an UTF-8 declaration).
+    media_type = response_headers["content-type"].split(";", 1)[0].strip()
+    utf8_headers = {**response_headers, "content-type": f"{media_type}; charset=utf-8"}
     try:
         # Sanitising and resolving URIs inside HTML content cost about 40 % of feedparser's
         # time and buy nothing here: every HTML field is reduced to plain text below, and
         # entry links are still resolved against the feed URL.
         parsed: Any = feedparser.parse(
-            body,
-            response_headers=response_headers,
+            text,
+            response_headers=utf8_headers,
             sanitize_html=False,
             resolve_relative_uris=False,
         )
+    except MemoryError:
+        raise  # not the feed's format: the worker's memory cap (news.parse_worker)
     except Exception as exc:  # feedparser is meant to never raise; a bug must not escape
         raise FeedParseError(f"feedparser failed on {url}: {exc}") from exc
     _check_is_feed(parsed, body, response_headers)
     language = normalise_language(
         parsed.feed.get("language") or response_headers.get("content-language")
     )
-    items = tuple(_dedupe(_make_items(parsed.entries, language, fetched_at)))
+    entries = newest_entries(parsed.entries, fetched_at, MAX_ITEMS_PER_FEED)
+    items = tuple(_dedupe(_make_items(entries, language, fetched_at)))
     if not items:
         raise NotAFeedError("the feed has entries but none with a title, text or link")
     warning = None
-    if parsed.get("bozo"):
-        warning = f"ill-formed feed: {parsed.get('bozo_exception')}"
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else charset_doubt
+    if problem:
+        warning = f"ill-formed feed: {problem}"
         log.info("parse %s: %s", url, warning)
     return ParsedFeed(
         title=_clean_inline(parsed.feed.get("title")) or None,
@@ -96,7 +121,7 @@ def parse_feed(
         language=language,
         items=items,
         version=parsed.get("version", ""),
-        encoding=parsed.get("encoding"),
+        encoding=encoding or None,
         warning=warning,
     )
 
@@ -104,45 +129,62 @@ def parse_feed(
 async def parse_feed_async(
     body: bytes, headers: Mapping[str, str], *, url: str, fetched_at: datetime
 ) -> ParsedFeed:
-    """`parse_feed` in a worker thread: feedparser is CPU-bound and must not block the loop."""
-    return await asyncio.to_thread(parse_feed, body, headers, url=url, fetched_at=fetched_at)
+    """`parse_feed` in a worker process of the shared pool, under its time and memory limits.
+
+    Raises `ParseLimitError` (a `FeedParseError`) when the feed runs over them.
+    """
+    from news.parse_pool import shared_pool  # the pool's workers import this module
+
+    return await shared_pool().parse(body, headers, url=url, fetched_at=fetched_at)
 
 
-def reject_entity_declarations(body: bytes) -> None:
-    """Raise `EntityDeclarationError` when a DOCTYPE in `body` declares entities.
+def decode_as_feedparser(
+    body: bytes, headers: Mapping[str, str]
+) -> tuple[bytes, str, Exception | None]:
+    """The body as UTF-8 exactly as feedparser will read it, the charset used, and the doubt.
+
+    feedparser's own charset decision (BOM, HTTP charset, XML declaration, chardet, RFC 3023
+    rules) is the only one that counts, so the safety check runs on its output rather than
+    on a guess of ours that could differ (issue 10: UTF-16LE announced only in the header).
+    An empty charset means feedparser found none that works and reads the bytes as given.
+    The doubt is feedparser's complaint about the charset (declared one thing, read another).
+    """
+    state: dict[str, Any] = {}
+    text = convert_to_utf8(dict(headers), body, state)
+    encoding = str(state.get("encoding") or "")
+    if not encoding:
+        # What the loose parser would read; made valid UTF-8 so a second pass keeps it.
+        text = text.decode("utf-8", "replace").encode("utf-8")
+    doubt = state.get("bozo_exception")
+    return text, encoding, doubt if isinstance(doubt, Exception) else None
+
+
+def reject_entity_declarations(text: bytes) -> None:
+    """Raise `EntityDeclarationError` when a DOCTYPE in `text` (UTF-8) declares entities.
 
     feedparser's loose parser re-inserts "safe" entity declarations and expands them itself,
-    so one nested entity can grow into hundreds of megabytes (billion laughs). No real feed
-    needs them. After a DOCTYPE every `<!ENTITY` counts: an entity value may contain "]>",
-    so finding the end of the internal subset by text would let a second declaration through.
+    so one nested entity can grow into hundreds of megabytes (billion laughs), and one long
+    entity referenced many times does the same (quadratic blow-up). No real feed needs them.
+    After a DOCTYPE every `<!ENTITY` counts: an entity value may contain "]>", so finding the
+    end of the internal subset by text would let a second declaration through.
     """
-    text = _scan_text(body)
     doctype = _DOCTYPE.search(text)
     if doctype and _ENTITY.search(text, doctype.end()):
         raise EntityDeclarationError("the document declares XML entities; refused for safety")
 
 
-def _scan_text(body: bytes) -> str:
-    """The body as text good enough to find ASCII markup, whatever its encoding family."""
+def _bom_view(body: bytes) -> bytes:
+    """The body as UTF-8 when a BOM or the first bytes name a UTF-16/32 encoding, else as is."""
     head = body[:4]
-    for bom, codec in (
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\xfe\xff", "utf-16-be"),
-        (b"\xff\xfe", "utf-16-le"),
+    for marks, codec in (
+        ((b"\x00\x00\xfe\xff", b"\x00\x00\x00<"), "utf-32-be"),
+        ((b"\xff\xfe\x00\x00", b"<\x00\x00\x00"), "utf-32-le"),
+        ((b"\xfe\xff", b"\x00<"), "utf-16-be"),
+        ((b"\xff\xfe", b"<\x00"), "utf-16-le"),
     ):
-        if head.startswith(bom):
-            return body.decode(codec, errors="replace")
-    for pattern, codec in (
-        (b"\x00\x00\x00<", "utf-32-be"),
-        (b"<\x00\x00\x00", "utf-32-le"),
-        (b"\x00<\x00?", "utf-16-be"),
-        (b"<\x00?\x00", "utf-16-le"),
-        (b"\x4c\x6f\xa7\x94", "cp037"),  # EBCDIC "<?xm", which feedparser also accepts
-    ):
-        if head == pattern:
-            return body.decode(codec, errors="replace")
-    return body.decode("latin-1")  # every ASCII-compatible encoding keeps "<!" as is
+        if head.startswith(marks):
+            return body.decode(codec, errors="replace").encode("utf-8")
+    return body
 
 
 def _check_is_feed(parsed: Any, body: bytes, headers: Mapping[str, str]) -> None:
@@ -166,6 +208,23 @@ def normalise_language(value: object) -> str | None:
     return match.group(1) if match else None
 
 
+def newest_entries(entries: Sequence[Any], fetched_at: datetime, limit: int) -> list[Any]:
+    """At most `limit` entries: the newest by date, in document order.
+
+    Undated entries rank below dated ones and among themselves by position, since feeds list
+    their newest first; a feed of 85,000 items thus gives its latest 200 and costs no more.
+    """
+    if len(entries) <= limit:
+        return list(entries)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda n: (_published(entries[n], fetched_at) or oldest, -n),
+        reverse=True,
+    )
+    return [entries[n] for n in sorted(ranked[:limit])]
+
+
 def _make_items(
     entries: Iterable[Any], language: str | None, fetched_at: datetime
 ) -> Iterable[FeedItem]:
@@ -177,8 +236,12 @@ def _make_items(
 
 def _make_item(entry: Any, language: str | None, fetched_at: datetime) -> FeedItem | None:
     link = canonical_link(entry.get("link"))
-    text = _best_text(entry)
-    title = _clean_inline(entry.get("title")) or _shorten(text, TITLE_FROM_TEXT_CHARS)
+    if link is not None and len(link) > MAX_LINK_CHARS:
+        link = None
+    text = _shorten(_best_text(entry), MAX_TEXT_CHARS)
+    title = _shorten(_clean_inline(entry.get("title")), MAX_TITLE_CHARS) or _shorten(
+        text, TITLE_FROM_TEXT_CHARS
+    )
     if not (title or text or link):
         return None
     published = _published(entry, fetched_at)
@@ -228,8 +291,11 @@ def _item_key(entry: Any, link: str | None, title: str, published: datetime | No
     """guid, else canonical link, else a hash of title and date (stable across polls)."""
     guid = entry.get("id")
     if isinstance(guid, str) and guid.strip():
-        return guid.strip()
-    if link:
+        guid = guid.strip()
+        if len(guid) <= MAX_KEY_CHARS:
+            return guid
+        return "sha256:" + hashlib.sha256(guid.encode("utf-8", "replace")).hexdigest()
+    if link and len(link) <= MAX_KEY_CHARS:
         return link
     stamp = published.isoformat() if published else ""
     digest = hashlib.sha256(f"{title}\n{stamp}".encode()).hexdigest()

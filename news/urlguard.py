@@ -2,15 +2,19 @@
 
 A feed URL is supplied by an admin (or an OPML file, or a redirect chosen by a remote server),
 so without this check `/addfeed http://169.254.169.254/latest/meta-data/` would read the cloud
-metadata service and show it back in the reply. The check runs at `/addfeed` time and again at
-every fetch and every redirect hop, because DNS answers change.
+metadata service and show it back in the reply.
 
-Remaining TOCTOU window: we resolve the name here, then httpx resolves it again when it
-connects. A hostile DNS server answering with a TTL of 0 can return a public address to us and
-a private one to httpx a few milliseconds later (DNS rebinding). Closing that gap needs
-connecting to the very address we checked (a custom transport that pins the IP and sends SNI
-and Host for the name); until then the guard stops admin mistakes, stale records and
-redirects to internal hosts, but not a deliberate rebinding attacker.
+The address checked is the address connected to (issue 10). `GuardedNetwork` sits beneath
+httpx as its network backend: for every new connection — the first request and every
+redirect hop — it resolves the host once, refuses the connection unless every answer is
+public, and connects to exactly one of those answers. TLS still uses the URL's name (httpcore
+passes it as server_hostname, so SNI and certificate checks are for the name), and the Host
+header is the URL's. The name it resolves is the one httpcore was given, already IDNA-encoded
+by httpx (IDNA 2008/UTS 46: `straße.example` -> `xn--strae-oqa.example`), so there is no second
+spelling to exploit (Python's own codec would say `strasse.example`), and no second lookup
+for a DNS-rebinding server to answer differently.
+
+`check_url` is the early answer for `/addfeed` and the CLI: the same rules, without a request.
 """
 
 from __future__ import annotations
@@ -18,11 +22,17 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import SplitResult, urlsplit
+
+import httpcore
+import httpx
 
 from news.errors import UnresolvableHostError, UnsafeURLError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# (host as it goes on the wire, port) -> its addresses; injectable so tests control DNS.
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
@@ -119,7 +129,37 @@ def _ip_literal(host: str) -> IPAddress | None:
         return None
 
 
-async def check_url(url: str, *, allow_private: bool) -> None:
+def wire_host(url: str) -> str:
+    """The host of `url` exactly as httpx will connect to it (IDNA-encoded, lower case)."""
+    try:
+        return httpx.URL(url.strip()).raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise UnsafeURLError(f"malformed URL: {url!r} ({exc})") from exc
+
+
+def check_addresses(host: str, addresses: Iterable[IPAddress]) -> None:
+    """Raise `UnsafeURLError` unless every address is public.
+
+    Every answer must be public: an attacker can list a private address second.
+    """
+    for address in addresses:
+        if not is_public_address(address):
+            raise UnsafeURLError(
+                f"{host} resolves to {address}, a non-public address; "
+                "set ALLOW_PRIVATE_FEEDS=true to allow it"
+            )
+
+
+def check_literal(url: str, *, allow_private: bool) -> None:
+    """The checks that need no DNS: the URL's shape, and its host when it is an IP address."""
+    split_http_url(url)
+    host = wire_host(url)
+    literal = _ip_literal(host)
+    if literal is not None and not allow_private:
+        check_addresses(host, [literal])
+
+
+async def check_url(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> None:
     """Raise `UnsafeURLError` unless `url` is an http(s) URL whose host is public.
 
     With `allow_private` the shape is still checked but the host may be anything (for
@@ -129,12 +169,66 @@ async def check_url(url: str, *, allow_private: bool) -> None:
     parts = split_http_url(url)
     if allow_private:
         return
-    host = parts.hostname or ""
+    host = wire_host(url)
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    # Every answer must be public: an attacker can list a private address second.
-    for address in await resolve(host, port):
-        if not is_public_address(address):
-            raise UnsafeURLError(
-                f"{host} resolves to {address}, a non-public address; "
-                "set ALLOW_PRIVATE_FEEDS=true to allow it"
-            )
+    check_addresses(host, await (resolver or resolve)(host, port))
+
+
+class GuardedNetwork(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend with the SSRF guard at the only place that matters.
+
+    `inner` is the real network (httpcore's default); tests pass one that stands in for the
+    internet. UnsafeURLError and UnresolvableHostError pass through httpx unchanged.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        resolver: Resolver | None = None,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.allow_private = allow_private
+        self.resolver = resolver or resolve
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await self.resolver(host, port)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"DNS lookup of {host} timed out") from None
+        if not self.allow_private:
+            check_addresses(host, addresses)
+        failure: Exception | None = None
+        for address in dict.fromkeys(addresses):  # in the resolver's order, each once
+            try:
+                return await self.inner.connect_tcp(
+                    str(address),
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None  # resolve() never returns an empty list
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise UnsafeURLError("feeds are fetched over TCP only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)

@@ -7,17 +7,22 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from bot.polling import FeedPoller
 from bot.settings import Settings
+from news.fetch import FeedFetcher
+from news.parse_pool import ParsePool
 from storage import Database, StorageError
 from storage import feeds as feed_store
+from tests import hostile
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
-from tests.feedserver import FeedServer, make_rss
+from tests.feedserver import FeedServer, MiB, make_rss
 
 USER = 7007
 
@@ -147,4 +152,181 @@ def test_sigterm_in_the_middle_of_a_poll_stops_cleanly(
     # from a half-read answer, and it is due again.
     assert feed.item_count in (0, 5)
     assert (feed.item_count == 0) == (feed.etag is None)
+    db.close()
+
+
+# --- hostile feeds (issue 10) and parse workers that die with the bot (issue 18) -------------
+
+
+def _hostile_routes(server: FeedServer) -> dict[str, str]:
+    """A fast version of the benchmark's hostile feeds (bench/hostile.py), name -> URL."""
+    routes = {
+        "laughs": server.add("/h/laughs", hostile.BILLION_LAUGHS, content_type="application/xml"),
+        "quadratic-utf16": server.add(
+            "/h/quadratic-utf16",
+            hostile.quadratic("utf-16-le"),
+            content_type="application/rss+xml; charset=utf-16le",
+        ),
+        "nested": server.add("/h/nested", hostile.nested(6 * MiB)),
+        "unclosed": server.add("/h/unclosed", hostile.unclosed(6 * MiB)),
+        "many": server.add("/h/many", hostile.many_items(1000)),
+        "html": server.add("/h/html", hostile.HTML, content_type="text/html"),
+        "random": server.add("/h/random", hostile.random_bytes(64 * 1024)),
+        "loop": server.url("/redirect/loop-a"),
+        "500": server.url("/fault/500"),
+        "endless": server.url("/fault/endless"),
+    }
+    return routes
+
+
+async def test_hostile_feeds_fail_alone_and_bounded(
+    db: Database, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Each hostile feed ends in its own error within its limits; the healthy one is stored."""
+    routes = _hostile_routes(feed_server)
+    healthy = feed_server.add("/h/healthy", make_rss("Healthy", 5))
+    ids = {
+        name: db.call(feed_store.add_feed, url=url, title=name).id
+        for name, url in [*routes.items(), ("healthy", healthy)]
+    }
+    pool = ParsePool(2, timeout=3.0)
+    started = time.monotonic()
+    async with FeedFetcher(allow_private=True, max_bytes=8 * MiB, total_timeout=5) as fetcher:
+        poller = FeedPoller(
+            db=db,
+            fetcher=fetcher,
+            interval=900,
+            max_item_age=timedelta(hours=48),
+            parser=pool,
+        )
+        try:
+            reports = {r.feed_id: r for r in await poller.poll_due()}
+        finally:
+            pool.close()
+    assert time.monotonic() - started < 20
+    assert reports[ids["healthy"]].outcome == "ok"
+    assert len(reports[ids["healthy"]].new_items) == 5
+    assert len(reports[ids["many"]].new_items) == 200  # the newest 200 of 1,000
+    errors = {name: reports[ids[name]].error or "" for name in routes if name != "many"}
+    assert all(reports[ids[name]].outcome == "error" for name in errors), errors
+    assert "entities" in errors["laughs"] and "entities" in errors["quadratic-utf16"]
+    assert "longer than 3 s" in errors["nested"] or "memory" in errors["nested"]
+    assert "HTML" in errors["html"] and "loop" in errors["loop"]
+    feeds = {f.id: f for f in db.call(feed_store.list_feeds)}
+    assert sum(f.item_count for f in feeds.values()) == 205
+    assert all(feeds[ids[name]].last_error for name in errors)
+    if db.backend == "sqlite":
+        assert (tmp_path / "coopwatch.db").stat().st_size < 5 * MiB
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and every process descended from it, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _start_with_a_busy_parse(
+    tmp_path: Path, fake: FakeTelegram, server: FeedServer
+) -> tuple[subprocess.Popen[str], list[int]]:
+    """`coopwatch run` polling one 8 MiB nested document; returns it with its process tree."""
+    busy = server.add("/busy", hostile.nested(8 * MiB))
+    db_url = f"sqlite:///{tmp_path / 'cw.db'}"
+    db = Database(db_url)
+    db.upgrade()
+    db.call(feed_store.add_feed, url=busy, title="Busy")
+    db.close()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "DEFAULT_FEEDS": "false",
+        "ALLOW_PRIVATE_FEEDS": "true",
+        "DATABASE_URL": db_url,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_BASE_URL": fake.base_url,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 40
+    workers: list[int] = []
+    while time.monotonic() < deadline and not workers:
+        time.sleep(0.2)
+        if server.count("/busy"):
+            workers = [p for p in _tree(proc.pid) if "news.parse_worker" in _cmdline(p)]
+    assert workers, "no parse worker started"
+    time.sleep(1.0)  # the 8 MiB body is in the worker, being parsed
+    return proc, _tree(proc.pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigkill_of_the_bot_leaves_no_process_behind(
+    tmp_path: Path, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    """Issue 18: parse workers (and no resource tracker) outlive a killed bot by < 5 s."""
+    proc, tree = _start_with_a_busy_parse(tmp_path, fake_telegram, feed_server)
+    assert len(tree) >= 2
+    assert not any("resource_tracker" in _cmdline(p) for p in tree)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=5)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(p) for p in tree):
+        time.sleep(0.1)
+    left = [(p, _cmdline(p)) for p in tree if _alive(p)]
+    assert left == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_during_a_busy_parse_stops_within_ten_seconds(
+    tmp_path: Path, fake_telegram: FakeTelegram, feed_server: FeedServer
+) -> None:
+    proc, tree = _start_with_a_busy_parse(tmp_path, fake_telegram, feed_server)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+    err = proc.stderr.read() if proc.stderr else ""
+    assert "Traceback" not in err, err
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(_alive(p) for p in tree):
+        time.sleep(0.1)
+    assert [p for p in tree if _alive(p)] == []
+    db = Database(f"sqlite:///{tmp_path / 'cw.db'}")
+    [feed] = db.call(feed_store.list_feeds)
+    # The cut parse wrote nothing: the feed is due again and is retried at the next start.
+    assert feed.item_count == 0 and feed.last_error is None
     db.close()

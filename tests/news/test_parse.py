@@ -8,8 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
-from news.parse import ParsedFeed, canonical_link, html_to_text, parse_feed, parse_feed_async
+from news.parse import (
+    MAX_ITEMS_PER_FEED,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    ParsedFeed,
+    canonical_link,
+    html_to_text,
+    parse_feed,
+    parse_feed_async,
+)
 from tests.feedserver import ENTITY_BOMB, FIXTURES, HTML_PAGE, make_rss
+from tests.hostile import BILLION_LAUGHS, many_items, quadratic
 
 FETCHED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 URL = "https://news.example.kz/rss"
@@ -286,3 +296,72 @@ def test_a_generated_feed_keeps_its_order_and_dates() -> None:
     assert items[0].published is not None and items[1].published is not None
     assert items[0].published - items[1].published == timedelta(minutes=10)
     assert items[0].link == "https://news.example.kz/news/0"
+
+
+# --- hostile bodies: the charset decision, item caps, field bounds (issue 10) ----------------
+
+HEADER_ONLY = [
+    # (codec of the body, a BOM?, the Content-Type the server sends)
+    ("utf-8", False, "application/rss+xml"),
+    ("utf-8", True, "application/rss+xml"),
+    ("utf-16-le", False, "application/rss+xml; charset=utf-16le"),
+    ("utf-16-be", False, "application/rss+xml; charset=utf-16be"),
+    ("utf-16-le", True, "application/xml"),
+    ("utf-16-be", True, "text/xml"),
+    ("utf-16-le", False, "text/xml; charset=UTF-16LE"),
+    ("utf-32-le", False, "application/xml; charset=utf-32le"),
+]
+
+
+@pytest.mark.parametrize(("codec", "bom", "content_type"), HEADER_ONLY)
+def test_entity_declarations_are_refused_in_any_encoding(
+    codec: str, bom: bool, content_type: str
+) -> None:
+    """Issue 10: UTF-16LE announced only in the header used to slip past the check."""
+    started = time.monotonic()
+    with pytest.raises(EntityDeclarationError):
+        parse(quadratic(codec, bom=bom), {"Content-Type": content_type})
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_billion_laughs_in_utf16_without_declaration_or_bom_is_refused(codec: str) -> None:
+    body = BILLION_LAUGHS.decode().split("?>", 1)[1].encode(codec)
+    with pytest.raises(EntityDeclarationError):
+        parse(body, {"Content-Type": f"application/xml; charset={codec.replace('-', '')}"})
+
+
+def test_a_utf16_feed_announced_only_in_the_header_parses() -> None:
+    body = rss("<item><title>Токаев в Душанбе</title><link>https://a.kz/1</link></item>")
+    body = body.decode().split("?>", 1)[1].encode("utf-16-le")
+    feed = parse(body, {"Content-Type": "application/rss+xml; charset=utf-16le"})
+    assert feed.items[0].title == "Токаев в Душанбе"
+    assert feed.encoding == "utf-16le"
+
+
+def test_a_feed_contributes_at_most_its_200_newest_items() -> None:
+    feed = parse(many_items(500, shuffle=True))
+    assert len(feed.items) == MAX_ITEMS_PER_FEED == 200
+    assert {item.key for item in feed.items} == {f"i{n}" for n in range(200)}
+
+
+def test_undated_items_past_the_cap_keep_the_first_in_document_order() -> None:
+    entries = "".join(
+        f'<item><title>Undated {n}</title><guid isPermaLink="false">u{n}</guid></item>'
+        for n in range(300)
+    )
+    feed = parse(rss(entries))
+    assert [i.key for i in feed.items] == [f"u{n}" for n in range(200)]
+
+
+def test_titles_texts_links_and_keys_are_bounded_before_storage() -> None:
+    long_link = "https://a.example/" + "p" * 5000
+    entry = (
+        f"<item><title>{'T' * 10_000}</title><guid>{'g' * 10_000}</guid>"
+        f"<link>{long_link}</link><description>{'word ' * 200_000}</description></item>"
+    )
+    [item] = parse(rss(entry)).items
+    assert len(item.title) <= MAX_TITLE_CHARS + 1
+    assert len(item.text) <= MAX_TEXT_CHARS + 1
+    assert item.link is None
+    assert item.key.startswith("sha256:") and len(item.key) < 100

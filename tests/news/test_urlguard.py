@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
+
+import httpcore
 import httpx
 import pytest
 
 from news.errors import FeedError, UnresolvableHostError, UnsafeURLError
 from news.fetch import FeedFetcher
-from news.urlguard import check_url
+from news.urlguard import IPAddress, check_url
 from tests.feedserver import FeedServer
 
 REFUSED = [
@@ -97,3 +101,155 @@ async def test_a_redirect_to_the_metadata_service_is_refused_at_the_hop() -> Non
     assert result.error_kind == "unsafe_url"
     assert "169.254.169.254" in result.message
     assert requested == ["http://93.184.216.34/feed"]
+
+
+# --- the address checked is the address connected to (issue 10) -----------------------------
+
+PUBLIC = ipaddress.ip_address("93.184.216.34")
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
+
+
+class FakeDNS:
+    """A resolver the test controls: name -> answers, one list per lookup (the last repeats)."""
+
+    def __init__(self, answers: dict[str, list[list[IPAddress]]]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        self.asked.append(host)
+        if host not in self.answers:
+            raise UnresolvableHostError(f"no such name {host}")
+        queue = self.answers[host]
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+class LoopbackInternet(httpcore.AsyncNetworkBackend):
+    """Stands in for the internet: every address is served by the local feed server.
+
+    Records each address connected to and the TLS server name asked for on it.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connected: list[tuple[str, int]] = []
+        self.server_names: list[str | None] = []
+        self._real = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.connected.append((host, port))
+        stream = await self._real.connect_tcp("127.0.0.1", self.port, timeout=timeout)
+        return _RecordingStream(stream, self.server_names)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._real.sleep(seconds)
+
+
+class _RecordingStream(httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream, names: list[str | None]) -> None:
+        self.inner, self.names = inner, names
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self.inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self.inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.names.append(server_hostname)
+        return await self.inner.start_tls(ssl_context, server_hostname, timeout)
+
+    def get_extra_info(self, info: str) -> object:
+        return self.inner.get_extra_info(info)
+
+
+async def test_an_idna_name_is_checked_in_the_spelling_httpx_connects_to(
+    feed_server: FeedServer,
+) -> None:
+    """straße.example: IDNA 2003 says strasse.example, httpx (IDNA 2008) xn--strae-oqa.example."""
+    dns = FakeDNS({"strasse.example": [[PUBLIC]], "xn--strae-oqa.example": [[LOOPBACK]]})
+    internet = LoopbackInternet(feed_server.port)
+    url = f"http://straße.example:{feed_server.port}/gen/feed.xml"
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        result = await fetcher.fetch(url)
+    assert result.error_kind == "unsafe_url" and "127.0.0.1" in result.message
+    assert dns.asked == ["xn--strae-oqa.example"]
+    assert internet.connected == [] and feed_server.count("/gen/feed.xml") == 0
+    # The early check of /addfeed uses the same spelling.
+    with pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"):
+        await check_url(url, allow_private=False, resolver=dns)
+
+
+async def test_a_rebinding_name_is_connected_to_the_address_that_was_checked(
+    feed_server: FeedServer,
+) -> None:
+    """One lookup per connection: the public answer checked is the address connected to."""
+    dns = FakeDNS({"rebind.example": [[PUBLIC], [LOOPBACK]]})
+    internet = LoopbackInternet(feed_server.port)
+    url = f"http://rebind.example:{feed_server.port}/gen/feed.xml"
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        first = await fetcher.fetch(url)
+    assert first.outcome == "ok"
+    assert dns.asked == ["rebind.example"]
+    assert internet.connected == [(str(PUBLIC), feed_server.port)]
+    assert feed_server.last_request("/gen/feed.xml")["host"] == f"rebind.example:{feed_server.port}"
+    # A new connection asks again, and now the private answer is refused before connecting.
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        second = await fetcher.fetch(url)
+    assert second.error_kind == "unsafe_url"
+    assert internet.connected == [(str(PUBLIC), feed_server.port)]
+
+
+async def test_a_redirect_to_an_internal_idna_name_is_refused_at_the_hop(
+    feed_server: FeedServer,
+) -> None:
+    target = f"http://straße.example:{feed_server.port}/gen/feed.xml"
+    feed_server.add("/to-internal", status=302, headers={"Location": target})
+    dns = FakeDNS({"feeds.example": [[PUBLIC]], "xn--strae-oqa.example": [[LOOPBACK]]})
+    internet = LoopbackInternet(feed_server.port)
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        result = await fetcher.fetch(f"http://feeds.example:{feed_server.port}/to-internal")
+    assert result.error_kind == "unsafe_url"
+    assert dns.asked == ["feeds.example", "xn--strae-oqa.example"]
+    assert len(internet.connected) == 1 and feed_server.count("/gen/feed.xml") == 0
+
+
+async def test_any_private_answer_among_several_refuses_the_name(feed_server: FeedServer) -> None:
+    dns = FakeDNS({"mixed.example": [[PUBLIC, ipaddress.ip_address("10.0.0.7")]]})
+    internet = LoopbackInternet(feed_server.port)
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        result = await fetcher.fetch(f"http://mixed.example:{feed_server.port}/gen/feed.xml")
+    assert result.error_kind == "unsafe_url" and "10.0.0.7" in result.message
+    assert internet.connected == []
+
+
+async def test_tls_is_asked_for_the_name_not_the_address(feed_server: FeedServer) -> None:
+    """SNI and the certificate check are for the URL's name, while the socket goes to the IP."""
+    dns = FakeDNS({"secure.example": [[PUBLIC]]})
+    internet = LoopbackInternet(feed_server.port)
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        result = await fetcher.fetch(f"https://secure.example:{feed_server.port}/gen/feed.xml")
+    assert result.error_kind == "tls"  # the local server speaks plain HTTP
+    assert internet.connected == [(str(PUBLIC), feed_server.port)]
+    assert internet.server_names == ["secure.example"]
+
+
+async def test_a_name_that_does_not_resolve_is_a_dns_error_through_the_guard() -> None:
+    async with FeedFetcher(allow_private=False, resolver=FakeDNS({})) as fetcher:
+        result = await fetcher.fetch("http://gone.example/rss")
+    assert result.error_kind == "dns"
