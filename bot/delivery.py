@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -38,13 +38,14 @@ from bot.i18n import count_of
 from bot.render import Rendered
 from bot.services import SERVICES_KEY
 from news.records import CENTRAL_ASIA
-from storage import Database, deliveries
+from storage import Database, Session, deliveries
 from storage.deliveries import DueDelivery
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 _DEFAULT_FOLLOWED = tuple(sorted(CENTRAL_ASIA))
 T = TypeVar("T")
+P = ParamSpec("P")
 
 DELIVERY_KEY = "delivery"
 SEND_TICK_SECONDS = 1.0
@@ -174,10 +175,12 @@ class DeliverySender:
         # own: off the event loop, and never fighting each other for SQLite's write lock.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
 
-    async def write(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    async def write(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run the storage function ``fn`` in its own transaction on the outbox thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.writer, partial(self.db.call, fn, **kwargs))
+        return await loop.run_in_executor(self.writer, partial(self.db.call, fn, *args, **kwargs))
 
     # -- one message -----------------------------------------------------------------------
 

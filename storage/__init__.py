@@ -1,10 +1,15 @@
 """SQLModel tables, engine and sessions, queries and Alembic migrations.
 
-The only package that imports sqlmodel or sqlalchemy. Data functions take a keyword-only
-``session`` and the caller owns the transaction (``Database.session()`` commits on success).
+The only package that imports sqlmodel or sqlalchemy. Data functions take the session as
+their first, positional-only parameter and everything else by keyword; the caller owns the
+transaction (``Database.session()`` commits on success). ``Database.run``/``call`` are typed
+with that shape, so mypy checks every call's keywords against the data function.
+``Session`` is re-exported for the few callers outside storage that annotate a data function.
 """
+
+from sqlmodel import Session
 
 from storage import chats
 from storage.db import Database, StorageError, validate_database_url
 
-__all__ = ["Database", "StorageError", "chats", "validate_database_url"]
+__all__ = ["Database", "Session", "StorageError", "chats", "validate_database_url"]

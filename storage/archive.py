@@ -22,8 +22,9 @@ DELIVERY_STATUSES = (PENDING, SENT, FAILED, DIGEST, DIGESTED)
 
 
 def list_events(
-    *,
     session: Session,
+    /,
+    *,
     country: str | None = None,
     event_type: str | None = None,
     since: date | None = None,
@@ -47,7 +48,7 @@ def list_events(
     return [_info(row, sources.get(row.id or 0, ())) for row in rows]
 
 
-def count_events(*, session: Session, country: str | None = None) -> int:
+def count_events(session: Session, /, *, country: str | None = None) -> int:
     """How many events there are (involving ``country``, if given)."""
     query = select(func.count()).select_from(Event)
     if country is not None:
@@ -57,7 +58,7 @@ def count_events(*, session: Session, country: str | None = None) -> int:
     return session.exec(query).one()
 
 
-def archive_countries(*, session: Session) -> list[str]:
+def archive_countries(session: Session, /) -> list[str]:
     """Every country that is a party to a stored event (ISO codes, sorted)."""
     rows = session.exec(select(EventCountry.country).distinct()).all()
     return sorted(rows)
@@ -76,7 +77,7 @@ class ArchiveFigures:
     feeds_failing: int
 
 
-def archive_figures(*, session: Session) -> ArchiveFigures:
+def archive_figures(session: Session, /) -> ArchiveFigures:
     items = session.exec(select(func.count()).select_from(Item)).one()
     classified = session.exec(select(func.count()).where(col(Item.label).is_not(None))).one()
     events = session.exec(select(func.count()).select_from(Event)).one()

@@ -21,12 +21,12 @@ class AuditRecord:
 
 
 def record(
-    *, session: Session, action: str, detail: str, user_id: int | None, source: str = "telegram"
+    session: Session, /, *, action: str, detail: str, user_id: int | None, source: str = "telegram"
 ) -> None:
     session.add(AuditEntry(action=action, detail=detail[:1000], user_id=user_id, source=source))
 
 
-def recent(*, session: Session, limit: int = 20) -> list[AuditRecord]:
+def recent(session: Session, /, *, limit: int = 20) -> list[AuditRecord]:
     rows = session.exec(
         select(AuditEntry)
         .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
@@ -47,7 +47,7 @@ class Figures:
     feeds_disabled: int
 
 
-def figures(*, session: Session, now: datetime) -> Figures:
+def figures(session: Session, /, *, now: datetime) -> Figures:
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def events_since(moment: datetime) -> int:

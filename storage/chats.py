@@ -47,16 +47,17 @@ def unsaved_chat(*, chat_id: int, chat_type: str, language: str) -> ChatInfo:
     return _info(Chat(id=chat_id, type=chat_type, language=language, active=False), ())
 
 
-def get_chat(*, session: Session, chat_id: int) -> ChatInfo | None:
+def get_chat(session: Session, /, *, chat_id: int) -> ChatInfo | None:
     chat = session.get(Chat, chat_id)
     if chat is None:
         return None
-    return _info(chat, subscribed_countries(session=session, chat_id=chat_id))
+    return _info(chat, subscribed_countries(session, chat_id=chat_id))
 
 
 def register_chat(
-    *,
     session: Session,
+    /,
+    *,
     chat_id: int,
     chat_type: str,
     language: str,
@@ -80,15 +81,15 @@ def register_chat(
         chat.username = username or chat.username
         chat.updated_at = utcnow()
     session.flush()
-    return _info(chat, subscribed_countries(session=session, chat_id=chat_id)), created
+    return _info(chat, subscribed_countries(session, chat_id=chat_id)), created
 
 
-def subscribed_countries(*, session: Session, chat_id: int) -> list[str]:
+def subscribed_countries(session: Session, /, *, chat_id: int) -> list[str]:
     rows = session.exec(select(Subscription.country).where(Subscription.chat_id == chat_id))
     return list(rows)
 
 
-def set_countries(*, session: Session, chat_id: int, countries: Iterable[str]) -> None:
+def set_countries(session: Session, /, *, chat_id: int, countries: Iterable[str]) -> None:
     """Replace the chat's countries (an empty set means the five Central Asian states)."""
     session.exec(delete(Subscription).where(col(Subscription.chat_id) == chat_id))
     for code in sorted(set(countries)):
@@ -96,14 +97,14 @@ def set_countries(*, session: Session, chat_id: int, countries: Iterable[str]) -
     session.flush()
 
 
-def set_language(*, session: Session, chat_id: int, language: str) -> None:
+def set_language(session: Session, /, *, chat_id: int, language: str) -> None:
     chat = session.get(Chat, chat_id)
     if chat is not None:
         chat.language = language
         chat.updated_at = utcnow()
 
 
-def deactivate_chat(*, session: Session, chat_id: int, reason: str) -> None:
+def deactivate_chat(session: Session, /, *, chat_id: int, reason: str) -> None:
     chat = session.get(Chat, chat_id)
     if chat is not None:
         chat.active = False
@@ -111,7 +112,7 @@ def deactivate_chat(*, session: Session, chat_id: int, reason: str) -> None:
         chat.updated_at = utcnow()
 
 
-def count_active_chats(*, session: Session) -> int:
+def count_active_chats(session: Session, /) -> int:
     return len(session.exec(select(Chat.id).where(col(Chat.active))).all())
 
 
@@ -126,7 +127,7 @@ def _touch(session: Session, chat_id: int) -> Chat | None:
 
 
 def add_countries(
-    *, session: Session, chat_id: int, countries: Iterable[str], default: Iterable[str]
+    session: Session, /, *, chat_id: int, countries: Iterable[str], default: Iterable[str]
 ) -> ChatInfo | None:
     """Follow these countries too (and follow again if the chat had unsubscribed).
 
@@ -138,16 +139,16 @@ def add_countries(
         return None
     # An inactive chat unsubscribed from everything: it follows nothing, so it starts again
     # from nothing, not from the rows it had before.
-    current = set(subscribed_countries(session=session, chat_id=chat_id)) if chat.active else set()
+    current = set(subscribed_countries(session, chat_id=chat_id)) if chat.active else set()
     if chat.active and not current:
         current = set(default)
     chat.active, chat.deactivated_reason = True, None
-    set_countries(session=session, chat_id=chat_id, countries=current | set(countries))
-    return get_chat(session=session, chat_id=chat_id)
+    set_countries(session, chat_id=chat_id, countries=current | set(countries))
+    return get_chat(session, chat_id=chat_id)
 
 
 def remove_countries(
-    *, session: Session, chat_id: int, countries: Iterable[str], default: Iterable[str]
+    session: Session, /, *, chat_id: int, countries: Iterable[str], default: Iterable[str]
 ) -> ChatInfo | None:
     """Stop following these countries; with none left the chat stops receiving alerts.
 
@@ -157,29 +158,29 @@ def remove_countries(
     chat = _touch(session, chat_id)
     if chat is None:
         return None
-    current = set(subscribed_countries(session=session, chat_id=chat_id)) or set(default)
+    current = set(subscribed_countries(session, chat_id=chat_id)) or set(default)
     left = current - set(countries)
     if left:
-        set_countries(session=session, chat_id=chat_id, countries=left)
+        set_countries(session, chat_id=chat_id, countries=left)
     else:
-        unsubscribe_all(session=session, chat_id=chat_id)
-    return get_chat(session=session, chat_id=chat_id)
+        unsubscribe_all(session, chat_id=chat_id)
+    return get_chat(session, chat_id=chat_id)
 
 
-def unsubscribe_all(*, session: Session, chat_id: int) -> None:
+def unsubscribe_all(session: Session, /, *, chat_id: int) -> None:
     """No alerts any more (an empty subscription list would mean "the five states")."""
     session.exec(delete(Subscription).where(col(Subscription.chat_id) == chat_id))
-    deactivate_chat(session=session, chat_id=chat_id, reason="unsubscribed")
+    deactivate_chat(session, chat_id=chat_id, reason="unsubscribed")
     session.flush()
 
 
-def set_event_types(*, session: Session, chat_id: int, event_types: Iterable[str]) -> None:
+def set_event_types(session: Session, /, *, chat_id: int, event_types: Iterable[str]) -> None:
     chat = _touch(session, chat_id)
     if chat is not None:
         chat.event_types = ",".join(event_types)
 
 
-def set_mode(*, session: Session, chat_id: int, mode: str) -> None:
+def set_mode(session: Session, /, *, chat_id: int, mode: str) -> None:
     """instant or digest; waiting deliveries follow the new mode."""
     chat = _touch(session, chat_id)
     if chat is None or chat.mode == mode:
@@ -194,19 +195,19 @@ def set_mode(*, session: Session, chat_id: int, mode: str) -> None:
         delivery.next_attempt_at = utcnow()
 
 
-def set_digest_hour(*, session: Session, chat_id: int, hour: int) -> None:
+def set_digest_hour(session: Session, /, *, chat_id: int, hour: int) -> None:
     chat = _touch(session, chat_id)
     if chat is not None:
         chat.digest_hour = hour % 24
 
 
-def set_timezone(*, session: Session, chat_id: int, timezone: str) -> None:
+def set_timezone(session: Session, /, *, chat_id: int, timezone: str) -> None:
     chat = _touch(session, chat_id)
     if chat is not None:
         chat.timezone = timezone
 
 
-def set_filter(*, session: Session, chat_id: int, words: Iterable[str]) -> ChatInfo | None:
+def set_filter(session: Session, /, *, chat_id: int, words: Iterable[str]) -> ChatInfo | None:
     """Set the chat's /filter words (none: clear it); None when the chat is unknown."""
     chat = session.get(Chat, chat_id)
     if chat is None:
@@ -214,4 +215,4 @@ def set_filter(*, session: Session, chat_id: int, words: Iterable[str]) -> ChatI
     chat.filter_words = " ".join(words) or None
     chat.updated_at = utcnow()
     session.flush()
-    return _info(chat, subscribed_countries(session=session, chat_id=chat_id))
+    return _info(chat, subscribed_countries(session, chat_id=chat_id))

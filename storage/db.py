@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from sqlalchemy import create_engine, event, text
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -249,26 +250,32 @@ class Database:
                 session.rollback()
                 raise
 
-    def call(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        """Run the data function ``fn(session=…, **kwargs)`` in its own transaction.
+    def call(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run the data function ``fn(session, *args, **kwargs)`` in its own transaction.
+
+        Every data function takes the session as its first, positional-only parameter, so
+        mypy checks the rest of the call against ``fn``'s own signature (a misspelt keyword
+        is a type error, not a TypeError at run time).
 
         Operational failures (disk full, database unreachable, locked too long) become a
         StorageError with a plain message; the transaction has been rolled back.
         """
         try:
             with self.session() as session:
-                return fn(session=session, **kwargs)
+                return fn(session, *args, **kwargs)
         except OperationalError as exc:
             raise StorageError(_plain(exc)) from exc
 
-    async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    async def run(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Like ``call``, in a worker thread so the event loop never waits on the database."""
+        job = functools.partial(self.call, fn, *args, **kwargs)
         if self._executor is None:
-            return await asyncio.to_thread(self.call, fn, **kwargs)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(self.call, fn, **kwargs)
-        )
+            return await asyncio.to_thread(job)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
 
     def ping(self) -> None:
         try:

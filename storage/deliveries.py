@@ -111,8 +111,9 @@ def _follows(event: Event) -> Any:
 
 
 def enqueue_event(
-    *,
     session: Session,
+    /,
+    *,
     event_id: int,
     terms: frozenset[str] = frozenset(),
     only_filtered: bool = False,
@@ -192,7 +193,7 @@ def _filter_allows(passing: list[int], only_filtered: bool) -> Any:
 
 
 def due_deliveries(
-    *, session: Session, now: datetime, limit: int, settled_before: datetime | None = None
+    session: Session, /, *, now: datetime, limit: int, settled_before: datetime | None = None
 ) -> list[DueDelivery]:
     """Pending deliveries whose time has come, oldest first, for active chats only.
 
@@ -234,7 +235,7 @@ def due_deliveries(
     ]
 
 
-def next_due_at(*, session: Session) -> datetime | None:
+def next_due_at(session: Session, /) -> datetime | None:
     """When the earliest pending delivery of an active chat becomes due."""
     return session.exec(
         select(func.min(Delivery.next_attempt_at))
@@ -243,7 +244,7 @@ def next_due_at(*, session: Session) -> datetime | None:
     ).one()
 
 
-def mark_sent(*, session: Session, delivery_id: int, message_id: int, source_count: int) -> None:
+def mark_sent(session: Session, /, *, delivery_id: int, message_id: int, source_count: int) -> None:
     """Telegram accepted the message: remember its id (for edits) and never send it again.
 
     One UPDATE and nothing else: this commit closes the duplicate window (bot/delivery.py).
@@ -263,8 +264,9 @@ def mark_sent(*, session: Session, delivery_id: int, message_id: int, source_cou
 
 
 def mark_retry(
-    *,
     session: Session,
+    /,
+    *,
     delivery_id: int,
     next_attempt_at: datetime,
     error: str,
@@ -284,7 +286,7 @@ def mark_retry(
     return delivery.attempts
 
 
-def mark_failed(*, session: Session, delivery_id: int, error: str) -> None:
+def mark_failed(session: Session, /, *, delivery_id: int, error: str) -> None:
     """Give up on one delivery (Telegram refused this message); it is never retried."""
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
@@ -294,12 +296,12 @@ def mark_failed(*, session: Session, delivery_id: int, error: str) -> None:
     delivery.last_error = error[:1000]
 
 
-def drop_chat(*, session: Session, chat_id: int, reason: str) -> int:
+def drop_chat(session: Session, /, *, chat_id: int, reason: str) -> int:
     """The chat is gone (blocked, kicked, deleted): deactivate it and fail what it was owed.
 
     Returns how many waiting deliveries were dropped.
     """
-    chats.deactivate_chat(session=session, chat_id=chat_id, reason=reason)
+    chats.deactivate_chat(session, chat_id=chat_id, reason=reason)
     result = session.execute(
         update(Delivery)
         .where(col(Delivery.chat_id) == chat_id, col(Delivery.status).in_(WAITING))
@@ -309,7 +311,7 @@ def drop_chat(*, session: Session, chat_id: int, reason: str) -> int:
     return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
 
-def move_chat(*, session: Session, old_id: int, new_id: int) -> None:
+def move_chat(session: Session, /, *, old_id: int, new_id: int) -> None:
     """A group became a supergroup: move the chat, its subscriptions and waiting deliveries.
 
     The old row stays, deactivated, with the deliveries already sent there (their messages
@@ -336,9 +338,9 @@ def move_chat(*, session: Session, old_id: int, new_id: int) -> None:
         )
         session.flush()
         chats.set_countries(
-            session=session,
+            session,
             chat_id=new_id,
-            countries=chats.subscribed_countries(session=session, chat_id=old_id),
+            countries=chats.subscribed_countries(session, chat_id=old_id),
         )
     already = select(Delivery.event_id).where(Delivery.chat_id == new_id)
     session.execute(
@@ -350,10 +352,10 @@ def move_chat(*, session: Session, old_id: int, new_id: int) -> None:
         )
         .values(chat_id=new_id, next_attempt_at=utcnow())
     )
-    drop_chat(session=session, chat_id=old_id, reason=f"migrated to {new_id}")
+    drop_chat(session, chat_id=old_id, reason=f"migrated to {new_id}")
 
 
-def deliveries_to_edit(*, session: Session, limit: int) -> list[SentDelivery]:
+def deliveries_to_edit(session: Session, /, *, limit: int) -> list[SentDelivery]:
     """Sent alerts whose event has more sources than the message shows (active chats)."""
     rows = session.exec(
         select(Delivery, Chat.language, Event.source_count)
@@ -381,14 +383,14 @@ def deliveries_to_edit(*, session: Session, limit: int) -> list[SentDelivery]:
     ]
 
 
-def mark_edited(*, session: Session, delivery_id: int, source_count: int) -> None:
+def mark_edited(session: Session, /, *, delivery_id: int, source_count: int) -> None:
     """The sent message now shows ``source_count`` sources (or can never be edited again)."""
     delivery = session.get(Delivery, delivery_id)
     if delivery is not None:
         delivery.sent_source_count = max(delivery.sent_source_count, source_count)
 
 
-def digest_deliveries(*, session: Session, chat_id: int, before: datetime) -> list[int]:
+def digest_deliveries(session: Session, /, *, chat_id: int, before: datetime) -> list[int]:
     """The event ids waiting for this chat's digest, queued before ``before``, in order."""
     rows = session.exec(
         select(Delivery.event_id)
@@ -402,17 +404,18 @@ def digest_deliveries(*, session: Session, chat_id: int, before: datetime) -> li
     return list(rows)
 
 
-def chats_with_digest(*, session: Session) -> list[chats.ChatInfo]:
+def chats_with_digest(session: Session, /) -> list[chats.ChatInfo]:
     """Active chats in digest mode that have events waiting for their digest."""
     waiting = exists().where(col(Delivery.chat_id) == col(Chat.id), col(Delivery.status) == DIGEST)
     ids = session.exec(select(Chat.id).where(col(Chat.active), Chat.mode == "digest", waiting))
-    found = [chats.get_chat(session=session, chat_id=chat_id) for chat_id in ids.all()]
+    found = [chats.get_chat(session, chat_id=chat_id) for chat_id in ids.all()]
     return [info for info in found if info is not None]
 
 
 def mark_digested(
-    *,
     session: Session,
+    /,
+    *,
     chat_id: int,
     event_ids: list[int],
     message_id: int,
@@ -435,7 +438,7 @@ def mark_digested(
     )
 
 
-def delivery_stats(*, session: Session) -> DeliveryStats:
+def delivery_stats(session: Session, /) -> DeliveryStats:
     counts = dict(
         session.exec(select(Delivery.status, func.count()).group_by(col(Delivery.status))).all()
     )
@@ -459,8 +462,9 @@ class Burst:
 
 
 def pending_bursts(
-    *,
     session: Session,
+    /,
+    *,
     min_count: int,
     settled_before: datetime | None = None,
     now: datetime | None = None,
@@ -506,7 +510,9 @@ def pending_bursts(
     return bursts
 
 
-def postpone(*, session: Session, delivery_ids: Sequence[int], until: datetime, error: str) -> None:
+def postpone(
+    session: Session, /, *, delivery_ids: Sequence[int], until: datetime, error: str
+) -> None:
     """A burst's digest was not sent: its rows wait (one more attempt each) until ``until``."""
     session.execute(
         update(Delivery)
@@ -515,7 +521,7 @@ def postpone(*, session: Session, delivery_ids: Sequence[int], until: datetime, 
     )
 
 
-def order_by_event_date(*, session: Session, chat_id: int) -> None:
+def order_by_event_date(session: Session, /, *, chat_id: int) -> None:
     """Give a chat's pending alerts their send times in event-date order (the times stay the
     same set, so the pacing is kept): a few alerts arriving at once read in date order."""
     rows = session.exec(
@@ -529,7 +535,7 @@ def order_by_event_date(*, session: Session, chat_id: int) -> None:
         delivery.next_attempt_at = when
 
 
-def count_queued(*, session: Session, event_ids: list[int], since: datetime) -> int:
+def count_queued(session: Session, /, *, event_ids: list[int], since: datetime) -> int:
     """Outbox rows of these events queued at or after ``since`` (what one poll queued)."""
     if not event_ids:
         return 0

@@ -100,14 +100,16 @@ def _apply(item: Item, verdict: Verdict) -> None:
     item.evidence = verdict.evidence
 
 
-def save_classification(*, session: Session, item_id: int, verdict: Verdict) -> None:
+def save_classification(session: Session, /, *, item_id: int, verdict: Verdict) -> None:
     """Store a negative verdict (a positive one is stored with its event)."""
     item = session.get(Item, item_id)
     if item is not None:
         _apply(item, verdict)
 
 
-def unclassified_items(*, session: Session, before: datetime, limit: int = 500) -> list[StoredItem]:
+def unclassified_items(
+    session: Session, /, *, before: datetime, limit: int = 500
+) -> list[StoredItem]:
     """Items stored before ``before`` that no classification reached (the backlog).
 
     A poll commits its items before they are classified; if the pipeline fails or the
@@ -136,7 +138,7 @@ def unclassified_items(*, session: Session, before: datetime, limit: int = 500) 
     ]
 
 
-def recent_states(*, session: Session, since: datetime) -> list[str]:
+def recent_states(session: Session, /, *, since: datetime) -> list[str]:
     """The grouping states (JSON) of events created since ``since``, oldest first."""
     rows = session.exec(
         select(Event.state)
@@ -148,8 +150,9 @@ def recent_states(*, session: Session, since: datetime) -> list[str]:
 
 
 def create_event(
-    *,
     session: Session,
+    /,
+    *,
     key: str,
     event_type: str,
     countries: tuple[str, ...],
@@ -199,13 +202,14 @@ def create_event(
         _apply(item, verdict)
     session.flush()
     if alert:
-        enqueue_event(session=session, event_id=event.id, terms=terms)
+        enqueue_event(session, event_id=event.id, terms=terms)
     return _info(event)
 
 
 def add_source(
-    *,
     session: Session,
+    /,
+    *,
     key: str,
     item_id: int,
     state: str,
@@ -247,11 +251,11 @@ def add_source(
         # and a /filter word in any of its reports, the held-back ones included, counts.
         event.alerted = True
         session.flush()
-        enqueue_event(session=session, event_id=event.id, terms=terms, all_reports=True)
+        enqueue_event(session, event_id=event.id, terms=terms, all_reports=True)
     elif event.alerted and alert and terms:
         # Only a report that may alert releases: a doubtful one, or one older than
         # MAX_ITEM_AGE, is stored and listed but pushes nothing, to filtered chats neither.
-        enqueue_event(session=session, event_id=event.id, terms=terms, only_filtered=True)
+        enqueue_event(session, event_id=event.id, terms=terms, only_filtered=True)
     session.flush()
     return _info(event)
 
@@ -313,7 +317,7 @@ def _with_sources(session: Session, event: Event) -> EventInfo:
     return _info(event, _sources(session, event.id) if event.id is not None else ())
 
 
-def get_event(*, session: Session, key: str) -> EventInfo | None:
+def get_event(session: Session, /, *, key: str) -> EventInfo | None:
     """An event with all its sources, by key (case-insensitive)."""
     event = session.exec(select(Event).where(func.upper(Event.key) == key.upper())).first()
     if event is None or event.id is None:
@@ -321,16 +325,16 @@ def get_event(*, session: Session, key: str) -> EventInfo | None:
     return _info(event, _sources(session, event.id))
 
 
-def find_events(*, session: Session, ref: str, limit: int = 5) -> list[EventInfo]:
+def find_events(session: Session, /, *, ref: str, limit: int = 5) -> list[EventInfo]:
     """What `/event REF` names, newest first: the short id ("42", "#42"), a full key
     ("KZ-TJ-2021-05-19-visit", as older alerts and `coopwatch group` print it), or a key
     without its type suffix ("KZ-TJ-2021-05-19", the form the old usage text promised),
     which may name several events."""
     ref = ref.strip().removeprefix("#")
     if ref.isdigit():
-        found = get_event_by_id(session=session, event_id=int(ref)) if len(ref) < 19 else None
+        found = get_event_by_id(session, event_id=int(ref)) if len(ref) < 19 else None
         return [found] if found else []
-    exact = get_event(session=session, key=ref)
+    exact = get_event(session, key=ref)
     if exact is not None:
         return [exact]
     # Keys are [A-Za-z0-9-] only (news.grouping.make_key; handlers check the argument), so
@@ -343,11 +347,11 @@ def find_events(*, session: Session, ref: str, limit: int = 5) -> list[EventInfo
     return [_info(event, _sources(session, event.id)) for event in rows if event.id is not None]
 
 
-def event_exists(*, session: Session, key: str) -> bool:
+def event_exists(session: Session, /, *, key: str) -> bool:
     return session.exec(select(Event.id).where(Event.key == key)).first() is not None
 
 
-def get_event_by_id(*, session: Session, event_id: int) -> EventInfo | None:
+def get_event_by_id(session: Session, /, *, event_id: int) -> EventInfo | None:
     event = session.get(Event, event_id)
     if event is None or event.id is None:
         return None
@@ -371,7 +375,7 @@ def newest_first(query: Any) -> Any:
 
 
 def events_for_country(
-    *, session: Session, country: str, offset: int = 0, limit: int = 5
+    session: Session, /, *, country: str, offset: int = 0, limit: int = 5
 ) -> tuple[list[EventInfo], int]:
     """Events involving ``country``, newest first, and how many there are in all."""
     base = select(Event).join(EventCountry).where(EventCountry.country == country)
@@ -383,7 +387,7 @@ def events_for_country(
 
 
 def latest_events(
-    *, session: Session, offset: int = 0, limit: int = 5
+    session: Session, /, *, offset: int = 0, limit: int = 5
 ) -> tuple[list[EventInfo], int]:
     total = session.exec(select(func.count()).select_from(Event)).one()
     rows = session.exec(
@@ -392,12 +396,12 @@ def latest_events(
     return [_with_sources(session, event) for event in rows], total
 
 
-def count_events_since(*, session: Session, since: datetime) -> int:
+def count_events_since(session: Session, /, *, since: datetime) -> int:
     return session.exec(select(func.count()).where(col(Event.created_at) >= since)).one()
 
 
 def event_dates(
-    *, session: Session, since: date, until: date, country: str | None = None
+    session: Session, /, *, since: date, until: date, country: str | None = None
 ) -> list[tuple[date, tuple[str, ...]]]:
     """(day, parties) of events dated ``since``..``until`` (inclusive), for /trends.
 

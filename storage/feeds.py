@@ -79,7 +79,7 @@ def _info(feed: Feed, item_count: int = 0) -> FeedInfo:
 
 
 def add_feed(
-    *, session: Session, url: str, title: str = "", language: str | None = None
+    session: Session, /, *, url: str, title: str = "", language: str | None = None
 ) -> FeedInfo:
     """Add an enabled feed, due at once; FeedExistsError when the URL is known."""
     if session.exec(select(Feed.id).where(Feed.url == url)).first() is not None:
@@ -90,7 +90,7 @@ def add_feed(
     return _info(feed)
 
 
-def add_default_feeds(*, session: Session, feeds: Iterable[tuple[str, str, str | None]]) -> int:
+def add_default_feeds(session: Session, /, *, feeds: Iterable[tuple[str, str, str | None]]) -> int:
     """Seed ``(url, title, language)`` feeds into an empty database; returns how many."""
     if session.exec(select(Feed.id)).first() is not None:
         return 0
@@ -102,17 +102,17 @@ def add_default_feeds(*, session: Session, feeds: Iterable[tuple[str, str, str |
     return count
 
 
-def get_feed(*, session: Session, feed_id: int) -> FeedInfo | None:
+def get_feed(session: Session, /, *, feed_id: int) -> FeedInfo | None:
     feed = session.get(Feed, feed_id)
     return None if feed is None else _info(feed, _item_count(session, feed_id))
 
 
-def find_feed_by_url(*, session: Session, url: str) -> FeedInfo | None:
+def find_feed_by_url(session: Session, /, *, url: str) -> FeedInfo | None:
     feed = session.exec(select(Feed).where(Feed.url == url)).first()
     return None if feed is None else _info(feed)
 
 
-def remove_feed(*, session: Session, feed_id: int) -> FeedInfo | None:
+def remove_feed(session: Session, /, *, feed_id: int) -> FeedInfo | None:
     """Delete a feed and its items (events keep their other sources)."""
     feed = session.get(Feed, feed_id)
     if feed is None:
@@ -127,7 +127,7 @@ def _item_count(session: Session, feed_id: int) -> int:
     return session.exec(select(func.count()).where(Item.feed_id == feed_id)).one()
 
 
-def list_feeds(*, session: Session) -> list[FeedInfo]:
+def list_feeds(session: Session, /) -> list[FeedInfo]:
     counts = dict(
         session.exec(select(Item.feed_id, func.count()).group_by(col(Item.feed_id))).all()
     )
@@ -135,7 +135,7 @@ def list_feeds(*, session: Session) -> list[FeedInfo]:
     return [_info(feed, counts.get(feed.id or 0, 0)) for feed in feeds]
 
 
-def due_feeds(*, session: Session, now: datetime, limit: int = 5000) -> list[FeedInfo]:
+def due_feeds(session: Session, /, *, now: datetime, limit: int = 5000) -> list[FeedInfo]:
     """Enabled feeds whose next poll time has come, the longest-waiting first."""
     rows = session.exec(
         select(Feed)
@@ -147,7 +147,7 @@ def due_feeds(*, session: Session, now: datetime, limit: int = 5000) -> list[Fee
     return [_info(feed) for feed in rows]
 
 
-def schedule_all_now(*, session: Session, now: datetime) -> int:
+def schedule_all_now(session: Session, /, *, now: datetime) -> int:
     """Make every enabled feed due (for /pollnow); returns how many."""
     feeds = session.exec(select(Feed).where(col(Feed.enabled))).all()
     for feed in feeds:
@@ -156,8 +156,9 @@ def schedule_all_now(*, session: Session, now: datetime) -> int:
 
 
 def record_poll(
-    *,
     session: Session,
+    /,
+    *,
     feed_id: int,
     now: datetime,
     next_poll_at: datetime,
@@ -209,8 +210,9 @@ def record_poll(
 
 
 def store_items(
-    *,
     session: Session,
+    /,
+    *,
     feed_id: int,
     items: Sequence[FeedItem],
     now: datetime,
@@ -287,8 +289,9 @@ def store_items(
 
 
 def record_success(
-    *,
     session: Session,
+    /,
+    *,
     feed_id: int,
     now: datetime,
     next_poll_at: datetime,
@@ -303,7 +306,7 @@ def record_success(
 ) -> list[StoredItem]:
     """A successful poll: feed state and new items in one transaction (no half-written poll)."""
     info = record_poll(
-        session=session,
+        session,
         feed_id=feed_id,
         now=now,
         next_poll_at=next_poll_at,
@@ -318,11 +321,11 @@ def record_success(
     )
     if info is None:
         return []
-    return store_items(session=session, feed_id=feed_id, items=items, now=now, max_age=max_age)
+    return store_items(session, feed_id=feed_id, items=items, now=now, max_age=max_age)
 
 
 def record_not_modified(
-    *, session: Session, feed_id: int, now: datetime, next_poll_at: datetime
+    session: Session, /, *, feed_id: int, now: datetime, next_poll_at: datetime
 ) -> None:
     """A 304: one UPDATE without loading the row (most polls end here)."""
     session.execute(
@@ -340,8 +343,9 @@ def record_not_modified(
 
 
 def add_feed_with_items(
-    *,
     session: Session,
+    /,
+    *,
     url: str,
     title: str,
     language: str | None,
@@ -353,9 +357,9 @@ def add_feed_with_items(
     last_modified: str | None,
 ) -> tuple[FeedInfo, list[StoredItem]]:
     """A new feed and its first items in one transaction: both, or neither."""
-    feed = add_feed(session=session, url=url, title=title, language=language)
+    feed = add_feed(session, url=url, title=title, language=language)
     stored = record_success(
-        session=session,
+        session,
         feed_id=feed.id,
         now=now,
         next_poll_at=next_poll_at,
@@ -365,5 +369,5 @@ def add_feed_with_items(
         last_modified=last_modified,
         caching_headers=True,
     )
-    info = get_feed(session=session, feed_id=feed.id)
+    info = get_feed(session, feed_id=feed.id)
     return info or feed, stored

@@ -18,7 +18,7 @@ FINISHED = (SENT, FAILED, DIGESTED)  # owe nobody anything any more
 BATCH = 2000
 
 
-def prune_items(*, session: Session, before: datetime, limit: int = BATCH) -> int:
+def prune_items(session: Session, /, *, before: datetime, limit: int = BATCH) -> int:
     """Delete up to `limit` items seen and published before `before` that report no event.
 
     Kept: every source of an event (``event_id`` set) and items not classified yet (the
@@ -41,7 +41,7 @@ def prune_items(*, session: Session, before: datetime, limit: int = BATCH) -> in
     return len(ids)
 
 
-def prune_deliveries(*, session: Session, before: datetime, limit: int = BATCH) -> int:
+def prune_deliveries(session: Session, /, *, before: datetime, limit: int = BATCH) -> int:
     """Delete up to `limit` deliveries finished (sent, failed, digested) before `before`.
 
     Waiting rows (pending, digest) always stay. An alert older than that is no longer edited

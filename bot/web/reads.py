@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Concatenate, Generic, ParamSpec, TypeVar
 
-from storage import Database
+from storage import Database, Session
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 WEB_READS = 2  # web queries in flight at once
 CACHE_SECONDS = 5.0  # how old a shared figure may be (a Prometheus scrape is every 15 s or more)
@@ -31,16 +32,18 @@ class WebReads:
         self.db = db
         self._gate = asyncio.Semaphore(concurrency)
 
-    async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+    async def run(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         async with self._gate:
-            return await self.db.run(fn, **kwargs)
+            return await self.db.run(fn, *args, **kwargs)
 
 
 class SharedRead(Generic[T]):
     """One read, reused for ``max_age`` seconds; callers during a read wait for its result."""
 
     def __init__(
-        self, reads: WebReads, fn: Callable[..., T], *, max_age: float = CACHE_SECONDS
+        self, reads: WebReads, fn: Callable[[Session], T], *, max_age: float = CACHE_SECONDS
     ) -> None:
         self.reads = reads
         self.fn = fn

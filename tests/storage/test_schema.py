@@ -62,13 +62,13 @@ def test_telegram_chat_ids_beyond_32_bits(db: Database) -> None:
     supergroup = -1001234567890
     with db.session() as session:
         chats.register_chat(
-            session=session,
+            session,
             chat_id=supergroup,
             chat_type="supergroup",
             language="ru",
             title="Analysts",
         )
-        chats.set_countries(session=session, chat_id=supergroup, countries={"KZ", "CN"})
+        chats.set_countries(session, chat_id=supergroup, countries={"KZ", "CN"})
     info = db.call(chats.get_chat, chat_id=supergroup)
     assert info is not None
     assert info.countries == ("CN", "KZ") and info.language == "ru"
