@@ -6,11 +6,10 @@ unreachable or not a feed, instead of from a failing feed a day later.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 
+from news import data
 from news.errors import FeedError
 from news.fetch import FeedFetcher
 from news.parse import parse_feed_async
@@ -81,7 +80,4 @@ async def add_feed_checked(
 
 def default_feeds() -> list[tuple[str, str, str | None]]:
     """The bundled list of Central Asian outlets (news/data/default_feeds.json)."""
-    text = resources.files("news").joinpath("data/default_feeds.json").read_text("utf-8")
-    data = json.loads(text)
-    entries = data["feeds"] if isinstance(data, dict) else data
-    return [(entry["url"], entry["title"], entry.get("language")) for entry in entries]
+    return list(data.default_feeds())

@@ -10,17 +10,15 @@ stays within 64 bytes.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.terms import localised_terms
+from news import data as bundled
 from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
 from news.records import CENTRAL_ASIA
 from news.topics import topic_label
@@ -33,7 +31,6 @@ MAX_CALLBACK = 64  # bytes
 PAGE_SIZE = 5
 _MAX_FIELD = 120  # outlet names, places: a hostile feed cannot fill the message with them
 _MAX_URL = 1024
-COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "news" / "data" / "countries.json"
 
 # Control characters and bidi overrides are dropped: they can reorder what a link says.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -168,11 +165,9 @@ def esc(text: str | None, limit: int | None = None) -> str:
     return html.escape(clean(text, limit), quote=False)
 
 
-@cache
 def _countries() -> dict[str, dict[str, object]]:
-    with COUNTRIES_FILE.open(encoding="utf-8") as fh:
-        data: dict[str, dict[str, object]] = json.load(fh)
-    return data
+    found: dict[str, dict[str, object]] = bundled.countries()
+    return found
 
 
 def country_name(code: str, lang: str) -> str:

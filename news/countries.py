@@ -7,15 +7,14 @@ subscribing someone to the wrong country is worse than asking.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-DATA = Path(__file__).parent / "data" / "countries.json"
+from news import data
+
 _FIELDS = ("names", "adjectives", "demonyms")
 _CODE = re.compile(r"^(?:[A-Z]{2}|EU)$")
 # Russian case endings, longest first: "Казахстана", "России", "Китаю" name the country too.
@@ -55,10 +54,8 @@ def _unambiguous(pairs: list[tuple[str, str]]) -> dict[str, str]:
 @cache
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     """(exact spellings, Russian stems) to ISO codes."""
-    with DATA.open(encoding="utf-8") as fh:
-        data = json.load(fh)
     pairs: list[tuple[str, str]] = []
-    for code, entry in data.items():
+    for code, entry in data.countries().items():
         if not _CODE.match(code) or not isinstance(entry, dict):
             continue
         pairs.append((code.casefold(), code))

@@ -14,18 +14,16 @@ publication time; the year rule is kept simple on purpose:
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from pathlib import Path
 
+from news import data
 from news.errors import FeedError
 
-COUNTRIES_FILE = Path(__file__).parent / "data" / "countries.json"
 MAX_PAST = timedelta(days=31)
 MAX_AHEAD = timedelta(days=120)
 _LEAD_CHARS = 1500  # the event's date and place are named near the top of a report
@@ -753,10 +751,9 @@ _PLACE_BEFORE = {"en": r"(?:\b(?:in|to|at|from)\s+)", "ru": r"(?:(?<!\w)(?:в|в
 def known_places(language: str) -> tuple[tuple[str, str], ...]:
     """(city, ISO code) for every capital and listed city of the gazetteer, in `language`."""
     try:
-        with COUNTRIES_FILE.open(encoding="utf-8") as fh:
-            countries: dict[str, dict[str, dict[str, list[str]]]] = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise FactsError(f"cannot read the gazetteer {COUNTRIES_FILE}: {exc}") from exc
+        countries: dict[str, dict[str, dict[str, list[str]]]] = data.countries()
+    except data.DataFileError as exc:
+        raise FactsError(f"cannot read the gazetteer: {exc}") from exc
     lang = "ru" if language == "ru" else "en"
     return tuple(
         (name, code)

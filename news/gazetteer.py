@@ -7,16 +7,15 @@ their term dates at the item's date, so "Japarov" means Kyrgyzstan in 2024 and n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from news import data
 from news.text import Match, PhraseMatcher, Token, tokenize
 
-DATA_DIR = Path(__file__).parent / "data"
 # Which list of countries.json a string comes from, and what it says about a mention.
 _COUNTRY_FIELDS = {
     "names": "name",
@@ -83,13 +82,17 @@ class Gazetteer:
         self._matcher = matcher
 
     @classmethod
-    def load(cls, directory: Path = DATA_DIR) -> Gazetteer:
-        """Read countries.json and officials.json from ``directory``."""
+    def load(cls, directory: Path | None = None) -> Gazetteer:
+        """Read countries.json and officials.json: the bundled ones (news.data's shared
+        loaders), or those in ``directory``."""
         try:
-            countries = json.loads((directory / "countries.json").read_text(encoding="utf-8"))
-            officials = json.loads((directory / "officials.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise GazetteerError(f"cannot read the gazetteer in {directory}: {exc}") from exc
+            if directory is None:
+                countries, officials = data.countries(), data.officials()
+            else:
+                countries = data.read_json(directory / "countries.json")
+                officials = data.read_json(directory / "officials.json")
+        except data.DataFileError as exc:
+            raise GazetteerError(f"cannot read the gazetteer: {exc}") from exc
         return cls.from_data(countries, officials)
 
     @classmethod
@@ -194,16 +197,18 @@ class Lexicon:
     not_person_names: frozenset[str]
 
     @classmethod
-    def load(cls, path: Path = DATA_DIR / "lexicon.json") -> Lexicon:
+    def load(cls, path: Path | None = None) -> Lexicon:
+        """The bundled lexicon (news.data's shared loader), or the one at ``path``."""
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = data.lexicon() if path is None else data.read_json(path)
             return cls(
                 _category_matcher(raw["core"]),
                 _category_matcher(raw["cues"]),
                 frozenset(raw.get("not_person_names", [])),
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise GazetteerError(f"cannot read the lexicon {path}: {exc!r}") from exc
+        except (data.DataFileError, KeyError, TypeError, AttributeError) as exc:
+            where = path or "lexicon.json"
+            raise GazetteerError(f"cannot read the lexicon {where}: {exc!r}") from exc
 
 
 def _category_matcher(groups: Mapping[str, Mapping[str, Iterable[str]]]) -> PhraseMatcher[str]:

@@ -10,17 +10,15 @@ is enough for news nouns and far cheaper than a full stemmer.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 
+from news import data
 from news.morph import likely_lemmas, normalise
 from news.text import PhraseMatcher, Token, word_forms
 
-DATA = Path(__file__).parent / "data" / "topics.json"
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 # Where a word ending -s is not a plural: "gas", "bus", "analysis", "status", "business".
@@ -111,8 +109,6 @@ class Topic:
 @cache
 def topics() -> dict[str, Topic]:
     """The fixed list, in the order of news/data/topics.json."""
-    with DATA.open(encoding="utf-8") as fh:
-        data = json.load(fh)
     return {
         key: Topic(
             key=key,
@@ -120,7 +116,7 @@ def topics() -> dict[str, Topic]:
             names=tuple(entry["names"]),
             words=(*entry["en"], *entry["ru"]),
         )
-        for key, entry in data.items()
+        for key, entry in data.topics().items()
         if not key.startswith("_")
     }
 

@@ -6,18 +6,18 @@ answer, 64 bytes of callback data), so a reply that passes here passes there.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from typing import Any
 
 from telegram.ext import Application
 
-from bot.render import COUNTRIES_FILE, MAX_MESSAGE, utf16_len
+from bot.render import MAX_MESSAGE, utf16_len
 from bot.settings import Settings
 from handlers.common import cut_plain
 from handlers.paging import cut
 from news.countries import resolve_country
+from news.data import countries
 from storage import Database, audit, chats
 from storage import feeds as feed_store
 from storage.types import utcnow
@@ -126,8 +126,7 @@ async def test_settings_and_subscribe_of_a_chat_following_every_country(
 
 
 def _all_codes() -> list[str]:
-    with COUNTRIES_FILE.open(encoding="utf-8") as fh:
-        codes = list(json.load(fh))
+    codes = list(countries())
     return [code for code in codes if resolve_country(code) == code]
 
 
