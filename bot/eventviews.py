@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Sequence
-from datetime import date
-from typing import Any
 
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
-from news.facts import Facts, Figure
+from news.facts import Facts
 from news.language import detect_language
 from news.summary import summarise
 from storage import Database
 from storage import events as event_store
 from storage.events import EventInfo
-
-_DATE_FIELDS = ("event_date", "event_end")
-
-
-def facts_to_dict(facts: Facts) -> dict[str, Any]:
-    """Facts as JSON-ready values (dates as ISO strings, tuples as lists)."""
-    out: dict[str, Any] = {}
-    for name, value in dataclasses.asdict(facts).items():
-        if isinstance(value, date):
-            out[name] = value.isoformat()
-        elif isinstance(value, tuple):
-            out[name] = list(value)
-        else:
-            out[name] = value
-    return out
-
-
-def facts_from_dict(data: dict[str, Any]) -> Facts:
-    """The inverse of facts_to_dict; unknown keys (from older rows) are ignored."""
-    known = {f.name for f in dataclasses.fields(Facts)}
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        if name not in known:
-            continue
-        if name in _DATE_FIELDS and isinstance(value, str):
-            values[name] = date.fromisoformat(value)
-        elif name == "figures" and isinstance(value, list):
-            values[name] = tuple(Figure(**f) for f in value if isinstance(f, dict))
-        elif isinstance(value, list):
-            values[name] = tuple(value)
-        else:
-            values[name] = value
-    return Facts(**values)
 
 
 def summary_in(event: EventInfo, lang: str | None) -> str:
@@ -74,7 +38,7 @@ def event_view(event: EventInfo, lang: str | None = None) -> EventView:
         event_date=event.event_date,
         place=event.place,
         summary=summary_in(event, lang),
-        facts=facts_from_dict(event.facts),
+        facts=Facts.from_dict(event.facts),
         sources=tuple(
             Source(s.feed_title or "source", s.url, s.language, s.published_at)
             for s in event.sources

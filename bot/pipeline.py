@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.eventviews import facts_to_dict
 from news.classify import classify_item
 from news.facts import Facts
 from news.group_stream import event_candidate, is_event
@@ -149,7 +148,7 @@ class EventPipeline:
                 else facts.event_date or candidate.event_start,
                 place=facts.place,
                 summary=report.summary,
-                facts=facts_to_dict(facts),
+                facts=facts.to_dict(),
                 evidence=result.evidence[0].sentence if result.evidence else None,
                 language=result.language,
                 confidence=result.confidence,

@@ -14,12 +14,14 @@ publication time; the year rule is kept simple on purpose:
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from news import data
 from news.errors import FeedError
@@ -374,6 +376,39 @@ class Facts:
     counts: tuple[str, ...] = ()  # as written: "15 documents"
     figures: tuple[Figure, ...] = ()  # the sums with their meaning, in the report's order
     visit_kind: str | None = None  # "state", "official", "working" when the report says so
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values (dates as ISO strings, tuples as lists), as events store them."""
+        out: dict[str, Any] = {}
+        for name, value in dataclasses.asdict(self).items():
+            if isinstance(value, date):
+                out[name] = value.isoformat()
+            elif isinstance(value, tuple):
+                out[name] = list(value)
+            else:
+                out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> Facts:
+        """The inverse of ``to_dict``; unknown keys (from older rows) are ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for name, value in stored.items():
+            if name not in known:
+                continue
+            if name in _DATE_FIELDS and isinstance(value, str):
+                values[name] = date.fromisoformat(value)
+            elif name == "figures" and isinstance(value, list):
+                values[name] = tuple(Figure(**f) for f in value if isinstance(f, dict))
+            elif isinstance(value, list):
+                values[name] = tuple(value)
+            else:
+                values[name] = value
+        return cls(**values)
+
+
+_DATE_FIELDS = ("event_date", "event_end")
 
 
 def extract_facts(title: str, text: str, *, language: str, published: datetime | None) -> Facts:

@@ -31,6 +31,7 @@ from bot.render import (  # the alerts' own tables: one wording of names, types 
 )
 from bot.web.reads import SharedRead, WebReads
 from news.countries import look_up_country
+from news.facts import Facts
 from news.records import CENTRAL_ASIA, EVENT_TYPES
 from news.topics import topic_label
 from storage import archive as archive_store
@@ -187,11 +188,10 @@ def event_context(event: EventInfo, lang: str) -> dict[str, Any]:
 
 
 def _event_end(facts: dict[str, Any]) -> date | None:
-    value = facts.get("event_end")
     try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
+        return Facts.from_dict(facts).event_end
+    except (ValueError, TypeError):
+        return None  # a malformed stored value: the page shows the first day alone
 
 
 class ArchivePages:
