@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
-from bot.render import STRINGS, clean, country_name, format_date, ordered_parties, safe_url
+from bot.render import (
+    clean,
+    country_name,
+    event_type_name,
+    format_date,
+    ordered_parties,
+    safe_url,
+)
 from storage.events import EventInfo
 
 FORMATS = ("jsonl", "csv", "atom")
@@ -100,8 +107,7 @@ def render_csv(entries: Iterable[EventInfo]) -> str:
 def event_title(event: EventInfo, lang: str = "en") -> str:
     """ "Kazakhstan – Tajikistan · visit · 19 May 2021" (plain text, not escaped)."""
     parts = [" – ".join(country_name(c, lang) for c in ordered_parties(event.countries))]
-    table = STRINGS.get(lang, STRINGS["en"])
-    parts.append(table.get(event.event_type, event.event_type))
+    parts.append(event_type_name(event.event_type, lang))
     if event.event_date is not None:
         parts.append(format_date(event.event_date, lang))
     return " · ".join(parts)

@@ -37,6 +37,14 @@ def t(lang: str, key: str, /, *, default: str | None = None, **values: object) -
     return text.format(**values) if values else text
 
 
+def section(lang: str, prefix: str) -> dict[str, str]:
+    """Every text whose key starts with ``prefix``, keyed without it (English where ``lang``
+    lacks one): the web templates take their words as one mapping."""
+    english = {k: v for k, v in _catalog("en").items() if k.startswith(prefix)}
+    own = _catalog(lang if lang in LANGUAGES else "en")
+    return {k.removeprefix(prefix): own.get(k) or v for k, v in english.items()}
+
+
 def plural_form(lang: str, n: int) -> str:
     """CLDR's plural category of ``n``: English one/other; Russian one/few/many."""
     if lang != "ru":

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from bot.i18n import LANGUAGES, t
 from bot.terms import localised_terms
 from news import data as bundled
 from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
@@ -36,64 +37,6 @@ _MAX_URL = 1024
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _CODE = re.compile(r"^[A-Z]{2}$")
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "visit": "visit",
-        "meeting": "talks",
-        "call": "phone call",
-        "agreement": "agreement",
-        "source": "Source",
-        "more_sources": "+{n} more",
-        "details": "Details",
-        "country_events": "{country} events",
-        "mute": "Mute {country}",
-        "more": "More",
-        "figures": "Figures",
-        "signed": "Signed",
-        "sectors": "Sectors",
-        "counts": "Counts",
-        "date": "Date",
-        "place": "Place",
-        "evidence": "Why this is an event",
-        "sources": "Sources",
-        "latest": "Latest events",
-        "latest_country": "Latest events: {country}",
-        "no_events": "No events yet.",
-        "page": "page {n}",
-        "and_more": "… and {n} more",
-        "topics": "Topics",
-        "event_id": "Event",
-        "open_hint": "Details: /event ID",
-    },
-    "ru": {
-        "visit": "визит",
-        "meeting": "переговоры",
-        "call": "телефонный разговор",
-        "agreement": "соглашение",
-        "source": "Источник",
-        "more_sources": "ещё {n}",
-        "details": "Подробнее",
-        "country_events": "События: {country}",
-        "mute": "Не присылать: {country}",
-        "more": "Ещё",
-        "figures": "Суммы",
-        "signed": "Подписано",
-        "sectors": "Сферы",
-        "counts": "Количество",
-        "date": "Дата",
-        "place": "Место",
-        "evidence": "Почему это событие",
-        "sources": "Источники",
-        "latest": "Последние события",
-        "latest_country": "Последние события: {country}",
-        "no_events": "Событий пока нет.",
-        "page": "стр. {n}",
-        "and_more": "… и ещё {n}",
-        "topics": "Темы",
-        "event_id": "Событие",
-        "open_hint": "Подробнее: /event НОМЕР",
-    },
-}
 _MONTHS = {
     "en": tuple(month.capitalize() for month in EN_MONTHS),
     "ru": RU_MONTHS_GENITIVE,
@@ -136,8 +79,16 @@ class Rendered:
 
 
 def _s(lang: str, key: str, **values: object) -> str:
-    table = STRINGS.get(lang, STRINGS["en"])
-    return table[key].format(**values) if values else table[key]
+    """An alert's word from the locale files (keys ``alert_*``)."""
+    text = t(lang, f"alert_{key}")
+    return text.format(**values) if values else text
+
+
+def event_type_name(event_type: str, lang: str) -> str:
+    """ "visit", "talks", "phone call", "agreement" in ``lang``: one wording for the alerts,
+    the web page and the exports (the locale keys ``event_type_*``; /settings lists the
+    plural of the same words, ``type_*``)."""
+    return t(lang, f"event_type_{event_type}", default=event_type)
 
 
 def utf16_len(text: str) -> int:
@@ -233,10 +184,11 @@ def _header(event: EventView, lang: str) -> str:
     flags = "".join(flag(c) for c in parties)
     names = " – ".join(esc(country_name(c, lang)) for c in parties)
     parts = [f"<b>{names}</b>"]
-    if event.event_type == "visit" and event.facts.visit_kind in _VISIT_KINDS[lang]:
-        parts.append(_VISIT_KINDS[lang][event.facts.visit_kind])
+    visit_kind = event.facts.visit_kind
+    if event.event_type == "visit" and visit_kind in ("state", "official", "working"):
+        parts.append(t(lang, f"visit_kind_{visit_kind}"))
     elif event.event_type in ("visit", "meeting", "call", "agreement"):
-        parts.append(_s(lang, event.event_type))
+        parts.append(event_type_name(event.event_type, lang))
     if event.event_date is not None:
         parts.append(format_date(event.event_date, lang, event.facts.event_end))
     if event.place:
@@ -244,44 +196,6 @@ def _header(event: EventView, lang: str) -> str:
     return f"{flags} " * bool(flags) + " · ".join(parts)
 
 
-_VISIT_KINDS = {
-    "en": {"state": "state visit", "official": "official visit", "working": "working visit"},
-    "ru": {
-        "state": "государственный визит",
-        "official": "официальный визит",
-        "working": "рабочий визит",
-    },
-}
-_MEASURES = {
-    "en": {
-        "trade": "Trade",
-        "investment": "Investment",
-        "loan": "Loan",
-        "contracts": "Contracts",
-        "agreements": "Agreements",
-        "projects": "Projects",
-        "exports": "Exports",
-        "imports": "Imports",
-    },
-    "ru": {
-        "trade": "Товарооборот",
-        "investment": "Инвестиции",
-        "loan": "Кредит",
-        "contracts": "Контракты",
-        "agreements": "Соглашения",
-        "projects": "Проекты",
-        "exports": "Экспорт",
-        "imports": "Импорт",
-    },
-}
-_PERIODS = {
-    "en": {"last year": "last year", "this year": "this year", "since January": "since January"},
-    "ru": {
-        "last year": "за прошлый год",
-        "this year": "в этом году",
-        "since January": "с начала года",
-    },
-}
 _SCALES = {
     "en": ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand")),
     "ru": ((10**12, "трлн"), (10**9, "млрд"), (10**6, "млн"), (10**3, "тыс.")),
@@ -329,7 +243,7 @@ def format_amount(figure: Figure, lang: str) -> str:
 def _figure_text(figure: Figure, lang: str) -> str:
     amount = format_amount(figure, lang)
     period = figure.period
-    when = _PERIODS[lang].get(period, "") if period else ""
+    when = t(lang, f"period_{period.replace(' ', '_')}", default="") if period else ""
     if period and not when and period.isdigit():
         when = f"in {period}" if lang == "en" else f"за {period} год"
     if figure.role == "target":
@@ -340,7 +254,7 @@ def _figure_text(figure: Figure, lang: str) -> str:
 
 def figures_line(facts: Facts, lang: str) -> str:
     """ "Trade: $800 million last year, target $1 billion": what each sum measures and means."""
-    lang = lang if lang in _MEASURES else "en"
+    lang = lang if lang in LANGUAGES else "en"
     if not facts.figures:
         money = ", ".join(esc(m, 40) for m in facts.money[:3])
         return f"{_s(lang, 'figures')}: {money}" if money else ""
@@ -349,7 +263,8 @@ def figures_line(facts: Facts, lang: str) -> str:
         groups.setdefault(figure.measure, []).append(_figure_text(figure, lang))
     parts = []
     for measure, texts in list(groups.items())[:3]:
-        label = _MEASURES[lang].get(measure or "", _s(lang, "figures"))
+        label = t(lang, f"measure_{measure}", default="") if measure else ""
+        label = label or _s(lang, "figures")
         parts.append(f"{label}: {esc(', '.join(texts))}")
     return "; ".join(parts)
 
@@ -473,7 +388,7 @@ def render_event_details(
     kept: list[str] = []
     for line in sources:
         if utf16_len("\n".join([*kept, line])) > budget:
-            kept.append(_s(lang, "and_more", n=len(sources) - len(kept)))
+            kept.append(t(lang, "list_more", n=len(sources) - len(kept)))
             break
         kept.append(line)
     source_block = f"<b>{_s(lang, 'sources')}</b>\n" + "\n".join(kept) if kept else ""

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from bot.export import render_atom
+from bot.i18n import LANGUAGES, section
 from bot.render import (  # the alerts' own tables: one wording of names, types and dates
-    STRINGS,
     clean,
     country_name,
+    event_type_name,
     flag,
     format_date,
     localised_place,
@@ -52,66 +53,16 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "coopwatch — bilateral cooperation events of Central Asia",
-        "heading": "Bilateral cooperation events",
-        "country": "Country",
-        "type": "Type",
-        "any": "any",
-        "show": "Show",
-        "no_events": "No events match.",
-        "sources_n": "sources",
-        "details": "details",
-        "unknown_country": "Unknown country “{value}” — showing every country.",
-        "suggest_country": (
-            "Unknown country “{value}” — did you mean {name}? Showing every country."
-        ),
-        "unknown_type": "Unknown event type “{value}” — showing every type.",
-        "too_long": "The filter “{field}” is too long — it was ignored.",
-        "not_found": "There is no event “{key}”.",
-        "back": "All events",
-        "date": "Date",
-        "place": "Place",
-        "topics": "Topics",
-        "summary": "Summary",
-        "sources": "Sources",
-        "atom": "Atom feed",
-        "published": "published",
-    },
-    "ru": {
-        "title": "coopwatch — двустороннее сотрудничество стран Центральной Азии",
-        "heading": "События двустороннего сотрудничества",
-        "country": "Страна",
-        "type": "Тип",
-        "any": "все",
-        "show": "Показать",
-        "no_events": "Нет подходящих событий.",
-        "sources_n": "источн.",
-        "details": "подробнее",
-        "unknown_country": "Неизвестная страна «{value}» — показаны все страны.",
-        "suggest_country": (
-            "Неизвестная страна «{value}» — может быть, {name}? Показаны все страны."
-        ),
-        "unknown_type": "Неизвестный тип события «{value}» — показаны все типы.",
-        "too_long": "Фильтр «{field}» слишком длинный — он не учтён.",
-        "not_found": "События «{key}» нет.",
-        "back": "Все события",
-        "date": "Дата",
-        "place": "Место",
-        "topics": "Темы",
-        "summary": "Кратко",
-        "sources": "Источники",
-        "atom": "Лента Atom",
-        "published": "опубликовано",
-    },
-}
+
+def page_text(lang: str) -> dict[str, str]:
+    """The page's words in ``lang``: the locale keys ``web_*``, without the prefix."""
+    return section(lang, "web_")
 
 
 def page_language(request: Request) -> str:
     """`?lang=ru|en`, else the browser's first language when we speak it, else English."""
     asked = request.query_params.get("lang", "")
-    if asked in TEXT:
+    if asked in LANGUAGES:
         return asked
     accept = request.headers.get("accept-language", "")
     first = accept.split(",", 1)[0].strip().lower()
@@ -128,7 +79,7 @@ class ArchiveFilter:
 
 
 def read_filter(request: Request, lang: str) -> ArchiveFilter:
-    text = TEXT[lang]
+    text = page_text(lang)
     notices: list[str] = []
     country: str | None = None
     event_type: str | None = None
@@ -160,12 +111,11 @@ def read_filter(request: Request, lang: str) -> ArchiveFilter:
 def event_context(event: EventInfo, lang: str) -> dict[str, Any]:
     """What the templates show of an event; plain text, escaped by the template."""
     parties = ordered_parties(event.countries)
-    table = STRINGS.get(lang, STRINGS["en"])
     return {
         "key": event.key,
         "flags": "".join(flag(c) for c in parties),
         "parties": " – ".join(country_name(c, lang) for c in parties),
-        "type": table.get(event.event_type, event.event_type),
+        "type": event_type_name(event.event_type, lang),
         "date": format_date(event.event_date, lang, _event_end(event.facts))
         if event.event_date
         else None,
@@ -223,7 +173,6 @@ class ArchivePages:
             event_type=chosen.event_type,
             limit=PAGE_EVENTS,
         )
-        table = STRINGS.get(lang, STRINGS["en"])
         # The five states first, then every partner the archive knows, by name.
         stored = await self.countries.get()
         countries = sorted(CENTRAL_ASIA, key=lambda c: country_name(c, lang))
@@ -232,13 +181,13 @@ class ArchivePages:
         return self._html(
             "index.html",
             lang=lang,
-            text=TEXT[lang],
+            text=page_text(lang),
             notices=chosen.notices,
             events=[event_context(entry, lang) for entry in entries],
             country=chosen.country or "",
             event_type=chosen.event_type or "",
             country_options=[(code, country_name(code, lang)) for code in countries],
-            type_options=[(kind, table[kind]) for kind in EVENT_TYPES],
+            type_options=[(kind, event_type_name(kind, lang)) for kind in EVENT_TYPES],
         )
 
     async def event(self, request: Request) -> Response:
@@ -251,11 +200,11 @@ class ArchivePages:
                 "missing.html",
                 status=404,
                 lang=lang,
-                text=TEXT[lang],
-                message=TEXT[lang]["not_found"].format(key=clean(key, 60)),
+                text=page_text(lang),
+                message=page_text(lang)["not_found"].format(key=clean(key, 60)),
             )
         return self._html(
-            "event.html", lang=lang, text=TEXT[lang], event=event_context(event, lang)
+            "event.html", lang=lang, text=page_text(lang), event=event_context(event, lang)
         )
 
     async def atom(self, request: Request) -> Response:

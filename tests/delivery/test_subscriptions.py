@@ -101,7 +101,8 @@ async def test_settings_buttons_toggle_types_and_mode(
 ) -> None:
     await _say(fake_telegram, USER, "/settings", 1)
     message = fake_telegram.last_message(USER)
-    assert "visits, meetings, calls, agreements" in message.text
+    # The same words as the alerts (bot/locales: event_type_* and their plurals type_*).
+    assert "visits, talks, phone calls, agreements" in message.text
     assert all(len(b.callback_data or "") <= 64 for row in message.buttons for b in row)
 
     query = fake_telegram.press_button(USER, message.message_id, "set:t:call")
