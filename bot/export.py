@@ -183,7 +183,8 @@ def render_atom(
             _sub(item, "category", term=code, scheme=scheme + "country", label=name)
         for topic in event.topics:
             _sub(item, "category", term=_xml_text(topic), scheme=scheme + "topic")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def render_export(

@@ -80,4 +80,5 @@ def render_opml(feeds: Iterable[OpmlFeed], *, title: str, created: datetime | No
         # `text` is required by OPML 2.0; `title` is what most readers show.
         ET.SubElement(body, "outline", type="rss", text=label, title=label, xmlUrl=feed.url)
     ET.indent(opml)
-    return ET.tostring(opml, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(opml, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
