@@ -21,6 +21,8 @@ from bot.settings import Settings
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
 
+pytestmark = pytest.mark.slow
+
 USER = 4242
 
 

@@ -32,6 +32,7 @@ def rss(items: list[tuple[str, str, datetime]], title: str = "Steppe Wire") -> b
     ).encode()
 
 
+@pytest.mark.slow
 async def test_item_becomes_event_and_commands_show_it(
     settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
 ) -> None:
@@ -117,6 +118,7 @@ def press_forged(fake: FakeTelegram, chat_id: int, message_id: int, data: str) -
         fake.changed.notify_all()
 
 
+@pytest.mark.slow
 async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
     settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
 ) -> None:

@@ -24,6 +24,8 @@ from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
 from tests.feedserver import FeedServer, MiB, make_rss
 
+pytestmark = pytest.mark.slow
+
 USER = 7007
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.polling import FeedPoller
 from bot.settings import Settings
 from news.fetch import FeedFetcher
@@ -43,6 +45,7 @@ async def test_non_admin_is_refused_and_nothing_changes(
     assert feed_server.count("/rss") == 0
 
 
+@pytest.mark.slow
 async def test_admin_adds_lists_polls_and_removes_a_feed(
     settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from PIL import Image
 from sqlmodel import select
 
@@ -36,6 +37,7 @@ PHONE_CALL = (
 )
 
 
+@pytest.mark.slow
 async def test_filter_set_show_off_and_a_filtered_event_is_listed_not_pushed(
     settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
 ) -> None:

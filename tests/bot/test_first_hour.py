@@ -113,6 +113,7 @@ async def quiet(fake: FakeTelegram, chat_id: int, count: int, settle: float = 4.
 # -- short ids ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_every_event_has_a_short_id_people_can_type(
     bot_app: tuple[App, FakeTelegram], feed_server: FeedServer
 ) -> None:
@@ -156,6 +157,7 @@ async def test_subscribe_adds_to_what_settings_shows_after_unsubscribe_and_start
 # -- bursts ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_new_feed_with_many_events_sends_one_digest_in_date_order(
     bot_app: tuple[App, FakeTelegram], feed_server: FeedServer
 ) -> None:
@@ -176,6 +178,7 @@ async def test_a_new_feed_with_many_events_sends_one_digest_in_date_order(
     assert positions == sorted(positions), digest
 
 
+@pytest.mark.slow
 async def test_a_few_events_at_once_come_one_by_one_in_date_order(
     bot_app: tuple[App, FakeTelegram], feed_server: FeedServer
 ) -> None:
@@ -192,6 +195,7 @@ async def test_a_few_events_at_once_come_one_by_one_in_date_order(
 # -- Russian -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_russian_reader_sees_russian_throughout(
     bot_app: tuple[App, FakeTelegram], feed_server: FeedServer
 ) -> None:
@@ -291,6 +295,7 @@ def console(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_console_answers_every_piped_command_before_it_exits(tmp_path: Path) -> None:
     process = console(tmp_path)
     out, err = process.communicate("/start\n/latest\n/addchannel @news\n/feeds\n", timeout=90)
@@ -303,6 +308,7 @@ def test_console_answers_every_piped_command_before_it_exits(tmp_path: Path) -> 
     assert out.rstrip().endswith("bye")
 
 
+@pytest.mark.slow
 def test_console_summarises_the_first_poll_in_one_line(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'console.db'}")
     db.upgrade()

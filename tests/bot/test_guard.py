@@ -39,6 +39,7 @@ def test_odd_text(text: str, odd: bool) -> None:
     assert odd_text(text) is odd
 
 
+@pytest.mark.slow
 async def test_flood_gets_one_notice(settings: Settings, fake_telegram: FakeTelegram) -> None:
     fake_telegram.set_limits(RateLimits.off())
     async with running_bot(settings, fake_telegram):
@@ -52,6 +53,7 @@ async def test_flood_gets_one_notice(settings: Settings, fake_telegram: FakeTele
     assert messages[-1].text.startswith("You're sending messages very fast")
 
 
+@pytest.mark.slow
 async def test_plain_message_flood_counts_and_never_delays_another_user(
     settings: Settings, fake_telegram: FakeTelegram
 ) -> None:

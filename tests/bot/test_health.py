@@ -150,6 +150,7 @@ async def test_an_oversized_request_is_refused(sqlite_db: Database) -> None:
         assert (await get_health(server.port)).status_code == 200
 
 
+@pytest.mark.slow
 async def test_idle_and_slow_clients_do_not_starve_health(sqlite_db: Database) -> None:
     """40 connections that never finish a request; /health still answers at once."""
     async with serving(sqlite_db) as server:
@@ -177,6 +178,7 @@ async def test_a_taken_port_is_a_clear_error(sqlite_db: Database) -> None:
                 pass
 
 
+@pytest.mark.slow
 def test_coopwatch_run_reports_a_taken_port(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

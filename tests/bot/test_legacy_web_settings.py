@@ -19,6 +19,8 @@ from bot.cli import main
 from bot.settings import ConfigError, load_settings
 from tests.fakebot.server import FakeTelegram
 
+pytestmark = pytest.mark.slow
+
 WEBHOOK_URL = "https://bot.example.org/coopwatch"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.pipeline import EventPipeline
@@ -14,6 +15,7 @@ from storage.models import Delivery
 from tests.delivery.helpers import add_chat
 
 
+@pytest.mark.slow
 async def test_a_filter_word_in_the_held_back_first_report_releases_the_event(
     sqlite_db: Database,
 ) -> None:

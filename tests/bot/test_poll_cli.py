@@ -128,6 +128,7 @@ def test_poll_stores_old_items_without_alerting(
         assert session.exec(select(Delivery)).all() == []
 
 
+@pytest.mark.slow
 def test_poll_as_a_process_never_calls_telegram(
     feed_server: FeedServer, fake_telegram: FakeTelegram, store: Database, database_url: str
 ) -> None:

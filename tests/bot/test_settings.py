@@ -70,6 +70,7 @@ def test_bad_value_names_the_variable(
     assert str(info.value).startswith(expected)
 
 
+@pytest.mark.slow
 def test_bad_value_stops_the_program_with_one_line(tmp_path: Path) -> None:
     env = {"ADMIN_IDS": "abc", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run(

@@ -49,6 +49,7 @@ def imported_by(argv: list[str], tmp_path: Path) -> tuple[int, set[str]]:
     return report["code"], set(report["modules"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["feeds", "list"], ["db", "upgrade"], ["export"]])
 def test_light_commands_leave_the_heavy_parts_alone(argv: list[str], tmp_path: Path) -> None:
     Database(f"sqlite:///{tmp_path / 'startup.db'}").upgrade()
@@ -60,6 +61,7 @@ def test_light_commands_leave_the_heavy_parts_alone(argv: list[str], tmp_path: P
     assert not any(m.startswith("alembic") for m in modules)
 
 
+@pytest.mark.slow
 def test_help_imports_neither_storage_nor_telegram(tmp_path: Path) -> None:
     done = subprocess.run(
         [

@@ -162,6 +162,7 @@ def test_cli_refuses_a_webhook_url_telegram_cannot_use(capsys: pytest.CaptureFix
     assert "expected a public https URL" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_coopwatch_run_webhook_process(tmp_path: Path, fake_telegram: FakeTelegram) -> None:
     """The console script end to end: generated secret, /health, SIGTERM, nothing leaked."""
     web_port = free_port()

@@ -11,12 +11,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from storage import Database
 from storage.models import Delivery
 from tests.delivery.helpers import add_chat, add_event
 from tests.fakebot.server import FakeTelegram
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CHATS = range(1, 61)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, insert, literal
 from sqlmodel import select
 
@@ -209,6 +210,7 @@ def _filtered_chats(db: Database, count: int, words: str) -> None:
         session.execute(insert(Chat).from_select(columns, rows))
 
 
+@pytest.mark.slow
 def test_more_filtered_chats_than_a_statement_takes_parameters_all_get_the_event(
     db: Database,
 ) -> None:

@@ -58,6 +58,7 @@ async def test_fan_out_sends_each_chat_one_alert_and_records_its_id(
     assert await DeliverySender(fake_bot, db).drain() == 0  # nothing sent twice
 
 
+@pytest.mark.slow
 async def test_a_chat_that_blocks_the_bot_mid_fan_out_is_deactivated(
     sqlite_db: Database, fake_telegram: FakeTelegram, fake_bot: Bot
 ) -> None:
@@ -82,6 +83,7 @@ async def test_a_chat_that_blocks_the_bot_mid_fan_out_is_deactivated(
     ]
 
 
+@pytest.mark.slow
 async def test_a_429_storm_waits_and_resends_without_duplicates(
     sqlite_db: Database, fake_telegram: FakeTelegram, fake_bot: Bot
 ) -> None:
@@ -97,6 +99,7 @@ async def test_a_429_storm_waits_and_resends_without_duplicates(
     assert all(len(fake_telegram.messages(c)) == 1 for c in range(1, 19))
 
 
+@pytest.mark.slow
 async def test_network_errors_and_5xx_retry_with_backoff(
     sqlite_db: Database, fake_telegram: FakeTelegram, fake_bot: Bot
 ) -> None:
@@ -156,6 +159,7 @@ async def test_a_migrated_group_gets_the_alert_in_its_supergroup(
     assert _statuses(sqlite_db) == {-1005: "sent"}
 
 
+@pytest.mark.slow
 async def test_a_new_source_edits_the_sent_alerts_instead_of_alerting_again(
     sqlite_db: Database, fake_telegram: FakeTelegram, fake_bot: Bot
 ) -> None:
@@ -177,6 +181,7 @@ async def test_a_new_source_edits_the_sent_alerts_instead_of_alerting_again(
     assert await sender.edit_grown() == 0
 
 
+@pytest.mark.slow
 async def test_an_edit_that_changes_nothing_is_harmless(
     sqlite_db: Database, fake_telegram: FakeTelegram, fake_bot: Bot
 ) -> None:
@@ -222,6 +227,7 @@ def test_the_digest_hour_is_read_in_the_chats_time_zone() -> None:
     assert digest_slot(now, 9, "Not/AZone") == datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 
 
+@pytest.mark.slow
 async def test_an_api_outage_delays_but_loses_nothing(
     sqlite_db: Database, fake_telegram: FakeTelegram, fake_bot: Bot
 ) -> None:

@@ -79,6 +79,7 @@ async def test_a_parse_over_time_is_cut_and_the_others_go_on() -> None:
         pool.close()
 
 
+@pytest.mark.slow
 async def test_a_parse_over_memory_is_refused_and_the_worker_replaced() -> None:
     pool = ParsePool(1, timeout=60, memory_limit=128 * MiB)
     try:
@@ -159,6 +160,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_die_when_their_parent_is_killed() -> None:
     """Issue 18: SIGKILL of the parent leaves no busy worker behind."""

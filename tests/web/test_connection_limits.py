@@ -7,10 +7,13 @@ import asyncio
 import time
 
 import httpx
+import pytest
 
 from bot.web.server import HEAD_TIMEOUT, MAX_CONNECTIONS
 from storage import Database
 from tests.web.archive import web_server
+
+pytestmark = pytest.mark.slow
 
 
 def port_of(base: str) -> int:

@@ -46,6 +46,7 @@ def run_export(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]
     )
 
 
+@pytest.mark.slow
 def test_export_jsonl_from_the_command_line(tmp_path: Path, sqlite_db: Database) -> None:
     seed_archive(sqlite_db)
     done = run_export(tmp_path)

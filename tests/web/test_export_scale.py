@@ -15,6 +15,8 @@ from storage import Database
 from storage.models import Event
 from tests.web.archive import seed_archive
 
+pytestmark = pytest.mark.slow
+
 MANY = 65_536 + 64
 
 
