@@ -28,6 +28,7 @@ from bot.feedadmin import default_feeds
 from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
+from bot.leadership import LEADERSHIP_KEY, Leadership
 from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
@@ -38,6 +39,7 @@ from news.fetch import FeedFetcher
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
+from storage.lease import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +130,12 @@ def build_application(
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         db = Database(settings.database_url)
         await asyncio.to_thread(db.upgrade)
-        if settings.default_feeds:
-            seeded = await db.run(feed_store.add_default_feeds, feeds=default_feeds())
-            if seeded:
-                log.info("added %d default feeds to the empty database", seeded)
+        leadership = Leadership(
+            LeaseStore(db.url),
+            single=db.backend == "sqlite",
+            on_deposed=lambda reason: app.stop_running(),
+        )
+        app.bot_data[LEADERSHIP_KEY] = leadership
         fetcher = FeedFetcher(allow_private=settings.allow_private_feeds)
 
         async def on_disabled(feed: FeedInfo) -> None:
@@ -155,12 +159,20 @@ def build_application(
             pipeline=pipeline,
             admin_ids=settings.admin_ids if admin_ids is None else admin_ids,
         )
-        await publish_commands(app)
-        schedule_jobs(app)
-        schedule_delivery_jobs(app)
         health_port = settings.health_port_in_effect
         if health_port is not None:
             await start_health_server(app, host=settings.webhook_listen, port=health_port)
+        # Only the leader goes on (run_polling/run_webhook start getUpdates or the webhook
+        # after post_init, the JobQueue after that); a waiting instance stays here.
+        await leadership.acquire()
+        leadership.start_heartbeat()
+        if settings.default_feeds:
+            seeded = await db.run(feed_store.add_default_feeds, feeds=default_feeds())
+            if seeded:
+                log.info("added %d default feeds to the empty database", seeded)
+        await publish_commands(app)
+        schedule_jobs(app)
+        schedule_delivery_jobs(app)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
 
     async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -170,9 +182,15 @@ def build_application(
         sender: DeliverySender | None = app.bot_data.get(DELIVERY_KEY)
         if sender is not None:
             await sender.finish()
+        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        if leadership is not None:
+            await leadership.close()  # after the last send: the next leader may start at once
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await stop_health_server(app)  # first: it reads the services closed below
+        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        if leadership is not None:
+            await leadership.close()  # a stop while waiting never reached post_stop
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
             if services.poller.parse_executor is not None:
