@@ -48,6 +48,8 @@ SEND_MARGIN = 12.0
 RETRY_EVERY = 2.0
 CALL_TIMEOUT = 5.0  # one lease statement; the lease's connection has the same network limits
 
+SINGLE_INSTANCE_TTL = 10 * 365 * 86400.0
+
 LEADER, WAITING, DEPOSED = "leader", "waiting", "deposed"
 
 
@@ -145,8 +147,10 @@ class Leadership:
         announced = False
         while True:
             started = self.clock()
+            # SQLite: ours for as long as the process runs; the next start takes it by force.
+            ttl = SINGLE_INSTANCE_TTL if self.single else self.ttl
             lease = await self._call(
-                leases.try_acquire, holder=self.instance, ttl=self.ttl, force=self.single
+                leases.try_acquire, holder=self.instance, ttl=ttl, force=self.single
             )
             if lease is not None:
                 self._lead(lease, started)

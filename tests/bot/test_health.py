@@ -22,6 +22,7 @@ from bot.health import (
     max_poll_age,
     scheduler_is_fresh,
 )
+from bot.leadership import instance_name
 from bot.settings import Settings
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
@@ -50,6 +51,9 @@ async def test_health_reports_scheduler_and_database(
         assert answer.headers["content-type"].startswith("application/json")
         assert answer.json()["status"] == "ok"
         assert answer.json()["database"] == {"ok": True, "error": None}
+        leadership = answer.json()["leadership"]
+        assert (leadership["role"], leadership["single_instance"]) == ("leader", True)
+        assert leadership["instance"] == leadership["leader"] == instance_name()
         # The poll job's first tick comes a second after start; then its run is reported.
         deadline = time.monotonic() + 5
         while (last_run := answer.json()["scheduler"]["last_run_at"]) is None:

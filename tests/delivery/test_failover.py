@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from storage import lease as leases
 from storage.lease import Lease, LeaseStore
 from storage.models import Delivery
 from storage.types import utcnow
+from tests.bot.test_health import free_port, get_health
 from tests.conftest import _reset_postgres
 from tests.delivery.helpers import add_chat, add_event
 from tests.fakebot.server import FakeTelegram
@@ -53,7 +55,7 @@ class Instances:
         self.running: dict[int, subprocess.Popen[bytes]] = {}
         self.logs: dict[int, Path] = {}
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, health_port: int | None = None) -> subprocess.Popen[bytes]:
         env = os.environ | {
             "TELEGRAM_BOT_TOKEN": self.fake.token,
             "TELEGRAM_BASE_URL": self.fake.base_url,
@@ -61,6 +63,8 @@ class Instances:
             "DEFAULT_FEEDS": "false",
             "LOG_LEVEL": "INFO",
         }
+        if health_port is not None:
+            env["HEALTH_PORT"] = str(health_port)
         log = self.workdir / f"instance-{len(self.logs) + 1}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(
@@ -133,6 +137,9 @@ async def _kill_leader_mid_fan_out(
     """Kill the leader once half the chats have this alert; the takeover time in seconds."""
     leader = await _leader(store, instances, 30.0)
     await _wait_alerts(fake, instances, per_chat, len(CHATS) // 2, 30.0)
+    # Not in step with the sends (seeing a message stored is itself a moment inside the
+    # duplicate window): kill somewhere within the next two sends (28/s).
+    await asyncio.sleep(random.uniform(0.0, 0.07))
     instances.kill(leader)
     killed_at = time.monotonic()
     assert sum(1 for n in _alerts(fake).values() if n >= per_chat) < len(CHATS), "killed late"
@@ -150,11 +157,16 @@ async def test_sigkill_of_the_leader_mid_fan_out_loses_and_repeats_nothing(
     instances = Instances(fake_telegram, pg_db.url, tmp_path)
     store = LeaseStore(pg_db.url)
     try:
-        instances.start()
-        instances.start()
-        await _leader(store, instances, 30.0)
+        ports = {instances.start(port).pid: port for port in (free_port(), free_port())}
+        leader = await _leader(store, instances, 30.0)
         await asyncio.sleep(3.0)  # both up: the waiting one must not poll Telegram
         assert fake_telegram.conflicts == 0, instances.output()
+        for pid, port in ports.items():
+            health = (await get_health(port)).json()
+            assert health["status"] == "ok", health
+            role = "leader" if pid == leader else "waiting"
+            assert health["leadership"]["role"] == role, health
+            assert health["leadership"]["leader"].endswith(f":{leader}"), health
 
         add_event(pg_db)
         first_takeover = await _kill_leader_mid_fan_out(fake_telegram, instances, store, 1)
