@@ -185,8 +185,13 @@ class Leadership:
         while True:
             started = self.clock()
             try:
+                # Never wait on a hung renewal past the moment we stop leading anyway.
                 lease = await self._call_once(
-                    leases.renew, holder=self.instance, term=self.term, ttl=self.ttl
+                    leases.renew,
+                    holder=self.instance,
+                    term=self.term,
+                    ttl=self.ttl,
+                    within=max(self._valid_until - started, 0.05),
                 )
             except (StorageError, TimeoutError) as exc:
                 self._failing(exc)
@@ -208,7 +213,7 @@ class Leadership:
 
     def _failing(self, exc: BaseException) -> None:
         if not self._was_failing:  # once per outage, not every two seconds
-            log.warning("could not renew the lease: %s", exc or type(exc).__name__)
+            log.warning("lease: no answer from the database: %s", str(exc) or "timed out")
         self._was_failing = True
 
     def _depose(self, reason: str) -> None:
@@ -238,10 +243,10 @@ class Leadership:
 
     # -- the database ------------------------------------------------------------------------
 
-    async def _call_once(self, fn: Any, /, **kwargs: Any) -> Any:
-        """One lease statement in a worker thread, given up after CALL_TIMEOUT."""
+    async def _call_once(self, fn: Any, /, *, within: float = CALL_TIMEOUT, **kwargs: Any) -> Any:
+        """One lease statement in a worker thread, given up after ``within`` s (at most 5 s)."""
         return await asyncio.wait_for(
-            asyncio.to_thread(self.store.call, fn, **kwargs), CALL_TIMEOUT
+            asyncio.to_thread(self.store.call, fn, **kwargs), min(within, CALL_TIMEOUT)
         )
 
     async def _call(self, fn: Any, /, **kwargs: Any) -> Any:
