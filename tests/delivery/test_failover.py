@@ -213,3 +213,22 @@ async def test_a_second_instance_on_one_sqlite_file_refuses_to_start(
     assert f"another coopwatch instance (pid {first.pid}) is running" in refusal
     assert "SQLite allows one instance" in refusal
     assert "Traceback" not in refusal
+
+
+async def test_a_leader_that_loses_its_lease_stops_and_exits_with_status_3(
+    tmp_path: Path, pg_db: Database, fake_telegram: FakeTelegram
+) -> None:
+    instances = Instances(fake_telegram, pg_db.url, tmp_path)
+    store = LeaseStore(pg_db.url)
+    try:
+        leader = instances.start()
+        await _leader(store, instances, 30.0)
+        # What no correct instance does, to see the leader react: the lease changes hands.
+        store.call(leases.try_acquire, holder="elsewhere:1", ttl=60, force=True)
+        assert leader.wait(30) == 3
+    finally:
+        instances.stop_all()
+        store.close()
+    log = instances.logs[leader.pid].read_text()
+    assert "lost leadership (another instance took the lease)" in log
+    assert "Traceback" not in log
