@@ -50,7 +50,7 @@ CALL_TIMEOUT = 5.0  # one lease statement; the lease's connection has the same n
 
 SINGLE_INSTANCE_TTL = 10 * 365 * 86400.0
 
-LEADER, WAITING, DEPOSED = "leader", "waiting", "deposed"
+LEADER, WAITING, DEPOSED, STOPPED = "leader", "waiting", "deposed", "stopped"
 
 
 def instance_name() -> str:
@@ -62,7 +62,7 @@ def instance_name() -> str:
 class LeadershipStatus:
     """What /health, /metrics and /stats say about leadership."""
 
-    role: str  # "leader" | "waiting" | "deposed"
+    role: str  # "leader" | "waiting" | "deposed" (lost the lease) | "stopped"
     instance: str  # this instance, hostname:pid
     leader: str | None  # the lease holder as last seen (this instance when it leads)
     term: int | None  # the leader's term (the fencing token)
@@ -232,8 +232,10 @@ class Leadership:
             self._heartbeat.cancel()
             await asyncio.gather(self._heartbeat, return_exceptions=True)
             self._heartbeat = None
-        if self.role == LEADER and self.term is not None and not self.single:
-            self.role = DEPOSED
+        was_leading = self.role == LEADER
+        if self.role in (LEADER, WAITING):
+            self.role, self.since = STOPPED, utcnow()
+        if was_leading and self.term is not None and not self.single:
             try:
                 await self._call_once(leases.release, holder=self.instance, term=self.term)
                 log.info("lease released (term %d)", self.term)

@@ -83,18 +83,31 @@ class Instances:
         process.send_signal(signal.SIGKILL)
         process.wait(5)
 
-    def stop_all(self) -> None:
+    def stop_all(self) -> list[int | None]:
+        """SIGTERM to every instance; their exit statuses (None: killed after 20 s)."""
         for process in self.running.values():
             process.terminate()
+        statuses: list[int | None] = []
         for process in self.running.values():
             try:
-                process.wait(20)
+                statuses.append(process.wait(20))
             except subprocess.TimeoutExpired:
                 process.kill()
+                statuses.append(None)
         self.running.clear()
+        return statuses
 
     def output(self) -> str:
         return "\n".join(f"--- pid {pid}:\n{log.read_text()}" for pid, log in self.logs.items())
+
+
+async def _waiting(instances: Instances, process: subprocess.Popen[bytes]) -> None:
+    """Once a newly started instance waits for the lease (and handles SIGTERM)."""
+    deadline = time.monotonic() + 30.0
+    while "waiting: " not in instances.logs[process.pid].read_text():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pid {process.pid} never waited; logs:\n{instances.output()}")
+        await asyncio.sleep(0.1)
 
 
 def _alerts(fake: FakeTelegram) -> dict[int, int]:
@@ -175,8 +188,12 @@ async def test_sigkill_of_the_leader_mid_fan_out_loses_and_repeats_nothing(
 
         add_event(pg_db, countries=("UZ", "KG"), summary="Mirziyoyev held talks with Japarov.")
         second_takeover = await _kill_leader_mid_fan_out(fake_telegram, instances, store, 2)
+        replacement = instances.start()
         await _wait_alerts(fake_telegram, instances, 2, len(CHATS), 30.0)
         await asyncio.sleep(0.5)  # anything sent twice would show up by now
+        await _waiting(instances, replacement)
+        # The last leader and the last waiting instance stop cleanly on SIGTERM.
+        assert instances.stop_all() == [0, 0], instances.output()
     finally:
         instances.stop_all()
         store.close()
