@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot.delivery import CONCURRENCY
 from storage import Database
 from storage import lease as leases
 from storage.lease import Lease, LeaseStore
@@ -146,8 +147,11 @@ async def _wait_alerts(
 
 async def _kill_leader_mid_fan_out(
     fake: FakeTelegram, instances: Instances, store: LeaseStore, per_chat: int
-) -> float:
-    """Kill the leader once half the chats have this alert; the takeover time in seconds."""
+) -> tuple[float, int]:
+    """Kill the leader once half the chats have this alert.
+
+    Returns the takeover time in seconds and how many messages had been sent at the kill.
+    """
     leader = await _leader(store, instances, 30.0)
     await _wait_alerts(fake, instances, per_chat, len(CHATS) // 2, 30.0)
     # Not in step with the sends (seeing a message stored is itself a moment inside the
@@ -155,9 +159,10 @@ async def _kill_leader_mid_fan_out(
     await asyncio.sleep(random.uniform(0.0, 0.07))
     instances.kill(leader)
     killed_at = time.monotonic()
+    sent_at_kill = len(fake.calls("sendMessage"))
     assert sum(1 for n in _alerts(fake).values() if n >= per_chat) < len(CHATS), "killed late"
     await _leader(store, instances, TAKEOVER_LIMIT + 5)
-    return time.monotonic() - killed_at
+    return time.monotonic() - killed_at, sent_at_kill
 
 
 @pytest.mark.timeout(240)
@@ -182,12 +187,16 @@ async def test_sigkill_of_the_leader_mid_fan_out_loses_and_repeats_nothing(
             assert health["leadership"]["leader"].endswith(f":{leader}"), health
 
         add_event(pg_db)
-        first_takeover = await _kill_leader_mid_fan_out(fake_telegram, instances, store, 1)
+        first_takeover, first_kill = await _kill_leader_mid_fan_out(
+            fake_telegram, instances, store, 1
+        )
         instances.start()  # a replacement joins as a waiting instance
         await _wait_alerts(fake_telegram, instances, 1, len(CHATS), 30.0)
 
         add_event(pg_db, countries=("UZ", "KG"), summary="Mirziyoyev held talks with Japarov.")
-        second_takeover = await _kill_leader_mid_fan_out(fake_telegram, instances, store, 2)
+        second_takeover, second_kill = await _kill_leader_mid_fan_out(
+            fake_telegram, instances, store, 2
+        )
         replacement = instances.start()
         await _wait_alerts(fake_telegram, instances, 2, len(CHATS), 30.0)
         await asyncio.sleep(0.5)  # anything sent twice would show up by now
@@ -206,8 +215,20 @@ async def test_sigkill_of_the_leader_mid_fan_out_loses_and_repeats_nothing(
     )
     assert first_takeover < TAKEOVER_LIMIT and second_takeover < TAKEOVER_LIMIT
     assert min(alerts.values()) == 2, "an alert was lost"
-    order = [r.params.get("chat_id") for r in fake_telegram.calls("sendMessage")]
+    # (chat, which alert) of every send, in order.
+    order = [
+        (r.params.get("chat_id"), "Mirziyoyev" in str(r.params.get("text")))
+        for r in fake_telegram.calls("sendMessage")
+    ]
     assert repeated <= 2, f"sent twice: {repeated} (order {order})"  # one window per kill
+    # A repeat can only be a send the killed leader had in flight (the window), never a
+    # row the two leaders both took: its first copy is among the last sends before a kill.
+    for position, send in enumerate(order):
+        first = order.index(send)
+        if first != position:
+            assert any(kill - CONCURRENCY <= first < kill for kill in (first_kill, second_kill)), (
+                f"{send} repeated at {position}, first at {first}; kills {first_kill, second_kill}"
+            )
     with pg_db.session() as session:
         assert {row.status for row in session.exec(select(Delivery)).all()} == {"sent"}
     # The dead leader's last long poll may be ended by the new leader's: one 409 per kill.
