@@ -30,9 +30,9 @@ ENV DATABASE_URL=sqlite:////data/coopwatch.db
 VOLUME ["/data"]
 USER coopwatch
 
-# Webhook mode (WEBHOOK_URL set, with WEBHOOK_LISTEN=0.0.0.0) listens on WEBHOOK_PORT, and the
-# /health endpoint on HEALTH_PORT; polling mode needs no port at all.
-EXPOSE 8443 8080
+# The web server (archive, Atom, /metrics, /health; the webhook in webhook mode) listens on
+# WEB_PORT (8443 in webhook mode) with WEB_LISTEN=0.0.0.0; polling mode needs no port at all.
+EXPOSE 8443
 
 # Configuration loads and the database answers; no call to Telegram or the feeds, so a
 # healthcheck every minute costs nobody anything.

@@ -4,7 +4,7 @@ Usage: python bench/fanout.py [--chats N] [--database URL]
 
 The fake server enforces Telegram's limits (30 messages/s overall, 1/s per private chat) and
 answers 429 beyond them. The sender runs exactly as in `coopwatch run`: our own pacing plus
-python-telegram-bot's AIORateLimiter with the arguments bot/app.py gives it. Prints the time
+bot.fairness.ChatRateLimiter with the arguments bot/app.py gives it. Prints the time
 to enqueue (the event's transaction, with its 10,000 outbox rows), the sustained messages/s,
 the 429s received and the messages lost or duplicated.
 Goal: enqueue < 2 s; >= 27 msg/s; zero lost; a handful of 429s at most. About 6 minutes.
@@ -25,10 +25,11 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
+from telegram.ext import ExtBot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.delivery import DeliverySender  # noqa: E402
+from bot.fairness import ChatRateLimiter  # noqa: E402
 from news.records import CENTRAL_ASIA  # noqa: E402
 from storage import Database, deliveries  # noqa: E402
 from storage.events import Verdict, create_event  # noqa: E402
@@ -86,12 +87,12 @@ def enqueue(db: Database) -> tuple[int, float]:
 
 
 def make_bot(fake: FakeTelegram) -> ExtBot[int]:
-    """The bot as bot/app.py builds it: AIORateLimiter, a connection pool for concurrency."""
+    """The bot as bot/app.py builds it: its rate limiter, a connection pool for concurrency."""
     return ExtBot(
         fake.token,
         base_url=fake.base_url,
         request=HTTPXRequest(connection_pool_size=32),
-        rate_limiter=AIORateLimiter(
+        rate_limiter=ChatRateLimiter(
             overall_max_rate=30,
             overall_time_period=1,
             group_max_rate=20,

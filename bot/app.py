@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,17 +23,21 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
+from bot.fairness import ChatOrderedProcessor
 from bot.feedadmin import default_feeds
-from bot.health import start_health_server, stop_health_server
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
-from bot.leadership import LEADERSHIP_KEY, Leadership
+from bot.leadership import LEADERSHIP_KEY, STOP_RUN_KEY, Leadership
 from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller, make_parse_executor
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import admin, events, fallback, feeds, guard, start, subscriptions
+from bot.web.metrics import FloodCountingRateLimiter
+from bot.web.server import start_web_server, stop_web_server, webhook_path
+from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
+from handlers.filter import filter_command
+from handlers.trends import trends as trends_command
 from news.fetch import FeedFetcher
 from storage import Database
 from storage import feeds as feed_store
@@ -70,6 +73,9 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
     BotCommandSpec("latest", events.latest, "cmd_latest"),
     BotCommandSpec("country", events.country, "cmd_country"),
     BotCommandSpec("event", events.event, "cmd_event"),
+    BotCommandSpec("trends", trends_command, "cmd_trends"),
+    BotCommandSpec("filter", filter_command, "cmd_filter"),
+    BotCommandSpec("export", export.export, "cmd_export"),
     BotCommandSpec("addfeed", feeds.addfeed, "cmd_addfeed", admin=True, block=False),
     BotCommandSpec("removefeed", feeds.removefeed, "cmd_removefeed", admin=True),
     BotCommandSpec("feeds", feeds.feeds, "cmd_feeds", admin=True),
@@ -126,6 +132,7 @@ def build_application(
     parse_in_processes: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application with every handler and job; services open in post_init."""
+    rate_limit = guard.CommandRateLimit()
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         db = Database(settings.database_url)
@@ -133,7 +140,7 @@ def build_application(
         leadership = Leadership(
             LeaseStore(db.url),
             single=db.backend == "sqlite",
-            on_deposed=lambda reason: app.stop_running(),
+            on_deposed=lambda reason: app.bot_data.get(STOP_RUN_KEY, app.stop_running)(),
         )
         app.bot_data[LEADERSHIP_KEY] = leadership
         fetcher = FeedFetcher(allow_private=settings.allow_private_feeds)
@@ -159,10 +166,15 @@ def build_application(
             pipeline=pipeline,
             admin_ids=settings.admin_ids if admin_ids is None else admin_ids,
         )
-        health_port = settings.health_port_in_effect
-        if health_port is not None:
-            await start_health_server(app, host=settings.webhook_listen, port=health_port)
-        # Only the leader goes on (run_polling/run_webhook start getUpdates or the webhook
+        web_port = settings.web_port_in_effect
+        if web_port is not None:
+            webhook = (
+                (webhook_path(settings), settings.webhook_secret) if settings.webhook_url else None
+            )
+            # Before the wait below, so a waiting instance answers /health and /metrics; its
+            # webhook route answers 503 until the Application starts, that is, until it leads.
+            await start_web_server(app, host=settings.web_listen, port=web_port, webhook=webhook)
+        # Only the leader goes on (run_polling/serve_webhook start getUpdates or setWebhook
         # after post_init, the JobQueue after that); a waiting instance stays here.
         await leadership.acquire()
         leadership.start_heartbeat()
@@ -187,7 +199,7 @@ def build_application(
             await leadership.close()  # after the last send: the next leader may start at once
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await stop_health_server(app)  # first: it reads the services closed below
+        await stop_web_server(app)  # first: it reads the services closed below
         leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
         if leadership is not None:
             await leadership.close()  # a stop while waiting never reached post_stop
@@ -207,9 +219,10 @@ def build_application(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
-        # (retry_after) and the same request resent, a few times, before it surfaces.
+        # (retry_after) for its chat only and the same request resent, a few times, before it
+        # surfaces.
         .rate_limiter(
-            AIORateLimiter(
+            FloodCountingRateLimiter(
                 overall_max_rate=30,
                 overall_time_period=1,
                 group_max_rate=20,
@@ -217,10 +230,13 @@ def build_application(
                 max_retries=3,
             )
         )
+        # Chats are served concurrently, each chat's updates in order (bot/fairness.py).
+        .concurrent_updates(ChatOrderedProcessor(rate_limit))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
+    app.bot_data[guard.RATE_LIMIT_KEY] = rate_limit
     register_handlers(app)
     return app
 

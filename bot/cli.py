@@ -5,40 +5,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
+from bot.export import FORMATS as EXPORT_FORMATS
+from bot.export import render_export
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
-from bot.health import HealthError
 from bot.leadership import DEPOSED, LEADERSHIP_KEY, Leadership
-from bot.logs import configure_logging
+from bot.logs import configure_logging, redact
+from bot.render import country_name
 from bot.scan import scan
 from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
+from bot.web.server import WebError, serve_webhook
+from news.countries import resolve_country, suggest_country
 from news.errors import OpmlError
 from news.fetch import FeedFetcher
 from news.opml import OpmlFeed, parse_opml, render_opml
-from storage import Database, StorageError, audit
+from storage import Database, StorageError, archive, audit
 from storage import feeds as feed_store
-from storage.db import database_password
 from storage.lease import lock_sqlite_file
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-# Binding a listening socket fails with these when the address or port cannot be used.
-_BIND_ERRORS = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -82,35 +81,17 @@ def _deposed_exit(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     return 3
 
 
-def webhook_options(settings: Settings) -> dict[str, Any]:
-    """Arguments of PTB's run_webhook/start_webhook for these settings."""
-    if not settings.webhook_url:
-        raise ValueError("no webhook URL configured")
-    return {
-        "listen": settings.webhook_listen,
-        "port": settings.webhook_port,
-        # TLS ends at the reverse proxy in front; it forwards the public URL's path here.
-        "url_path": urlsplit(settings.webhook_url).path,
-        "webhook_url": settings.webhook_url,
-        # PTB answers 403 to any request without this X-Telegram-Bot-Api-Secret-Token.
-        "secret_token": settings.webhook_secret,
-        "allowed_updates": ALLOWED_UPDATES,
-    }
-
-
 def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> int:
-    """Serve Telegram's webhook calls with PTB's server until SIGINT/SIGTERM."""
-    try:
-        app.run_webhook(**webhook_options(settings), stop_signals=STOP_SIGNALS)
-    except OSError as exc:
-        if exc.errno not in _BIND_ERRORS:
-            raise
-        print(
-            f"coopwatch: cannot listen for webhooks on {settings.webhook_listen}:"
-            f"{settings.webhook_port} ({exc.strerror}); set WEBHOOK_LISTEN / WEBHOOK_PORT",
-            file=sys.stderr,
-        )
-        return 1
+    """Serve Telegram's webhook calls on the web server until SIGINT/SIGTERM."""
+
+    async def main() -> None:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stopped.set)
+        await serve_webhook(app, settings, stopped, allowed_updates=ALLOWED_UPDATES)
+
+    asyncio.run(main())
     return 0
 
 
@@ -129,6 +110,7 @@ def run_console(settings: Settings) -> int:
     with contextlib.suppress(OSError):
         configure_logging(
             settings.log_level_number,
+            secrets=settings.secrets(),  # the database password still has no place in it
             stream=log_file.open("a", encoding="utf-8"),
         )
     print(BANNER + f"Log: {log_file}\n", flush=True)
@@ -300,6 +282,39 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     return _with_services(settings, work)
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """The stored events, newest first, as JSON Lines, CSV or Atom on standard output."""
+    country = None
+    if args.country:
+        country = resolve_country(args.country)
+        if country is None:
+            near = suggest_country(args.country)
+            hint = (
+                f"; did you mean {country_name(near, 'en')} ({near})?"
+                if near
+                else "; use a name or an ISO code, e.g. TJ"
+            )
+            print(f"coopwatch: unknown country {args.country!r}{hint}", file=sys.stderr)
+            return 2
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+        entries = db.call(archive.list_events, country=country, since=args.since)
+    finally:
+        db.close()
+    title = "coopwatch events" + (f" — {country}" if country else "")
+    sys.stdout.buffer.write(render_export(entries, args.format, title=title))
+    sys.stdout.flush()
+    return 0
+
+
+def _day_argument(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from exc
+
+
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     """Check configuration, database, Bot API and every feed; exit 1 when something failed."""
     from bot.doctor import run_doctor
@@ -354,6 +369,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scan", help="poll every feed once and print the events").set_defaults(
         func=cmd_scan
     )
+    export = sub.add_parser("export", help="print the stored events, newest first")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
+    export.add_argument("--country", default=None, help="only events involving this country")
+    export.add_argument(
+        "--since",
+        type=_day_argument,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="only events dated on or after this day",
+    )
+    export.set_defaults(func=cmd_export)
     doctor = sub.add_parser("doctor", help="check configuration, database, Bot API and feeds")
     doctor.add_argument(
         "--quick", action="store_true", help="configuration and database only (no network)"
@@ -369,36 +395,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
         return 2
-    secrets = [
-        settings.telegram_bot_token or "",
-        settings.webhook_secret,
-        database_password(settings.database_url) or "",
-    ]
-    configure_logging(settings.log_level_number, secrets=secrets)
+    configure_logging(settings.log_level_number, secrets=settings.secrets())
     func: Command = args.func
     try:
         return func(settings, args)
     except StorageError as exc:
-        print(f"coopwatch: database error: {exc}", file=sys.stderr)
+        _error(settings, f"database error: {exc}")
         return 1
-    except HealthError as exc:
-        print(f"coopwatch: {exc}", file=sys.stderr)
+    except WebError as exc:
+        _error(settings, str(exc))
         return 1
     except InvalidToken:
-        print(
-            "coopwatch: Telegram refused TELEGRAM_BOT_TOKEN; check the token from @BotFather.",
-            file=sys.stderr,
-        )
+        _error(settings, "Telegram refused TELEGRAM_BOT_TOKEN; check the token from @BotFather.")
         return 1
     except NetworkError as exc:
-        print(
-            f"coopwatch: cannot reach the Bot API ({exc}); check TELEGRAM_BASE_URL "
-            "and the network.",
-            file=sys.stderr,
+        _error(
+            settings,
+            f"cannot reach the Bot API ({exc}); check TELEGRAM_BASE_URL and the network.",
         )
         return 1
     except TelegramError as exc:
-        print(f"coopwatch: Telegram error: {exc}", file=sys.stderr)
+        _error(settings, f"Telegram error: {exc}")
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+def _error(settings: Settings, message: str) -> None:
+    """One line on stderr; an error's own words may quote a URL with the token or password."""
+    print(f"coopwatch: {redact(message, settings.secrets())}", file=sys.stderr)

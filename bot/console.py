@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from telegram.request import BaseRequest, RequestData
@@ -77,8 +78,11 @@ class ConsoleRequest(BaseRequest):
         output: TextIO | None = None,
         language_code: str = "en",
         on_eof: Callable[[], None] | None = None,
+        photo_dir: Path | None = None,
     ) -> None:
         self._input = input_stream or sys.stdin
+        # A terminal shows no images: photos (/trends charts) are saved here instead.
+        self._photo_dir = photo_dir or Path.cwd()
         self._output = output or sys.stdout
         self._language_code = language_code
         self.on_eof = on_eof
@@ -213,8 +217,35 @@ class ConsoleRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
-        result = await self._answer(api_method, params)
+        if api_method == "sendPhoto" and request_data is not None:
+            return 200, json.dumps({"ok": True, "result": self._photo(request_data)}).encode()
+        if api_method == "sendDocument" and request_data is not None:
+            result = self._save_document(request_data)
+        else:
+            result = await self._answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _photo(self, request_data: RequestData) -> dict[str, Any]:
+        """sendPhoto: save the uploaded image to a file and print its caption and path."""
+        message_id = self._next_message
+        self._next_message += 1
+        uploaded = request_data.multipart_data.get("photo")
+        saved = ""
+        if uploaded is not None:
+            path = self._photo_dir / f"coopwatch-photo-{message_id}.png"
+            content = uploaded[1]
+            path.write_bytes(content if isinstance(content, bytes) else content.read())
+            saved = str(path)
+        caption = str(request_data.parameters.get("caption", ""))
+        self._print(f"{caption}\n[image: {saved or 'not uploaded'}]\n")
+        message = self._message(message_id, "", from_bot=True)
+        del message["text"]
+        message["caption"] = caption
+        message["photo"] = [
+            {"file_id": f"console-{message_id}", "file_unique_id": f"c{message_id}",
+             "width": 1, "height": 1}
+        ]  # fmt: skip
+        return message
 
     async def _answer(self, api_method: str, params: dict[str, Any]) -> Any:
         if api_method == "getMe":
@@ -238,6 +269,19 @@ class ConsoleRequest(BaseRequest):
             return []
         # setMyCommands, deleteWebhook, answerCallbackQuery, sendChatAction, … : accepted.
         return True
+
+    def _save_document(self, request_data: RequestData) -> dict[str, Any]:
+        """A document (/export's CSV) is saved in the working directory; its caption printed."""
+        params = request_data.parameters
+        saved = []
+        for filename, content, _mime in (request_data.multipart_data or {}).values():
+            path = Path.cwd() / Path(str(filename)).name  # the bot names it; no directories
+            path.write_bytes(content if isinstance(content, bytes) else content.read())
+            saved.append(f"📎 {path} ({path.stat().st_size} bytes)")
+        caption = {"text": params.get("caption", ""), "parse_mode": params.get("parse_mode")}
+        message_id = self._show(caption | {"chat_id": params.get("chat_id")}, edited=False)
+        self._print("\n".join(saved) + "\n")
+        return self._message(message_id, str(params.get("caption", "")), from_bot=True)
 
     async def _get_updates(self, wait: float) -> list[dict[str, Any]]:
         assert self._updates is not None

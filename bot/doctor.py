@@ -20,6 +20,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.feedadmin import default_feeds
+from bot.logs import redact
 from bot.settings import Settings
 from news.errors import FeedError
 from news.fetch import FeedFetcher, FetchResult
@@ -361,12 +362,13 @@ async def _check_feeds_of(
     return notes + checked
 
 
-def write_report(findings: Sequence[Finding], out: TextIO) -> None:
-    """One line per finding, then a summary line."""
+def write_report(findings: Sequence[Finding], out: TextIO, *, secrets: Sequence[str] = ()) -> None:
+    """One line per finding, then a summary line; `secrets` never printed."""
     fancy = _can_print(out, "✓✗–")
     for finding in findings:
         mark = MARKS[finding.status][0 if fancy else 1]
-        out.write(f"{mark} {finding.check}: {finding.detail}\n")
+        # A driver's or a server's error text may quote what it was given.
+        out.write(redact(f"{mark} {finding.check}: {finding.detail}", secrets) + "\n")
     failed = sum(f.failed for f in findings)
     if failed:
         out.write(f"{failed} problem(s) found; fix the lines marked {'✗' if fancy else 'FAIL'}\n")
@@ -387,7 +389,7 @@ def run_doctor(
 ) -> int:
     """Run every check, print the report; 0 when nothing failed, else 1."""
     findings = asyncio.run(diagnose(settings, limits or DoctorLimits(), quick=quick))
-    write_report(findings, out)
+    write_report(findings, out, secrets=settings.secrets())
     return 1 if any(f.failed for f in findings) else 0
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
-from news.facts import Facts
+from news.facts import Facts, Figure
 from storage import Database
 from storage import events as event_store
 from storage.events import EventInfo
@@ -38,6 +38,8 @@ def facts_from_dict(data: dict[str, Any]) -> Facts:
             continue
         if name in _DATE_FIELDS and isinstance(value, str):
             values[name] = date.fromisoformat(value)
+        elif name == "figures" and isinstance(value, list):
+            values[name] = tuple(Figure(**f) for f in value if isinstance(f, dict))
         elif isinstance(value, list):
             values[name] = tuple(value)
         else:
@@ -59,6 +61,7 @@ def event_view(event: EventInfo) -> EventView:
             for s in event.sources
         ),
         evidence=event.evidence,
+        topics=event.topics,
     )
 
 

@@ -1,16 +1,13 @@
 """``GET /health``: is the scheduler running and the database answering?
 
-A small asyncio HTTP server of our own rather than a web framework: one route, and every
-limit that keeps it from being tied up (request size, read and write deadlines, concurrent
-connections) is in plain sight. It answers 200 with ``"status": "ok"`` or 503 with
-``"status": "degraded"``, so a container or load-balancer probe can use the status alone.
+The checks only; the web server (bot/web) serves them. The answer is 200 with
+``"status": "ok"`` or 503 with ``"status": "degraded"``, so a container or load-balancer probe
+can use the status alone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,20 +23,11 @@ from storage import Database, StorageError
 
 log = logging.getLogger(__name__)
 
-HEALTH_KEY = "health_server"  # bot_data key of the running HealthServer
-MAX_REQUEST_BYTES = 8192  # request line and headers; a probe sends a few hundred
-READ_TIMEOUT = 5.0  # for the whole request head: a client dribbling bytes is cut off
-WRITE_TIMEOUT = 5.0  # a client that never reads its answer is cut off too
 DATABASE_TIMEOUT = 2.0
-MAX_CONNECTIONS = 32
 # Ticks the scheduler may miss before it counts as stuck (a poll run may take a while).
 STALE_TICKS = 3
 
 HealthCheck = Callable[[], Awaitable["HealthReport"]]
-
-
-class HealthError(Exception):
-    """The health server could not start (e.g. its port is taken)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,141 +144,3 @@ def application_check(
         )
 
     return check
-
-
-class HealthServer:
-    """Serves ``GET /health`` on host:port; everything else is 404. One request per connection."""
-
-    def __init__(
-        self,
-        check: HealthCheck,
-        *,
-        host: str,
-        port: int,
-        read_timeout: float = READ_TIMEOUT,
-        write_timeout: float = WRITE_TIMEOUT,
-        max_connections: int = MAX_CONNECTIONS,
-    ) -> None:
-        self.check = check
-        self.host = host
-        self.requested_port = port
-        self.read_timeout = read_timeout
-        self.write_timeout = write_timeout
-        self.max_connections = max_connections
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[Any]] = set()
-
-    @property
-    def port(self) -> int:
-        """The port listened on (the real one when 0 was asked for)."""
-        if self._server is None or not self._server.sockets:
-            return self.requested_port
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
-
-    async def start(self) -> None:
-        try:
-            self._server = await asyncio.start_server(
-                self._serve, self.host, self.requested_port, limit=MAX_REQUEST_BYTES
-            )
-        except OSError as exc:
-            raise HealthError(
-                f"cannot serve /health on {self.host}:{self.requested_port} ({exc.strerror}); "
-                "set HEALTH_PORT to a free port"
-            ) from exc
-        log.info("health endpoint at http://%s:%d/health", self.host, self.port)
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is None or len(self._connections) >= self.max_connections:
-            writer.close()
-            return
-        self._connections.add(task)
-        try:
-            status, body = await self._answer(reader)
-            writer.write(_response(status, body))
-            await asyncio.wait_for(writer.drain(), self.write_timeout)
-        except (TimeoutError, ConnectionError):
-            pass  # a slow or vanished client: nothing to answer
-        finally:
-            self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
-
-    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, Any]]:
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.read_timeout)
-        except asyncio.LimitOverrunError:
-            return 431, {"error": "request too large"}
-        except asyncio.IncompleteReadError:
-            return 400, {"error": "incomplete request"}
-        method, path = _request_target(head)
-        if method != "GET" or path != "/health":
-            return 404, {"error": "not found"}
-        try:
-            report = await self.check()
-        except Exception:  # a bug in a check must still give the probe an answer
-            log.exception("health check failed")
-            return 500, {"status": "degraded", "error": "health check failed"}
-        return (200 if report.ok else 503), report.to_json()
-
-
-def _request_target(head: bytes) -> tuple[str, str]:
-    """Method and path (query dropped) of an HTTP/1.x request head; ("", "") if malformed."""
-    request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-    parts = request_line.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        return "", ""
-    return parts[0], parts[1].split("?", 1)[0]
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-
-
-def _response(status: int, body: dict[str, Any]) -> bytes:
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    head = (
-        f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
-        "Content-Type: application/json; charset=utf-8\r\n"
-        f"Content-Length: {len(payload)}\r\n"
-        "Cache-Control: no-store\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    return head.encode("ascii") + payload
-
-
-async def start_health_server(
-    app: Application[Any, Any, Any, Any, Any, Any], *, host: str, port: int
-) -> HealthServer:
-    """Start /health for a running Application (call at the end of post_init)."""
-    server = HealthServer(
-        application_check(app, started_at=datetime.now(UTC)), host=host, port=port
-    )
-    await server.start()
-    app.bot_data[HEALTH_KEY] = server
-    return server
-
-
-async def stop_health_server(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Stop the Application's /health server, if it has one (post_shutdown)."""
-    server: HealthServer | None = app.bot_data.pop(HEALTH_KEY, None)
-    if server is not None:
-        await server.stop()

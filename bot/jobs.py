@@ -12,6 +12,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.i18n import t
 from bot.polling import FeedPoller
+from bot.render import clean
+from bot.retention import RETENTION_FIRST_SECONDS, RETENTION_TICK_SECONDS, retention_job
 from bot.services import SERVICES_KEY, services
 from storage import chats
 from storage.feeds import FeedInfo
@@ -23,6 +25,7 @@ POLL_TICK_SECONDS = 5.0
 BACKLOG_TICK_SECONDS = 60.0
 # bot_data key: when a poll_due() run last completed (aware UTC datetime); /health reads it.
 LAST_POLL_KEY = "last_poll_ok_at"
+RETENTION_JOB = "prune-old-rows"
 
 
 async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,6 +60,13 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     app.job_queue.run_repeating(
+        retention_job,
+        interval=RETENTION_TICK_SECONDS,
+        first=RETENTION_FIRST_SECONDS,
+        name=RETENTION_JOB,
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    app.job_queue.run_repeating(
         poll_feeds,
         interval=POLL_TICK_SECONDS,
         first=1.0,
@@ -76,8 +86,9 @@ async def tell_admins_feed_disabled(
             chat.language if chat else "en",
             "feed_disabled_notice",
             id=feed.id,
-            title=html.escape(feed.title or feed.url),
-            error=html.escape((feed.last_error or "")[:300]),
+            # A feed's own words, cut: the notice must fit one message whatever they say.
+            title=html.escape(clean(feed.title or feed.url, 200), quote=False),
+            error=html.escape(clean(feed.last_error, 300), quote=False),
         )
         try:
             await app.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)

@@ -40,6 +40,9 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 LEADERSHIP_KEY = "leadership"  # bot_data key of the running Leadership
+# bot_data key of how to end this run when the lease is lost; unset: Application.stop_running
+# (run_polling); serve_webhook sets its own.
+STOP_RUN_KEY = "stop_run"
 LEASE_TTL = 20.0
 RENEW_EVERY = 2.0
 # PTB's default timeouts for one request: pool 1 s + connect 5 s + write 5 s, and a second of

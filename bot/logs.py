@@ -20,16 +20,14 @@ class StructuredFormatter(logging.Formatter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
-        self.secrets = tuple(s for s in secrets if s)
+        # Longest first: a secret's url-encoded spelling may contain a shorter one.
+        self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
 
     def format(self, record: logging.LogRecord) -> str:
         # Secrets (the bot token, the webhook secret) are replaced in the final line, so
         # messages, fields and tracebacks are all covered: httpx logs each request URL, and
         # Bot API URLs contain the token.
-        line = self._fields(super().format(record), record)
-        for secret in self.secrets:
-            line = line.replace(secret, REDACTED)
-        return line
+        return redact(self._fields(super().format(record), record), self.secrets)
 
     def _fields(self, line: str, record: logging.LogRecord) -> str:
         fields = [
@@ -41,6 +39,14 @@ class StructuredFormatter(logging.Formatter):
             return line
         head, sep, tail = line.partition("\n")  # keep a traceback below the fields
         return f"{head} {' '.join(fields)}{sep}{tail}"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced (pass them longest first)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 def _value(value: object) -> str:

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.eventviews import facts_to_dict
@@ -20,6 +20,7 @@ from news.group_stream import event_candidate, is_event
 from news.grouping import EventState, Grouper
 from news.records import Classification
 from news.summary import summarise
+from news.topics import find_topics, report_terms
 from storage import Database
 from storage import events as event_store
 from storage.events import EventInfo
@@ -130,6 +131,7 @@ class EventPipeline:
             classification=result,
             fallback_day=stored.published_at.date(),
         )
+        announced = {e.key for e in grouper.events if e.announced}
         key, new = grouper.assign(candidate)
         state = grouper.event(key).to_json()
         if new and await self.db.run(event_store.event_exists, key=key):
@@ -137,15 +139,22 @@ class EventPipeline:
             # loaded before a restart): it is that event.
             new = False
         alert = stored.alertable and result.confidence >= ALERT_CONFIDENCE
+        # Off the event loop: lemmatising a long report takes a few milliseconds.
+        topics, terms = await asyncio.to_thread(_topics_and_terms, item.title, item.text)
         if new:
             event = await self.db.run(
                 event_store.create_event,
                 key=key,
                 event_type=result.event_type,
                 countries=result.countries,
-                event_date=facts.event_date or stored.published_at.date(),
+                # An announcement with no day ("in the coming weeks") shows no date yet.
+                event_date=None
+                if candidate.announced
+                else facts.event_date or candidate.event_start,
                 place=facts.place,
-                summary=summarise(item.title, item.text, language=result.language),
+                summary=summarise(
+                    item.title, item.text, language=result.language, countries=result.countries
+                ),
                 facts=facts_to_dict(facts),
                 evidence=result.evidence[0].sentence if result.evidence else None,
                 language=result.language,
@@ -154,6 +163,8 @@ class EventPipeline:
                 item_id=stored.id,
                 verdict=_verdict(result),
                 alert=alert,
+                topics=topics,
+                terms=terms,
             )
             log.info(
                 "event created",
@@ -174,6 +185,9 @@ class EventPipeline:
             state=state,
             verdict=_verdict(result),
             alert=alert,
+            span=_shown_span(grouper.event(key), was_announced=key in announced),
+            topics=topics,
+            terms=terms,
         )
         if joined is None:
             raise PipelineError(f"event {key} is in the grouping state but not in the database")
@@ -185,6 +199,14 @@ class PipelineError(Exception):
     """The pipeline's view and the database disagree; the batch is retried from the backlog."""
 
 
+def _shown_span(event: EventState, *, was_announced: bool) -> tuple[date, date] | None:
+    """The event's days when a report stated them, or when the first report of the event
+    itself joins an announcement (its publication day beats no day); else None: keep."""
+    if event.date_stated or (was_announced and not event.announced):
+        return event.start, event.end
+    return None
+
+
 def _verdict(result: Classification) -> event_store.Verdict:
     return event_store.Verdict(
         label=result.label,
@@ -193,6 +215,10 @@ def _verdict(result: Classification) -> event_store.Verdict:
         confidence=result.confidence,
         evidence=evidence_json(result),
     )
+
+
+def _topics_and_terms(title: str, text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    return find_topics(title, text), report_terms(title, text)
 
 
 def _classify_all(items: Sequence[StoredItem]) -> list[Classification]:

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import random
 import signal
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -64,6 +65,9 @@ class FeedPoller:
     # so runs may overlap in time, but one feed is never polled twice at once.
     _in_flight: dict[int, asyncio.Future[PollReport]] = field(default_factory=dict, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # Polls since start by outcome, and the new items they stored (read by /metrics).
+    outcomes: Counter[str] = field(default_factory=Counter, init=False)
+    new_item_count: int = field(default=0, init=False)
 
     def start_task(self, work: Coroutine[Any, Any, None]) -> None:
         """Run polling work in a background task that ``cancel_running`` can cut."""
@@ -111,6 +115,8 @@ class FeedPoller:
 
     async def _poll_registered(self, feed: FeedInfo) -> PollReport:
         report = await self.poll_feed(feed)
+        self.outcomes[report.outcome] += 1
+        self.new_item_count += len(report.new_items)
         future = self._in_flight.get(feed.id)
         if future is not None and not future.done():
             future.set_result(report)

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts
+from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
 from news.records import CENTRAL_ASIA
+from news.topics import topic_label
 
 MAX_MESSAGE = 4096  # UTF-16 code units
 MAX_CALLBACK = 64  # bytes
@@ -60,6 +61,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_events": "No events yet.",
         "page": "page {n}",
         "and_more": "… and {n} more",
+        "topics": "Topics",
     },
     "ru": {
         "visit": "визит",
@@ -85,6 +87,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_events": "Событий пока нет.",
         "page": "стр. {n}",
         "and_more": "… и ещё {n}",
+        "topics": "Темы",
     },
 }
 _MONTHS = {
@@ -116,6 +119,7 @@ class EventView:
     facts: Facts = field(default_factory=Facts)
     sources: tuple[Source, ...] = ()  # first report first
     evidence: str | None = None
+    topics: tuple[str, ...] = ()  # keys of news/data/topics.json
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,13 +229,125 @@ def _header(event: EventView, lang: str) -> str:
     flags = "".join(_flag(c) for c in parties)
     names = " – ".join(esc(country_name(c, lang)) for c in parties)
     parts = [f"<b>{names}</b>"]
-    if event.event_type in ("visit", "meeting", "call", "agreement"):
+    if event.event_type == "visit" and event.facts.visit_kind in _VISIT_KINDS[lang]:
+        parts.append(_VISIT_KINDS[lang][event.facts.visit_kind])
+    elif event.event_type in ("visit", "meeting", "call", "agreement"):
         parts.append(_s(lang, event.event_type))
     if event.event_date is not None:
         parts.append(format_date(event.event_date, lang, event.facts.event_end))
     if event.place:
         parts.append(esc(localised_place(event.place, lang), 60))
     return f"{flags} " * bool(flags) + " · ".join(parts)
+
+
+_VISIT_KINDS = {
+    "en": {"state": "state visit", "official": "official visit", "working": "working visit"},
+    "ru": {
+        "state": "государственный визит",
+        "official": "официальный визит",
+        "working": "рабочий визит",
+    },
+}
+_MEASURES = {
+    "en": {
+        "trade": "Trade",
+        "investment": "Investment",
+        "loan": "Loan",
+        "contracts": "Contracts",
+        "agreements": "Agreements",
+        "projects": "Projects",
+        "exports": "Exports",
+        "imports": "Imports",
+    },
+    "ru": {
+        "trade": "Товарооборот",
+        "investment": "Инвестиции",
+        "loan": "Кредит",
+        "contracts": "Контракты",
+        "agreements": "Соглашения",
+        "projects": "Проекты",
+        "exports": "Экспорт",
+        "imports": "Импорт",
+    },
+}
+_PERIODS = {
+    "en": {"last year": "last year", "this year": "this year", "since January": "since January"},
+    "ru": {
+        "last year": "за прошлый год",
+        "this year": "в этом году",
+        "since January": "с начала года",
+    },
+}
+_SCALES = {
+    "en": ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3, "thousand")),
+    "ru": ((10**12, "трлн"), (10**9, "млрд"), (10**6, "млн"), (10**3, "тыс.")),
+}
+_SYMBOLS = {"USD": "$", "EUR": "€"}
+_EN_CURRENCIES = {
+    "RUB": "roubles",
+    "KZT": "tenge",
+    "UZS": "soums",
+    "TJS": "somoni",
+    "KGS": "soms",
+    "CNY": "yuan",
+}
+_RU_CURRENCIES = {
+    "RUB": "руб.",
+    "KZT": "тенге",
+    "UZS": "сумов",
+    "TJS": "сомони",
+    "KGS": "сомов",
+    "CNY": "юаней",
+}
+
+
+def format_amount(figure: Figure, lang: str) -> str:
+    """A sum in the reader's language: "$800 million", "800 млн $" (as written when unknown)."""
+    if figure.amount is None or figure.currency is None:
+        return clean(figure.written, 40)
+    value, word = figure.amount, ""
+    for scale, name in _SCALES.get(lang, _SCALES["en"]):
+        if value >= scale:
+            value, word = value / scale, name
+            break
+    number = f"{value:.2f}".rstrip("0").rstrip(".")
+    if lang == "ru":
+        number = number.replace(".", ",")
+        unit = _SYMBOLS.get(figure.currency) or _RU_CURRENCIES.get(figure.currency, figure.currency)
+        return " ".join(p for p in (number, word, unit) if p)
+    symbol = _SYMBOLS.get(figure.currency)
+    if symbol:
+        return f"{symbol}{number}" + (f" {word}" if word else "")
+    unit = _EN_CURRENCIES.get(figure.currency, figure.currency)
+    return " ".join(p for p in (number, word, unit) if p)
+
+
+def _figure_text(figure: Figure, lang: str) -> str:
+    amount = format_amount(figure, lang)
+    period = figure.period
+    when = _PERIODS[lang].get(period, "") if period else ""
+    if period and not when and period.isdigit():
+        when = f"in {period}" if lang == "en" else f"за {period} год"
+    if figure.role == "target":
+        goal = f"target {amount}" if lang == "en" else f"цель — {amount}"
+        return f"{goal} {when}".strip() if when and period and period.isdigit() else goal
+    return f"{amount} {when}".strip()
+
+
+def figures_line(facts: Facts, lang: str) -> str:
+    """ "Trade: $800 million last year, target $1 billion": what each sum measures and means."""
+    lang = lang if lang in _MEASURES else "en"
+    if not facts.figures:
+        money = ", ".join(esc(m, 40) for m in facts.money[:3])
+        return f"{_s(lang, 'figures')}: {money}" if money else ""
+    groups: dict[str | None, list[str]] = {}
+    for figure in facts.figures[:4]:
+        groups.setdefault(figure.measure, []).append(_figure_text(figure, lang))
+    parts = []
+    for measure, texts in list(groups.items())[:3]:
+        label = _MEASURES[lang].get(measure or "", _s(lang, "figures"))
+        parts.append(f"{label}: {esc(', '.join(texts))}")
+    return "; ".join(parts)
 
 
 def _fit(build: Callable[[str], str], text: str) -> str:
@@ -274,6 +390,13 @@ def _buttons(
     return [row] if row else []
 
 
+def _topics_line(event: EventView, lang: str) -> str | None:
+    if not event.topics:
+        return None
+    names = ", ".join(esc(topic_label(key, lang), 40) for key in event.topics[:8])
+    return f"{_s(lang, 'topics')}: {names}"
+
+
 def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = ()) -> Rendered:
     """The push alert: header, summary, the first source "(+N more)", three buttons.
 
@@ -281,9 +404,12 @@ def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = (
     """
     header = _header(event, lang)
     lines_after: list[str] = []
-    if event.facts.money:
-        figures = ", ".join(esc(m, 40) for m in event.facts.money[:3])
-        lines_after.append(f"{_s(lang, 'figures')}: {figures}")
+    figures = figures_line(event.facts, lang)
+    if figures:
+        lines_after.append(figures)
+    topics = _topics_line(event, lang)
+    if topics:
+        lines_after.append(topics)
     if event.sources:
         more = len(event.sources) - 1
         extra = f" ({_s(lang, 'more_sources', n=more)})" if more else ""
@@ -306,11 +432,16 @@ def _fact_lines(event: EventView, lang: str) -> list[str]:
     for label, values in (
         ("signed", facts.documents),
         ("sectors", facts.sectors),
-        ("figures", facts.money),
         ("counts", facts.counts),
     ):
         if values:
             lines.append(f"{_s(lang, label)}: {', '.join(esc(v, 60) for v in values[:12])}")
+    figures = figures_line(facts, lang)
+    if figures:
+        lines.append(figures)
+    topics = _topics_line(event, lang)
+    if topics:
+        lines.append(topics)
     return lines
 
 

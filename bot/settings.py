@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import os
 import re
 import secrets
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from dotenv import dotenv_values
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage import StorageError, validate_database_url
-from storage.db import mask_password
+from storage.db import database_secrets, mask_password, secret_spellings
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -21,7 +24,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 # setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and -.
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-DEFAULT_HEALTH_PORT = 8080
+# The web server's port in webhook mode when WEB_PORT is unset (the old WEBHOOK_PORT default).
+DEFAULT_WEBHOOK_WEB_PORT = 8443
 # Never echoed in an error line: they are credentials.
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET")
 
@@ -38,9 +42,9 @@ EXPECTED = {
     "LOG_LEVEL": "one of " + ", ".join(LOG_LEVELS),
     "WEBHOOK_URL": "a public https URL on port 443, 80, 88 or 8443, e.g. https://bot.example.org/tg",
     "WEBHOOK_SECRET": "1-256 characters of A-Z, a-z, 0-9, _ and -",
-    "WEBHOOK_LISTEN": "an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
-    "WEBHOOK_PORT": "a TCP port number, 1-65535",
-    "HEALTH_PORT": "a TCP port number, 1-65535",
+    "WEB_LISTEN": "an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
+    "WEB_PORT": "a TCP port number, 1-65535",
+    "RETENTION_DAYS": "a number of days, e.g. 90 (0 keeps everything)",
 }
 
 
@@ -57,12 +61,17 @@ class Settings(BaseSettings):
     """coopwatch's settings. Build with ``load_settings()`` in ``main()``, never at import."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
     )
 
-    telegram_bot_token: str | None = None
+    # Out of repr(): a settings object printed in a traceback or a test failure shows no secret.
+    telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = DEFAULT_BASE_URL
-    database_url: str = "sqlite:///coopwatch.db"
+    database_url: str = Field(default="sqlite:///coopwatch.db", repr=False)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     poll_interval: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     allow_private_feeds: bool = False
@@ -72,9 +81,19 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     # Unset: a fresh random secret per start (Telegram learns it from setWebhook each time).
     webhook_secret: str = Field(default_factory=new_webhook_secret, repr=False)
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
-    health_port: int | None = Field(default=None, ge=1, le=65535)
+    # One web server (archive, Atom, metrics, health and the webhook). The names it had
+    # before it was one server are still read, so an existing .env keeps working.
+    web_listen: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("web_listen", "webhook_listen")
+    )
+    web_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("web_port", "webhook_port", "health_port"),
+    )
+    # Days an item that reports no event, and a finished delivery, are kept; 0: for ever.
+    retention_days: float = Field(default=90.0, ge=0, allow_inf_nan=False)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -142,28 +161,38 @@ class Settings(BaseSettings):
                 raise ValueError("not a valid secret token")
         return value
 
-    @field_validator("webhook_listen")
+    @field_validator("web_listen")
     @classmethod
-    def _webhook_listen(cls, value: str) -> str:
+    def _web_listen(cls, value: str) -> str:
         value = value.strip()
         ipaddress.ip_address(value)  # ValueError names the bad value
         return value
 
-    @field_validator("health_port", mode="before")
+    @field_validator("web_port", mode="before")
     @classmethod
-    def _health_port(cls, value: Any) -> Any:
+    def _web_port(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @property
-    def health_port_in_effect(self) -> int | None:
-        """Where /health is served: HEALTH_PORT, else 8080 in webhook mode, else nowhere."""
-        if self.health_port is not None:
-            return self.health_port
-        return DEFAULT_HEALTH_PORT if self.webhook_url else None
+    def web_port_in_effect(self) -> int | None:
+        """Where the web server listens: WEB_PORT, else 8443 in webhook mode, else nowhere."""
+        if self.web_port is not None:
+            return self.web_port
+        return DEFAULT_WEBHOOK_WEB_PORT if self.webhook_url else None
 
     @property
     def console_mode(self) -> bool:
         return self.telegram_bot_token is None
+
+    def secrets(self) -> list[str]:
+        """Every spelling of the token, the webhook secret and the database password, longest
+        first, for redacting messages and log lines."""
+        return _longest_first(
+            secret_spellings(self.telegram_bot_token or "", self.webhook_secret)
+            | set(database_secrets(self.database_url))
+            # As the operator wrote them: the URL above is SQLAlchemy's re-encoded spelling.
+            | set(_raw_secrets({}))
+        )
 
     @property
     def log_level_number(self) -> int:
@@ -198,6 +227,28 @@ def _public_host(host: str) -> bool:
     return address.is_global
 
 
+def _longest_first(found: set[str]) -> list[str]:
+    return sorted(found - {""}, key=len, reverse=True)
+
+
+def _raw_secrets(overrides: dict[str, Any]) -> list[str]:
+    """The secret variables as given (environment, .env, overrides), valid or not."""
+    given: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        given |= {k.upper(): v for k, v in dotenv_values(".env").items()}
+    given |= {k.upper(): v for k, v in os.environ.items()}
+    given |= {k.upper(): v for k, v in overrides.items()}
+    found: set[str] = set()
+    for name in SECRET_VARIABLES:
+        value = given.get(name)
+        if isinstance(value, str):
+            found |= secret_spellings(value.strip(), value)
+    url = given.get("DATABASE_URL")
+    if isinstance(url, str):
+        found |= set(database_secrets(url.strip()))
+    return _longest_first(found)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; raise ConfigError with one readable line per wrong variable."""
     try:
@@ -212,4 +263,8 @@ def load_settings(**overrides: Any) -> Settings:
                 given = mask_password(given)
             shown = "" if name in SECRET_VARIABLES else f", got {given!r}"
             lines.append(f"{name}: expected {EXPECTED.get(name, 'a valid value')}{shown}")
-        raise ConfigError("; ".join(lines)) from None
+        # A value shown in the error (or a wrong variable holding a secret) never shows one.
+        message = "; ".join(lines)
+        for secret in _raw_secrets(overrides):
+            message = message.replace(secret, "***")
+        raise ConfigError(message) from None

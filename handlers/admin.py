@@ -11,7 +11,10 @@ from telegram.ext import ContextTypes
 from bot.i18n import t
 from bot.services import services
 from handlers.common import admin_only, chat_language, reply_html
+from handlers.paging import cut, join_within
 from storage import Database, audit, deliveries, lease
+
+MAX_DETAIL = 300  # UTF-16 units of one audit entry's detail
 
 
 async def record_admin_action(
@@ -68,12 +71,14 @@ async def audit_log(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not entries:
         await reply_html(update, t(lang, "audit_empty"))
         return
-    lines = [t(lang, "audit_header")]
+    lines = []
     for entry in entries:
         who = str(entry.user_id) if entry.user_id is not None else entry.source
-        action = html.escape(entry.action)
-        detail = html.escape(entry.detail[:200])
-        lines.append(
-            f"{entry.at:%Y-%m-%d %H:%M} UTC · {html.escape(who)} · <b>{action}</b> {detail}"
-        )
-    await reply_html(update, "\n".join(lines))
+        action = cut(entry.action, 32)
+        # Details hold URLs, which a feed's redirect or an admin can make as long as they like.
+        detail = cut(entry.detail, MAX_DETAIL)
+        lines.append(f"{entry.at:%Y-%m-%d %H:%M} UTC · {cut(who, 32)} · <b>{action}</b> {detail}")
+    text = join_within(
+        lines, head=t(lang, "audit_header"), more=lambda n: t(lang, "list_more", n=n)
+    )
+    await reply_html(update, text)

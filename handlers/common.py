@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import html
+import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -11,8 +14,12 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.i18n import language_of, t
+from bot.render import MAX_MESSAGE, utf16_len
 from bot.services import services
 from storage import chats
+
+log = logging.getLogger(__name__)
+_TAG = re.compile(r"<[^>]*>")
 
 
 async def chat_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -30,9 +37,29 @@ async def reply_html(update: Update, text: str) -> None:
     """Answer in the chat the update came from, in Telegram HTML."""
     if update.effective_chat is None:
         return
+    if utf16_len(text) > MAX_MESSAGE:
+        # Every lister bounds its reply; should one still overflow, the user gets the text
+        # cut rather than an error (an HTML cut could leave a tag open, so it goes plain).
+        log.warning("reply of %d characters cut to Telegram's limit", len(text))
+        plain = html.unescape(_TAG.sub("", text))
+        await update.effective_chat.send_message(
+            cut_plain(plain, MAX_MESSAGE), disable_web_page_preview=True
+        )
+        return
     await update.effective_chat.send_message(
         text, parse_mode=ParseMode.HTML, disable_web_page_preview=True
     )
+
+
+def cut_plain(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 units, at a line end when one is near, with "…"."""
+    if utf16_len(text) <= limit:
+        return text
+    units = text.encode("utf-16-le", "surrogatepass")[: (limit - 1) * 2]
+    head = units.decode("utf-16-le", "ignore")  # a pair cut in half is dropped
+    if "\n" in head[len(head) // 2 :]:
+        head = head.rsplit("\n", 1)[0]
+    return head.rstrip() + "…"
 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]

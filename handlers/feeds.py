@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import math
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -15,10 +14,15 @@ from bot.i18n import t
 from bot.services import services
 from handlers.admin import record_admin_action
 from handlers.common import admin_only, chat_language, reply_html
+from handlers.paging import cut, fitting
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
 
 FEEDS_PER_PAGE = 10
+# UTF-16 units of a feed's title and last error in /feeds: a page of three worst-case feeds
+# still fits Telegram's 4,096, and a usual page shows ten.
+MAX_TITLE = 200
+MAX_ERROR = 600
 
 
 @admin_only
@@ -31,7 +35,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     url, title = args[0], " ".join(args[1:]).strip() or None
     svc = services(context)
-    await reply_html(update, t(lang, "addfeed_checking", url=html.escape(url[:200])))
+    await reply_html(update, t(lang, "addfeed_checking", url=cut(url, 200)))
     try:
         added = await add_feed_checked(
             db=svc.db,
@@ -43,7 +47,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             max_item_age=timedelta(hours=svc.settings.max_item_age),
         )
     except FeedRefused as exc:
-        await reply_html(update, t(lang, "addfeed_refused", reason=html.escape(str(exc))))
+        await reply_html(update, t(lang, "addfeed_refused", reason=cut(str(exc), MAX_ERROR)))
         return
     await record_admin_action(update, context, "addfeed", f"{added.feed.id} {added.feed.url}")
     if added.new_items and svc.poller.on_new_items is not None:
@@ -54,7 +58,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             lang,
             "addfeed_done",
             id=added.feed.id,
-            title=html.escape(added.feed.title),
+            title=cut(added.feed.title, MAX_TITLE),
             count=added.item_count,
         ),
     )
@@ -75,7 +79,7 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     await record_admin_action(update, context, "removefeed", f"{feed_id} {removed.url}")
     await reply_html(
-        update, t(lang, "removefeed_done", id=feed_id, title=html.escape(removed.title))
+        update, t(lang, "removefeed_done", id=feed_id, title=cut(removed.title, MAX_TITLE))
     )
 
 
@@ -91,7 +95,7 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def feeds_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The [More] button of /feeds (callback data "feeds:PAGE")."""
+    """The [More] button of /feeds (callback data "feeds:FIRST", the position of the next feed)."""
     query = update.callback_query
     if query is None:
         return
@@ -100,13 +104,12 @@ async def feeds_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not svc.is_admin(query.from_user.id):
         await query.answer(t(lang, "admin_only"), show_alert=True)
         return
-    try:
-        page = int((query.data or "").split(":", 1)[1])
-    except (IndexError, ValueError):
+    data = (query.data or "").split(":", 1)
+    if len(data) != 2 or not data[1].isdigit() or len(data[1]) > 6:
         await query.answer(t(lang, "stale_button"))
         return
     await query.answer()
-    text, markup = await _feeds_page(context, lang, page)
+    text, markup = await _feeds_page(context, lang, int(data[1]))
     if query.message is not None:
         await query.message.chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
@@ -114,36 +117,42 @@ async def feeds_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def _feeds_page(
-    context: ContextTypes.DEFAULT_TYPE, lang: str, page: int
+    context: ContextTypes.DEFAULT_TYPE, lang: str, first: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Feeds from position `first`, as many as fit in one message (at most ten).
+
+    Pages are cut by size, not by count: a hostile feed's title or error text must not push
+    a page over Telegram's limit, which would hide every feed id on it from the admin.
+    """
     all_feeds = await services(context).db.run(feed_store.list_feeds)
     if not all_feeds:
         return t(lang, "feeds_empty"), None
-    pages = max(1, math.ceil(len(all_feeds) / FEEDS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = all_feeds[page * FEEDS_PER_PAGE : (page + 1) * FEEDS_PER_PAGE]
+    first = min(max(first, 0), len(all_feeds) - 1)
+    lines = [_feed_line(feed, lang) for feed in all_feeds[first : first + FEEDS_PER_PAGE]]
 
     def count(status: str) -> int:
         return sum(1 for feed in all_feeds if feed.status == status)
 
-    header = t(
-        lang,
-        "feeds_header",
-        total=len(all_feeds),
-        page=page + 1,
-        pages=pages,
-        ok=count("ok"),
-        failing=count("failing"),
-        disabled=count("disabled"),
-    )
-    lines = [header]
-    lines += [_feed_line(feed, lang) for feed in shown]
-    markup = None
-    if page + 1 < pages:
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t(lang, "more"), callback_data=f"feeds:{page + 1}")]]
+    def header(last: int) -> str:
+        return t(
+            lang,
+            "feeds_header",
+            total=len(all_feeds),
+            first=first + 1,
+            last=last,
+            ok=count("ok"),
+            failing=count("failing"),
+            disabled=count("disabled"),
         )
-    return "\n\n".join(lines), markup
+
+    shown = max(1, fitting(lines, head=header(len(all_feeds)), sep="\n\n"))
+    after = first + shown
+    markup = None
+    if after < len(all_feeds):
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t(lang, "more"), callback_data=f"feeds:{after}")]]
+        )
+    return "\n\n".join([header(after), *lines[:shown]]), markup
 
 
 def _when(moment: datetime | None, lang: str) -> str:
@@ -151,6 +160,7 @@ def _when(moment: datetime | None, lang: str) -> str:
 
 
 def _feed_line(feed: FeedInfo, lang: str) -> str:
+    """One feed, never longer than a tenth of a message plus its error's 600 units."""
     if feed.status == "failing":
         status = t(lang, "feed_failing", since=_when(feed.failing_since, lang))
     else:
@@ -159,13 +169,13 @@ def _feed_line(feed: FeedInfo, lang: str) -> str:
         lang,
         "feed_line",
         id=feed.id,
-        title=html.escape(feed.title or feed.url),
+        title=cut(feed.title or feed.url, MAX_TITLE),
         status=status,
         items=feed.item_count,
         success=_when(feed.last_success_at, lang),
     )
     if feed.last_error:
-        line += "\n" + t(lang, "feed_error", error=html.escape(feed.last_error[:300]))
+        line += "\n" + t(lang, "feed_error", error=cut(feed.last_error, MAX_ERROR))
     return line
 
 

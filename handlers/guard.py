@@ -1,8 +1,11 @@
-"""Abuse guard, run before every other handler: a per-user command rate limit and a check
-on message size and odd Unicode.
+"""Abuse guard, run before every other handler: a per-user rate limit and a check on
+command size and odd Unicode.
 
-A flood of commands gets one polite notice, not one reply each: the notice is sent when the
-user first crosses the limit, and everything else is dropped until the window clears.
+Every update from a user counts — commands, plain messages, button presses, in any chat — so
+a flood of plain text costs as much as a flood of commands. A flood gets one polite notice,
+not one reply each: the notice is sent when the user first crosses the limit (where the bot
+would have answered: not for chatter in a group), and everything else is dropped until the
+window clears.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.i18n import t
 from handlers.common import chat_language, reply_html
 
-# Generous for a person, tight for a script: 15 commands or button presses per 30 seconds.
+# Generous for a person, tight for a script: 15 messages or button presses per 30 seconds.
 MAX_ACTIONS = 15
 WINDOW_SECONDS = 30.0
 MAX_COMMAND_CHARS = 512
@@ -58,6 +61,14 @@ class CommandRateLimit:
         self._warned.add(user_id)
         return "notify"
 
+    def silenced(self, user_id: int) -> bool:
+        """True when the user was told to slow down and the window is still full (read-only)."""
+        if user_id not in self._warned:
+            return False
+        now = self.clock()
+        stamps = self._seen.get(user_id, ())
+        return sum(1 for stamp in stamps if now - stamp <= self.window) >= self.max_actions
+
     def forget_idle(self) -> None:
         """Drop users whose window is empty, so the table does not grow for ever."""
         now = self.clock()
@@ -76,12 +87,21 @@ def odd_text(text: str) -> bool:
     return False
 
 
+RATE_LIMIT_KEY = "command_rate_limit"
+
+
 def _limiter(context: ContextTypes.DEFAULT_TYPE) -> CommandRateLimit:
-    limiter = context.application.bot_data.get("command_rate_limit")
+    limiter = context.application.bot_data.get(RATE_LIMIT_KEY)
     if limiter is None:
-        limiter = context.application.bot_data["command_rate_limit"] = CommandRateLimit()
+        limiter = context.application.bot_data[RATE_LIMIT_KEY] = CommandRateLimit()
     assert isinstance(limiter, CommandRateLimit)
     return limiter
+
+
+def _answered(update: Update, is_command: bool) -> bool:
+    """Whether the bot would answer this update (so a notice there makes sense)."""
+    chat = update.effective_chat
+    return is_command or (chat is not None and chat.type == chat.PRIVATE)
 
 
 async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,19 +109,19 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     message = update.effective_message
     is_command = bool(message and message.text and message.text.startswith("/"))
-    if user is None or not (is_command or update.callback_query):
-        return
+    if user is None:
+        return  # channel posts: only the channel's administrators can write them
     verdict = _limiter(context).check(user.id)
     if verdict != "ok":
-        if verdict == "notify":
-            if update.callback_query:
+        if update.callback_query:
+            if verdict == "notify":
                 await update.callback_query.answer(
                     t(await chat_language(update, context), "slow_down"), show_alert=True
                 )
             else:
-                await reply_html(update, t(await chat_language(update, context), "slow_down"))
-        elif update.callback_query:
-            await update.callback_query.answer()
+                await update.callback_query.answer()
+        elif verdict == "notify" and message is not None and _answered(update, is_command):
+            await reply_html(update, t(await chat_language(update, context), "slow_down"))
         raise ApplicationHandlerStop
     if is_command and message is not None and message.text is not None:
         if len(message.text) > MAX_COMMAND_CHARS:

@@ -24,9 +24,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = language_of(user.language_code if user else None)
     db = services(context).db
     known = await db.run(chats.get_chat, chat_id=chat.id)
-    if known is not None and not known.active and not await may_change(update, context):
-        # In a group, only administrators may turn alerts back on after an /unsubscribe.
-        await reply_html(update, t(known.language, "group_admins_only"))
+    if (known is None or not known.active) and not await may_change(update, context):
+        # In a group, only administrators may switch its alerts on (or back on).
+        await reply_html(update, t(known.language if known else lang, "group_admins_only"))
         return
     info, created = await db.run(
         chats.register_chat,

@@ -17,6 +17,7 @@ from bot.i18n import LANGUAGES, language_of, t
 from bot.render import country_name
 from bot.services import services
 from handlers.common import admin_only, chat_language, reply_html
+from handlers.paging import cut, join_within
 from news.countries import resolve_country, suggest_country
 from news.records import CENTRAL_ASIA, EVENT_TYPES
 from storage import Database, chats
@@ -25,6 +26,8 @@ from storage.chats import ChatInfo
 ADMINS = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 MODES = ("instant", "digest")
 MAX_PHRASE_WORDS = 4  # "United Arab Emirates", "Объединённые Арабские Эмираты"
+MAX_NAMES_SHOWN = 60  # countries named in one reply (about 1,000 characters)
+MAX_UNKNOWN_SHOWN = 40  # unknown words answered one by one; beyond them, a count
 
 
 # -- who may change what ----------------------------------------------------------------
@@ -111,7 +114,12 @@ def parse_countries(words: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _names(codes: Sequence[str], lang: str) -> str:
-    return ", ".join(html.escape(country_name(code, lang)) for code in codes)
+    # A chat may follow every country there is: the list stays well within a message.
+    names = [html.escape(country_name(code, lang)) for code in codes]
+    if len(names) > MAX_NAMES_SHOWN:
+        rest = len(names) - MAX_NAMES_SHOWN
+        names = [*names[:MAX_NAMES_SHOWN], t(lang, "list_more", n=rest)]
+    return ", ".join(names)
 
 
 def _following(info: ChatInfo, lang: str) -> str:
@@ -122,14 +130,19 @@ def _following(info: ChatInfo, lang: str) -> str:
 
 
 def _unknown_message(words: list[str], lang: str) -> str:
+    distinct = list(dict.fromkeys(words))
     lines = []
-    for word in words:
+    for word in distinct[:MAX_UNKNOWN_SHOWN]:
+        text = cut(word, 64)
         guess = suggest_country(word)
         if guess is not None:
-            lines.append(t(lang, "sub_suggest", text=html.escape(word), name=_names([guess], lang)))
+            lines.append(t(lang, "sub_suggest", text=text, name=_names([guess], lang)))
         else:
-            lines.append(t(lang, "sub_unknown", text=html.escape(word)))
-    return "\n".join(lines)
+            lines.append(t(lang, "sub_unknown", text=text))
+    # Whatever the user typed, the answer is one message within Telegram's limit.
+    return join_within(
+        lines, more=lambda n: t(lang, "list_more", n=n), left_out=len(distinct) - len(lines)
+    )
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -222,13 +235,13 @@ def settings_keyboard(info: ChatInfo) -> InlineKeyboardMarkup:
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the filters with buttons; "/settings hour 18" and "/settings tz Europe/Moscow"."""
-    info = await _ensure_chat(update, context)
+    args = context.args or []
+    if args and await _refuse_non_admin(update, context):
+        return
+    info = await _settings_of(update, context)
     if info is None or update.effective_chat is None:
         return
-    args = context.args or []
     if args:
-        if await _refuse_non_admin(update, context):
-            return
         error = await _apply_setting_args(update, context, info, args)
         if error:
             await reply_html(update, error)
@@ -236,6 +249,20 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         info = await services(context).db.run(chats.get_chat, chat_id=info.id) or info
     await update.effective_chat.send_message(
         settings_text(info), parse_mode=ParseMode.HTML, reply_markup=settings_keyboard(info)
+    )
+
+
+async def _settings_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatInfo | None:
+    """The chat's settings; for a group nobody set up yet, only an administrator's look
+    registers it (registering switches its alerts on), anyone else sees the defaults."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    info = await services(context).db.run(chats.get_chat, chat_id=chat.id)
+    if info is not None or await may_change(update, context):
+        return info or await _ensure_chat(update, context)
+    return chats.unsaved_chat(
+        chat_id=chat.id, chat_type=chat.type, language=await chat_language(update, context)
     )
 
 
@@ -265,14 +292,16 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if query is None or chat is None:
         return
     db = services(context).db
-    info = await db.run(chats.get_chat, chat_id=chat.id)
     parts = (query.data or "").split(":")
-    if info is None or len(parts) != 3 or not _valid(parts[1], parts[2]):
-        lang = info.language if info else await chat_language(update, context)
-        await query.answer(t(lang, "stale_button"))
+    if len(parts) != 3 or not _valid(parts[1], parts[2]):
+        await query.answer(t(await chat_language(update, context), "stale_button"))
         return
     if not await may_change(update, context):
-        await query.answer(t(info.language, "group_admins_only"), show_alert=True)
+        lang = await chat_language(update, context)
+        await query.answer(t(lang, "group_admins_only"), show_alert=True)
+        return
+    info = await _ensure_chat(update, context)  # the defaults shown to a member, set up now
+    if info is None:
         return
     refusal = await _apply_button(db, info, parts[1], parts[2])
     if refusal:

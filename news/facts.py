@@ -57,11 +57,15 @@ RU_MONTHS_GENITIVE = (
     "ноября",
     "декабря",
 )
+# As Russian agencies abbreviate them in datelines and lists: "6 мар — Sputnik", "21 ноя".
+_RU_MONTHS_SHORT = ("янв", "фев", "мар", "апр", "", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
 _MONTH = (
     {m: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {m[:3]: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {"sept": 9}
     | {m: i + 1 for i, m in enumerate(RU_MONTHS_GENITIVE)}
+    | {m: i + 1 for i, m in enumerate(_RU_MONTHS_SHORT) if m}
+    | {"сент": 9, "нояб": 11}
 )
 _EN_M = (
     r"(?P<m>"
@@ -84,7 +88,11 @@ _EN_M = (
     )
     + r")\.?"
 )
-_RU_M = r"(?P<m>" + "|".join(RU_MONTHS_GENITIVE) + r")"
+_RU_M = (
+    r"(?P<m>"
+    + "|".join([*RU_MONTHS_GENITIVE, "сент", "нояб", *filter(None, _RU_MONTHS_SHORT)])
+    + r")\.?(?!\w)"
+)
 _RANGE = r"(?:\s*(?:-|–|—|to|and|through|по|и|\s)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d\d)(?:\s*(?:года|г\.))?)?"
 _DATE_PATTERNS = (
@@ -143,17 +151,47 @@ _WEEK_OFFSET = {
 }
 # "…, the ministry reported today": that "today" dates the report, not the event.
 _REPORTING_BEFORE = re.compile(
-    r"(?:reported|said|announced|reports|says|сообщил[аи]?|сообщает"
-    r"|заявил[аи]?)\s*$",
+    r"(?:reported|said|announced|reports|says|affirmed|confirmed|stated|told|сообщил[аи]?"
+    r"|сообщает|заявил[аи]?|подтвердил[аи]?)\s*$",
     re.I,
 )
 _FUTURE = re.compile(
     r"\b(?:will|shall|is to|are to|to visit|to pay|is expected|are expected|is scheduled|"
     r"plans? to|upcoming|forthcoming|will be|будет|будут|состоится|посетит|совершит|проведут|"
-    r"проведет|проведёт|пройд[её]т|подпишут|встретится|отправится|прибудет|планиру\w+|намерен\w*|"
-    r"ожида\w+|предстоящ\w+)\b",
+    r"проведет|проведёт|пройд[её]т|подпишут|встретится|отправится|прибудет|приедет|приедут|"
+    r"прилетит|прилетят|нанес[её]т|планиру\w+|намерен\w*|"
+    r"ожида\w+|предстоящ\w+|готови\w+|готовится|preparing|prepares|in preparation)\b",
     re.I,
 )
+# "…discussed the SCO summit, which will take place on 31 August": a date in a relative
+# clause belongs to the other event the clause describes.
+_OTHER_EVENT_BEFORE = re.compile(
+    r"(?:котор\w+|где)\s+(?:\w+\s+){0,3}?(?:состоится|состоятся|пройд[её]т|пройдут|"
+    r"будет проходить|будет|запланирован\w*)\s+(?:[^,.;]{0,40}\s)?$"
+    r"|(?:which|that|where)\s+(?:will|is to|is due to|is scheduled to)\s+"
+    r"(?:take place|be held|open|run)\s+(?:[^,.;]{0,40}\s)?$",
+    re.I,
+)
+# "…, сообщили сегодня в МИД": a reporting verb right after "today" dates the report.
+_REPORTING_AFTER = re.compile(
+    r"^\s*(?:reported|said|announced|сообщил\w*|заявил\w*|переда[её]т|информиру\w+)\b", re.I
+)
+# A past-tense sentence that reports the event itself ("arrived", "held talks", "прибыл"):
+# once the lead has one, a later sentence about the programme ahead ("on Wednesday he will
+# hold talks") says what comes next, not when the event began.
+_PAST_EVENT = re.compile(
+    r"\b(?:arrived|began|started|held|met|signed|paid|visited|прибыл\w*|начал\w*|"
+    r"провел\w*|провёл\w*|встретил\w*|подписал\w*|посетил\w*|состоял\w*)\b",
+    re.I,
+)
+# A dateline: a place (and a region) before the date, the agency or the lead after it.
+# "Москва. 27 августа. INTERFAX.RU -", "TEHRAN, May 29 (MNA) –", "DUSHANBE, Tajikistan,
+# January 4. In ...": that date is the report's, which publication already gives.
+_DATELINE_BEFORE = re.compile(
+    r"^\s*[A-ZА-ЯЁ][\w’'\-]+(?:\s+[\w’'\-]+)?(?:,\s*[A-Z][\w ]{2,20})?[,.]\s*$"
+)
+_DATELINE_AFTER = re.compile(r"^\s*[.,]?\s*(?:\(|/|—|–|-|[A-ZА-ЯЁ]{2,}|[A-ZА-ЯЁ][a-zа-яё])")
+_SPAN_DAYS = timedelta(days=3)  # "arrived on Oct. 14 ... on Oct. 15 met": one visit
 _SENTENCE_END = re.compile(r"[.!?…](?=\s+[A-ZА-ЯЁ«\"“])")
 
 _DOCUMENTS = {
@@ -183,7 +221,7 @@ _SECTORS = re.compile(
 )
 _NUM = r"\d+(?:[.,]\d+)*(?:[  ]\d{3})*"
 _SCALE = (
-    r"(?:trillion|billion|million|thousand|bn|mln|m|миллиард\w*|миллион\w*|тысяч\w*|"
+    r"(?:trillion|billion|million|thousand|bln|bn|mln|m|миллиард\w*|миллион\w*|тысяч\w*|"
     r"(?:трлн|млрд|млн|тыс)\.?)"
 )
 _CURRENCY = (
@@ -201,6 +239,73 @@ _COUNTED = (
     r"проект\w*)"
 )
 _COUNTS = re.compile(rf"\b\d{{1,4}}\s+(?:\w+\s+)?{_COUNTED}\b", re.I)
+
+
+_MEASURES = (
+    (
+        "trade",
+        r"trade(?: turnover)?|turnover|товарооборот\w*|торгов\w+ оборот\w*|торговл\w+",
+    ),
+    ("investment", r"invest\w*|инвестиц\w+|вложени\w+"),
+    ("loan", r"loans?|credits?|credit line|кредит\w*|за[её]м\w*"),
+    ("contracts", r"contracts?|deals?|контракт\w*|сделк\w+"),
+    ("agreements", r"agreements?|соглашени\w+"),
+    ("projects", r"projects?|проект\w*"),
+    ("exports", r"exports?|экспорт\w*"),
+    ("imports", r"imports?|импорт\w*"),
+)
+_MEASURE_RE = tuple((name, re.compile(r"\b(?:" + p + r")\b", re.I)) for name, p in _MEASURES)
+# Words that make a figure a goal rather than an outcome.
+_TARGET = re.compile(
+    r"\b(?:target\w*|goal|aim\w*|to reach|could reach|can reach|will reach|to bring|to boost|"
+    r"to increase|to raise|to grow|plans?|planned|expected|projected|potential|could|would|will|"
+    r"цел\w+|довести|достичь|нарастить|увеличить|планиру\w+|ожида\w+|намерен\w*|задач\w+|"
+    r"может|могут|сможет|потенциал\w*)\b",
+    re.I,
+)
+_PERIODS = (
+    (
+        "last year",
+        r"last year|in the past year|в прошлом году|по итогам прошлого года|за прошлый год",
+    ),
+    ("this year", r"this year|в этом году|в текущем году|по итогам (?:этого|текущего) года"),
+    (
+        "since January",
+        r"since the (?:start|beginning) of (?:the|this) year|с начала (?:этого )?года",
+    ),
+)
+_PERIOD_RE = tuple((name, re.compile(p, re.I)) for name, p in _PERIODS)
+_YEAR_PERIOD = re.compile(
+    r"\b(?:in|by|for|by the end of|в|к|за|по итогам)\s+((?:19|20)\d\d)\b", re.I
+)
+_CURRENCY_CODES = (
+    ("USD", r"\$|US\s?dollars|dollars|USD|долл\w*"),
+    ("EUR", r"€|euros?|EUR|евро"),
+    ("CNY", r"yuan|юан\w*"),
+    ("RUB", r"rubles|roubles|рубл\w*"),
+    ("KZT", r"tenge|тенге"),
+    ("UZS", r"soums?|сум\w*"),
+    ("TJS", r"somoni|сомони"),
+    ("KGS", r"som\b|сом\w*"),
+)
+_SCALE_VALUES = (
+    (r"trillion|трлн|триллион", 10**12),
+    (r"billion|bln|bn|млрд|миллиард", 10**9),
+    (r"million|mln|m\b|млн|миллион", 10**6),
+    (r"thousand|тыс", 10**3),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A sum the report states, with what it measures and whether it is a result or a goal."""
+
+    written: str  # as the report writes it: "$800 million", "800 млн долларов"
+    measure: str | None = None  # "trade", "investment", "loan", "contracts", ...
+    role: str | None = None  # "result" or "target"
+    period: str | None = None  # "last year", "this year", "since January", "2025"
+    amount: float | None = None  # in units of the currency: 800000000.0
+    currency: str | None = None  # "USD", "EUR", "RUB", ...
 
 
 class FactsError(FeedError):
@@ -221,6 +326,8 @@ class Facts:
     sectors: tuple[str, ...] = ()
     money: tuple[str, ...] = ()  # as written: "$1 billion", "800 млн долларов"
     counts: tuple[str, ...] = ()  # as written: "15 documents"
+    figures: tuple[Figure, ...] = ()  # the sums with their meaning, in the report's order
+    visit_kind: str | None = None  # "state", "official", "working" when the report says so
 
 
 def extract_facts(title: str, text: str, *, language: str, published: datetime | None) -> Facts:
@@ -241,6 +348,8 @@ def extract_facts(title: str, text: str, *, language: str, published: datetime |
         sectors=_unique(m.group(0) for m in _SECTORS.finditer(body)),
         money=_unique(m.group(0).strip() for m in _MONEY.finditer(body)),
         counts=_unique(m.group(0) for m in _COUNTS.finditer(body)),
+        figures=figures(body),
+        visit_kind=_visit_kind(lead),
     )
 
 
@@ -259,24 +368,54 @@ def _sentence_around(text: str, pos: int) -> str:
 
 
 def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, str | None]:
-    found: list[tuple[int, date, date, str]] = []
+    found: list[tuple[int, date, date, str, bool]] = []  # position, first, last, text, future
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(lead):
-            days = _resolve_absolute(m, ref, _is_future(_sentence_around(lead, m.start())))
+            if _in_dateline(lead, m) or _OTHER_EVENT_BEFORE.search(
+                lead[max(0, m.start() - 80) : m.start()]
+            ):
+                continue
+            future = _is_future(_sentence_around(lead, m.start()))
+            days = _resolve_absolute(m, ref, future)
             if days is not None:
-                found.append((m.start(), days[0], days[1], m.group(0).strip()))
+                found.append((m.start(), days[0], days[1], m.group(0).strip(), future))
     if ref is not None:
         for m in _RELATIVE.finditer(lead):
             if _REPORTING_BEFORE.search(lead[max(0, m.start() - 20) : m.start()]):
                 continue
+            if _REPORTING_AFTER.match(lead[m.end() : m.end() + 30]):
+                continue
             future = _is_future(_sentence_around(lead, m.start()))
             first, last = _resolve_relative(m.group("w").lower(), ref, future)
-            found.append((m.start(), first, last, m.group(0)))
+            found.append((m.start(), first, last, m.group(0), future))
     plausible = [f for f in found if ref is None or ref - MAX_PAST <= f[1] <= ref + MAX_AHEAD]
+    reported = _first_past_event(lead)
+    if reported is not None:
+        plausible = [f for f in plausible if not (f[4] and f[0] > reported)]
     if not plausible:
         return None, None, None
-    _, first, last, written = min(plausible, key=lambda f: f[0])
+    plausible.sort(key=lambda f: f[0])
+    _, first, last, written, future = plausible[0]
+    for _, other, other_last, _, other_future in plausible[1:]:
+        # A later day of the same report's programme widens the span (arrival, then talks).
+        if other_future == future and last < other <= first + _SPAN_DAYS:
+            last = max(last, other_last)
     return first, last, written
+
+
+def _in_dateline(lead: str, m: re.Match[str]) -> bool:
+    line_start = lead.rfind("\n", 0, m.start()) + 1
+    before = lead[line_start : m.start()]
+    return bool(_DATELINE_BEFORE.match(before)) and bool(_DATELINE_AFTER.match(lead[m.end() :]))
+
+
+def _first_past_event(lead: str) -> int | None:
+    """Where the first sentence reporting the event in the past tense starts, if any."""
+    for m in _PAST_EVENT.finditer(lead):
+        sentence = _sentence_around(lead, m.start())
+        if not _is_future(sentence):
+            return lead.find(sentence) if sentence in lead else m.start()
+    return None
 
 
 def _is_future(sentence: str) -> bool:
@@ -342,6 +481,221 @@ def _documents(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             if kind not in kinds:
                 kinds.append(kind)
     return _unique(s for _, s in sorted(spans)), tuple(kinds)
+
+
+# --- announcements ---------------------------------------------------------------------------
+
+ANNOUNCED_AHEAD = timedelta(days=21)  # "in the coming weeks", "soon": a visit within weeks
+_SOON = re.compile(
+    r"\b(?:in the coming (?:days|weeks)|soon|shortly|в ближайш\w+ (?:дни|недели|время)|"
+    r"в скором времени|совсем скоро|скоро|"
+    r"в (?:начале|середине|конце) (?:этого |следующего )?месяца)\b",
+    re.I,
+)
+_MONTH_ONLY = re.compile(
+    r"\b(?:in|в)\s+(?P<m>"
+    + "|".join(
+        [
+            *EN_MONTHS,
+            "январе",
+            "феврале",
+            "марте",
+            "апреле",
+            "мае",
+            "июне",
+            "июле",
+            "августе",
+            "сентябре",
+            "октябре",
+            "ноябре",
+            "декабре",
+        ]
+    )
+    + r")\b",
+    re.I,
+)
+_RU_MONTHS_PREPOSITIONAL = (
+    "январе",
+    "феврале",
+    "марте",
+    "апреле",
+    "мае",
+    "июне",
+    "июле",
+    "августе",
+    "сентябре",
+    "октябре",
+    "ноябре",
+    "декабре",
+)
+
+
+def announced_window(
+    title: str, text: str, *, published: datetime | None
+) -> tuple[date, date] | None:
+    """The days an announcement with no day leaves open for its event, or None.
+
+    "Pezeshkian will make a working visit to Tajikistan in the coming weeks": from publication
+    to three weeks on; "the state visit in November": that month. Only for a report whose
+    event is still ahead (a future verb in its lead) and that states no day.
+    """
+    if published is None:
+        return None
+    lead = f"{title}.\n{text[:_LEAD_CHARS]}" if title.strip() else text[:_LEAD_CHARS]
+    ref = published.date()
+    if _event_date(lead, ref)[0] is not None:
+        return None
+    for m in _MONTH_ONLY.finditer(lead):
+        if not _is_future(_sentence_around(lead, m.start())):
+            continue
+        word = m.group("m").lower()
+        month = (
+            _RU_MONTHS_PREPOSITIONAL.index(word) + 1
+            if word in _RU_MONTHS_PREPOSITIONAL
+            else EN_MONTHS.index(word) + 1
+        )
+        year = ref.year + (1 if month < ref.month else 0)
+        first = date(year, month, 1)
+        last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+        if first <= ref + MAX_AHEAD:
+            return max(first, ref), last
+    for m in _SOON.finditer(lead):
+        if _is_future(_sentence_around(lead, m.start())):
+            return ref, ref + ANNOUNCED_AHEAD
+    return None
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def figures(body: str) -> tuple[Figure, ...]:
+    """Every sum in `body` with the noun it measures, its role and period, read in its clause."""
+    found: list[Figure] = []
+    previous_end, previous_sentence, previous_measure = 0, -1, None
+    for m in _MONEY.finditer(body):
+        sentence_start = body.rfind(". ", 0, m.start()) + 1
+        # A sentence's earlier figure ends what this one's words can be ("reached $800 million
+        # last year; the target is $1 billion"), and lends its noun when this one has none.
+        same_sentence = sentence_start == previous_sentence
+        start = max(sentence_start, m.start() - 160, previous_end if same_sentence else 0)
+        sentence_end = body.find(". ", m.end())
+        sentence_end = len(body) if sentence_end < 0 else sentence_end
+        before = body[start : m.start()]
+        if same_sentence and start == previous_end:
+            # "…$800 million last year, and a target of $1 billion": up to the comma is the
+            # earlier figure's period.
+            before = before[before.find(",") + 1 :] if "," in before else before
+        after = body[m.end() : min(sentence_end, m.end() + 60)]
+        next_money = _MONEY.search(after)
+        after = after[: next_money.start()] if next_money else after
+        measure = _measure(before, after) or (previous_measure if same_sentence else None)
+        previous_end, previous_sentence, previous_measure = m.end(), sentence_start, measure
+        written = m.group(0).strip()
+        amount, currency = _amount(written)
+        figure = Figure(
+            written=written,
+            measure=measure,
+            role=_role(before, after),
+            period=_period(before, after),
+            amount=amount,
+            currency=currency,
+        )
+        _add_figure(found, figure)
+    return tuple(found)
+
+
+def _add_figure(found: list[Figure], figure: Figure) -> None:
+    """Append `figure` unless it repeats one already found ("$629 млн." in the lead and "$629
+    млн" in the text), keeping whichever of the two says more."""
+    for index, known in enumerate(found):
+        if figure.amount is None:
+            if known.written.lower() == figure.written.lower():
+                return
+            continue
+        if (known.amount, known.currency) != (figure.amount, figure.currency):
+            continue
+        if known.role and figure.role and known.role != figure.role:
+            continue  # "$1 billion last year, and $1 billion again the target": two figures
+        said = sum(v is not None for v in (figure.measure, figure.role, figure.period))
+        if said > sum(v is not None for v in (known.measure, known.role, known.period)):
+            found[index] = figure
+        return
+    found.append(figure)
+
+
+def _measure(before: str, after: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for name, pattern in _MEASURE_RE:
+        for m in pattern.finditer(before):
+            distance = len(before) - m.end()
+            if best is None or distance < best[0]:
+                best = (distance, name)
+        m2 = pattern.search(after[:40])
+        if m2 and (best is None or m2.start() + 5 < best[0]):
+            best = (m2.start() + 5, name)  # "$1 billion in investment"
+    return best[1] if best else None
+
+
+def _role(before: str, after: str) -> str | None:
+    near = before[-70:]
+    if _TARGET.search(near) or re.match(r"\s*(?:target|goal)\b", after, re.I):
+        return "target"
+    if re.search(
+        r"\b(?:reached|amounted|totall?ed|stood|was|were|grew|rose|increased|составил\w*|"
+        r"достиг\w*|превысил\w*|вырос\w*|увеличил\w*)\b",
+        near,
+        re.I,
+    ):
+        return "result"
+    return None
+
+
+def _period(before: str, after: str) -> str | None:
+    clause = before[-80:] + " " + after[:50]
+    for name, pattern in _PERIOD_RE:
+        if pattern.search(clause):
+            return name
+    year = _YEAR_PERIOD.search(clause)
+    return year.group(1) if year else None
+
+
+def _amount(written: str) -> tuple[float | None, str | None]:
+    number = re.search(_NUM, written)
+    if number is None:
+        return None, None
+    digits = number.group(0).replace(" ", "").replace("\u00a0", "")
+    rest = written[number.end() :].lower()
+    scaled = any(re.match(rf"\s*(?:{pattern})", rest) for pattern, _ in _SCALE_VALUES)
+    if "," in digits and "." in digits:
+        digits = digits.replace(",", "")
+    elif digits.count(",") == 1 and (len(digits.split(",")[1]) != 3 or scaled):
+        digits = digits.replace(",", ".")  # "1,5 млрд", "12,986 миллиарда": a decimal comma
+    else:
+        digits = digits.replace(",", "")
+    try:
+        value = float(digits)
+    except ValueError:
+        return None, None
+    for pattern, scale in _SCALE_VALUES:
+        if re.match(rf"\s*(?:{pattern})", rest):
+            value *= scale
+            break
+    currency = next(
+        (code for code, pattern in _CURRENCY_CODES if re.search(pattern, written, re.I)), None
+    )
+    return value, currency
+
+
+_VISIT_KINDS = (
+    ("state", r"state visit|государственн\w+ визит\w*|госвизит\w*"),
+    ("official", r"official visit|официальн\w+ визит\w*"),
+    ("working", r"working visit|рабоч\w+ визит\w*"),
+)
+
+
+def _visit_kind(lead: str) -> str | None:
+    found = [(m.start(), kind) for kind, p in _VISIT_KINDS if (m := re.search(p, lead, re.I))]
+    return min(found)[1] if found else None
 
 
 # --- places ---------------------------------------------------------------------------------

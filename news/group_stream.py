@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from news.facts import Facts, extract_facts
-from news.grouping import Candidate, Grouper
+from news.facts import Facts, announced_window, extract_facts
+from news.grouping import Candidate, EventState, Grouper
 from news.records import CENTRAL_ASIA, Classification
 
 OPEN_DAYS = timedelta(days=45)  # an event no report has joined for this long is closed
@@ -60,6 +60,9 @@ class _Row:
     title: str
     text: str
     published: datetime | None
+    # "2021-10" or "2021": published some time then. Not a time to order or group by, but the
+    # year that "on October 24-25" means.
+    period_end: date | None = None
 
 
 def content_tokens(text: str, language: str, limit: int = 80) -> tuple[str, ...]:
@@ -119,9 +122,17 @@ def event_candidate(
     published: datetime | None,
     classification: Classification,
     fallback_day: date,
+    reference: date | None = None,
 ) -> tuple[Facts, Candidate]:
-    """The facts of a positive item and its grouping view (the pipeline, scan and group)."""
-    facts = extract_facts(title, text, language=classification.language, published=published)
+    """The facts of a positive item and its grouping view (the pipeline, scan and group).
+
+    `reference`: for an item with no publication time, a day it was published by (a month
+    or year given alone), against which its dates are read.
+    """
+    when = published
+    if when is None and reference is not None:
+        when = datetime(reference.year, reference.month, reference.day, 12, tzinfo=UTC)
+    facts = extract_facts(title, text, language=classification.language, published=when)
     candidate = candidate_for(
         item_id,
         title,
@@ -148,7 +159,11 @@ def candidate_for(
     spans = [s for ev in classification.evidence for s in ev.spans]
     day = published.date() if published else fallback_day
     language = classification.language
-    figures = [f"${v}" for v in map(_figure, facts.money) if v]
+    # An announcement with no day ("in the coming weeks", "in November") stays open for the
+    # reports of the visit itself; its date is still not a stated one.
+    window = announced_window(title, text, published=published)
+    ahead = window[1] if window and facts.event_date is None else None
+    figures = [f"${f.amount:.0f}" for f in facts.figures if f.amount is not None]
     figures += [f"#{v}" for v in map(_figure, facts.counts) if v]
     return Candidate(
         item_id=item_id,
@@ -156,14 +171,29 @@ def candidate_for(
         countries=tuple(sorted(classification.countries)),
         event_type=classification.event_type,
         event_start=facts.event_date or day,
-        event_end=facts.event_end or facts.event_date or day,
+        event_end=facts.event_end or facts.event_date or ahead or day,
         date_stated=facts.event_date is not None,
         officials=tuple(dict.fromkeys(s.value for s in spans if s.kind == "person")),
         place=facts.place_country,
         numbers=tuple(dict.fromkeys(figures)),
         documents=tuple(k for k in facts.document_kinds if k != "documents"),
         tokens=content_tokens(f"{title}\n{text[:600]}", language),
+        announced=ahead is not None,
     )
+
+
+_REDUCED = re.compile(r"^(?P<y>\d{4})(?:-(?P<m>\d{2}))?$")
+
+
+def _period_end(value: Any) -> date | None:
+    """The last day of an ISO 8601 month or year ("2021-10", "2021"), else None."""
+    m = _REDUCED.match(value) if isinstance(value, str) else None
+    if m is None:
+        return None
+    year, month = int(m.group("y")), int(m.group("m") or 12)
+    if not 1 <= month <= 12:
+        raise ValueError("published has no such month")
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
 def _parse_published(value: Any) -> datetime | None:
@@ -171,6 +201,8 @@ def _parse_published(value: Any) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise ValueError("published must be an ISO 8601 string")
+    if _REDUCED.match(value):
+        return None  # a month or a year: see _period_end
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
@@ -188,7 +220,83 @@ def _read(number: int, line: str) -> _Row:
         title=title,
         text=text,
         published=_parse_published(data.get("published")),
+        period_end=_period_end(data.get("published")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    """One item after classification and grouping: what `coopwatch group` and the benches see."""
+
+    item_id: Any
+    line: int
+    classification: Classification
+    facts: Facts | None  # None for an item that is not an event
+    event: str | None  # the event key, or None
+    new: bool  # True when this item opened the event
+
+
+def group_rows(
+    rows: Iterable[_Row],
+    grouper: Grouper | None = None,
+    *,
+    relabel: Callable[[Any, Classification], Classification] | None = None,
+) -> Iterator[Grouped]:
+    """Classify and group `rows` in publication order, as the live pipeline meets them.
+
+    `relabel(item_id, classification)`: a benchmark's way to group with gold labels, which
+    tells grouping's own misses from the classifier's.
+    """
+    from news.classify import classify_item  # the classifier loads its gazetteer on first use
+
+    rows = list(rows)
+    grouper = grouper if grouper is not None else Grouper()
+    dated = [r.published for r in rows if r.published]
+    clock = min(dated).date() if dated else datetime.now(UTC).date()
+    # Undated items sort last, as the live pipeline stamps them when first seen.
+    ordered = sorted(rows, key=lambda r: (r.published is None, r.published or datetime.min, r.line))
+    seen: dict[str, EventState] = {}  # every event as it last stood, closed ones too
+    for row in ordered:
+        if row.published is None and seen:
+            # Undated items come last and may report any event of the file (live, they are
+            # stamped when first seen): closed events are opened again for them.
+            grouper.reopen(seen.values())
+            seen = {}
+        if row.published:
+            clock = max(clock, row.published.date())
+            # As the live pipeline loads only recent events.
+            grouper.prune(clock - OPEN_DAYS)
+        result = classify_item(row.title, row.text, published=row.published)
+        if relabel is not None:
+            result = relabel(row.item_id, result)
+        if not is_event(result):
+            yield Grouped(row.item_id, row.line, result, None, None, False)
+            continue
+        facts, candidate = event_candidate(
+            str(row.item_id),
+            row.title,
+            row.text,
+            published=row.published,
+            classification=result,
+            fallback_day=clock,
+            reference=row.period_end,
+        )
+        key, new = grouper.assign(candidate)
+        if row.published:
+            seen[key] = grouper.event(key)
+        yield Grouped(row.item_id, row.line, result, facts, key, new)
+
+
+def read_rows(lines: Iterable[str]) -> tuple[list[_Row], dict[int, dict[str, Any]]]:
+    """The readable rows of a JSON Lines input, and an error answer for each unreadable line."""
+    errors: dict[int, dict[str, Any]] = {}
+    rows: list[_Row] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            rows.append(_read(number, line))
+        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+            errors[number] = {"id": _guess_id(line, number), "line": number, "error": str(exc)}
+    return rows, errors
 
 
 def group_stream(lines: Iterable[str], out: TextIO) -> int:
@@ -196,40 +304,13 @@ def group_stream(lines: Iterable[str], out: TextIO) -> int:
 
     Returns the number of lines that could not be read (each answered with an error object).
     """
-    from news.classify import classify_item  # the classifier loads its gazetteer on first use
-
-    answers: dict[int, dict[str, Any]] = {}
-    rows: list[_Row] = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            rows.append(_read(number, line))
-        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
-            answers[number] = {"id": _guess_id(line, number), "line": number, "error": str(exc)}
+    rows, answers = read_rows(lines)
     errors = len(answers)
-    grouper = Grouper()
-    latest = datetime.now(UTC).date()
-    dated = [r.published for r in rows if r.published]
-    clock = min(dated).date() if dated else latest
-    # Undated items sort last, as the live pipeline stamps them when first seen.
-    ordered = sorted(rows, key=lambda r: (r.published is None, r.published or datetime.min, r.line))
-    for row in ordered:
-        clock = max(clock, row.published.date()) if row.published else clock
-        grouper.prune(clock - OPEN_DAYS)  # as the live pipeline loads only recent events
-        result = classify_item(row.title, row.text, published=row.published)
-        key = None
-        if is_event(result):
-            _, candidate = event_candidate(
-                str(row.item_id),
-                row.title,
-                row.text,
-                published=row.published,
-                classification=result,
-                fallback_day=clock,
-            )
-            key, _ = grouper.assign(candidate)
-        answers[row.line] = {
-            "id": row.item_id,
-            "event": key,
+    for done in group_rows(rows):
+        result = done.classification
+        answers[done.line] = {
+            "id": done.item_id,
+            "event": done.event,
             "label": result.label,
             "event_type": result.event_type,
             "countries": list(result.countries),

@@ -67,6 +67,8 @@ class Candidate:
     numbers: tuple[str, ...] = ()  # normalised figures: "1000000000", "15"
     documents: tuple[str, ...] = ()  # canonical kinds: "agreement", "memorandum", ...
     tokens: tuple[str, ...] = ()  # "en:dushanb": content stems, prefixed by language
+    # An announcement with no day: its window is the weeks ahead, and no day is the event's.
+    announced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class EventState:
     numbers: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     tokens: tuple[str, ...] = ()
+    announced: bool = False  # only announcements with no day have reported it so far
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -128,11 +131,25 @@ def _shared(a: Iterable[str], b: Iterable[str]) -> int:
     return len(set(a) & set(b))
 
 
+def _officials_clash(mine: Iterable[str], theirs: Iterable[str]) -> bool:
+    """True when, for one country, both name its officials and no one is named by both."""
+    by_country: dict[str, tuple[set[str], set[str]]] = {}
+    for side, officials in enumerate((mine, theirs)):
+        for official in officials:
+            by_country.setdefault(official.split(":")[0], (set(), set()))[side].add(official)
+    return any(a and b and not a & b for a, b in by_country.values())
+
+
 def content_score(candidate: Candidate, event: EventState) -> float:
     """How much the candidate's content agrees with the event (negative when it clashes)."""
     score = 0.0
     if candidate.officials and event.officials:
-        score += 1.5 if _shared(candidate.officials, event.officials) else -1.0
+        if _officials_clash(candidate.officials, event.officials):
+            # Japarov's call with Putin and his call with Mishustin the same day: one side's
+            # officials differ entirely, so these are two events.
+            score -= 1.5
+        else:
+            score += 1.5 if _shared(candidate.officials, event.officials) else -1.0
     if candidate.place and event.places:
         score += 1.0 if candidate.place in event.places else -1.0
     if _shared(candidate.numbers, event.numbers):
@@ -156,6 +173,8 @@ def match_score(candidate: Candidate, event: EventState) -> float | None:
         return None
     if not compatible_types(candidate.event_type, event.event_type):
         return None
+    if candidate.event_type == "call" and _officials_clash(candidate.officials, event.officials):
+        return None  # a call has one person on each side: another person, another call
     cand = _window(candidate.event_start, candidate.event_end, candidate.date_stated)
     known = _window(event.start, event.end, event.date_stated)
     content = content_score(candidate, event)
@@ -218,8 +237,15 @@ def _merge(old: tuple[str, ...], new: Iterable[str], cap: int = 64) -> tuple[str
 
 def _absorb(event: EventState, candidate: Candidate) -> EventState:
     """The event after `candidate` joined it: its window and features widen."""
-    if candidate.date_stated and not event.date_stated:
+    if event.announced and not candidate.announced and not candidate.date_stated:
+        # The first report of the event itself: its day replaces the weeks announced.
+        start, end, stated = candidate.event_start, candidate.event_end, False
+    elif candidate.date_stated and not event.date_stated:
         start, end, stated = candidate.event_start, candidate.event_end, True
+        first, last = min(start, event.start), max(end, event.end)
+        if last - first <= MAX_EVENT_SPAN:
+            # An arrival reported on the day, then "today the visit ended": both days count.
+            start, end = first, last
     elif not candidate.date_stated and candidate.event_start > event.end + UNDATED_LOOKBACK:
         # A late undated recap: its publication day says nothing about when the event was.
         start, end, stated = event.start, event.end, event.date_stated
@@ -243,6 +269,7 @@ def _absorb(event: EventState, candidate: Candidate) -> EventState:
         start=start,
         end=end,
         date_stated=stated,
+        announced=event.announced and candidate.announced,
         last_published=max(event.last_published, _published_day(candidate)),
         members=event.members + 1,
         officials=_merge(event.officials, candidate.officials),
@@ -293,6 +320,7 @@ class Grouper:
             start=candidate.event_start,
             end=candidate.event_end,
             date_stated=candidate.date_stated,
+            announced=candidate.announced,
             last_published=_published_day(candidate),
             officials=tuple(dict.fromkeys(candidate.officials)),
             places=(candidate.place,) if candidate.place else (),
@@ -300,6 +328,11 @@ class Grouper:
             documents=tuple(dict.fromkeys(candidate.documents)),
             tokens=tuple(dict.fromkeys(candidate.tokens))[:MAX_TOKENS],
         )
+
+    def reopen(self, events: Iterable[EventState]) -> None:
+        """Open again events that were pruned (their newer state wins when still open)."""
+        for event in events:
+            self._events.setdefault(event.key, event)
 
     def prune(self, before: date) -> None:
         """Forget events whose last report is older than `before` (they can no longer grow)."""

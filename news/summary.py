@@ -1,8 +1,14 @@
-"""The alert's summary: the report's own lead sentence or two, cleaned, in its language.
+"""The alert's summary: the report's own sentences, chosen for what they say, in its language.
 
-Nothing is written here, only removed: the dateline ("NUR-SULTAN –", "ТАШКЕНТ, 5 мая —
-Sputnik."), bylines, bracketed agency names ("(Xinhua)", "/TASS/", "[AKIpress]") and the
-media attribution that ends many leads (", the ministry's press service reported today").
+The first sentence is the event: the earliest sentence of the lead that, read alone, is an
+event between the item's parties (who, what, where: "Tokayev began a two-day visit to
+Dushanbe and held talks with Rahmon"), found by running the classifier on each sentence;
+background before it ("Relations between the two countries are at a high level.") is
+skipped. The second, when the report has one, says what came of it: documents signed,
+areas agreed. Nothing is written here, only chosen and removed: the dateline
+("NUR-SULTAN –", "ТАШКЕНТ, 5 мая — Sputnik."), bylines, bracketed agency names ("(Xinhua)",
+"/TASS/", "[AKIpress]"), titles of honour ("Honorable") and the media attribution that ends
+many leads (", the ministry's press service reported today").
 The cut falls on a sentence boundary, or on a word boundary with "…" when one sentence is
 already too long.
 """
@@ -10,6 +16,7 @@ already too long.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 
 from news.facts import known_places
@@ -17,7 +24,10 @@ from news.text import clean_text, split_sentences
 
 _CAPS_CITY = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'’\-]{2,}(?: [A-ZА-ЯЁ][A-ZА-ЯЁ'’\-]+){0,2}"
 _TITLE_CITY = r"[A-ZА-ЯЁ][a-zа-яё'’\-]+(?: [A-ZА-ЯЁ][a-zа-яё'’\-]+)?"
-_DAY = r"(?:\d{1,2}\s+[A-Za-zА-Яа-яё]{3,9}\.?|[A-Z][a-z]{2,8}\.?\s+\d{1,2})(?:,?\s+\d{4})?"
+_DAY = (
+    r"(?:\d{1,2}\s+[A-Za-zА-Яа-яё]{3,9}\.?|[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\.\d{1,2}\.\d{2,4})"
+    r"(?:,?\s+\d{4})?"
+)
 _AGENCY = r"(?:\s*\([^()]{1,50}\)|\s*/[^/\n]{1,30}/)"
 _DASH = r"\s*:?\s*[-–—]{1,2}\s*|\s*:\s+|\.+\s+"
 # "NUR-SULTAN –", "ASTANA, May 19 (Xinhua) --", "ТАШКЕНТ, 5 мая — ", "MOSCOW, October 3.. ",
@@ -67,27 +77,116 @@ _REPORTED_TODAY = re.compile(r"\s*\b(?:reported today|сообщили сего�
 _SPACES = re.compile(r"[ \t]+")
 
 
-def summarise(title: str, text: str, *, language: str, max_chars: int = 400) -> str:
-    """One or two sentences from the report (the title when the text is empty)."""
+MAX_SUMMARY = 600  # about three short lines in Telegram
+_LEAD_SENTENCES = 6  # the event is told near the top; later sentences are background
+_OUTCOME = re.compile(
+    r"\b(?:signed|sign|adopted|agreed|reached|concluded|exchanged|memorand\w+|agreements?|"
+    r"roadmap|подписа\w+|подпис\w+|принял[аи]?|договорил\w+|соглашени\w+|меморандум\w*|"
+    r"дорожн\w+ карт\w+|документ\w*)\b",
+    re.I,
+)
+# Titles of honour that say nothing about the event and cost a line.
+_HONORIFICS = re.compile(
+    r"(?:the )?Founder of Peace and National Unity\s*[-–—]\s*Leader of the Nation,\s*|"
+    r"Основател\w+ мира и национального единства\s*[-–—]\s*Лидер\w* нации,\s*|"
+    r"\b(?:Honorable|His Excellency|Her Excellency|уважаем\w+)\s+",
+)
+
+
+def summarise(
+    title: str,
+    text: str,
+    *,
+    language: str,
+    countries: Sequence[str] = (),
+    max_chars: int = MAX_SUMMARY,
+) -> str:
+    """The event sentence, then what came of it (the title when the text says nothing).
+
+    `countries`: the item's parties as the classifier found them; the event sentence is the
+    first one naming them all (without them, the first one the classifier finds an event in).
+    """
     lead = _lead(title, text)
-    lead = lead[:1] + [s for s in lead[1:] if not _ATTRIBUTION_ONLY.match(s)]
+    # "Об этом сообщает пресс-служба." goes; "Об этом сообщили на переговорах Смаилова с
+    # Дин Сюэсяном" says who met whom and stays.
+    lead = lead[:1] + [s for s in lead[1:] if not _attribution_only(s)]
     sentences = [s for s in (_clean_sentence(s, language) for s in lead) if s]
     if not sentences:
         return ""
-    summary = sentences[0]
-    if len(summary) > max_chars:
-        return _cut_words(summary, max_chars)
-    if len(sentences) > 1 and len(summary) < 160:
-        both = f"{summary} {sentences[1]}"
-        if len(both) <= max_chars:
-            summary = both
+    first = _event_sentence(sentences, title, language, countries)
+    headline = _headline(title)
+    if first is None and headline and _names_event(headline, language, countries):
+        chosen = [headline]  # the text never says it in one sentence; the headline does
+    elif first is None:
+        chosen = [headline if len(headline) >= 40 and headline[-2:-1] != "?" else sentences[0]]
+    else:
+        chosen = [sentences[first]]
+    after = sentences[first + 1 :] if first is not None else sentences[1:]
+    outcome = next((s for s in after if _OUTCOME.search(s)), None)
+    if outcome is not None and outcome not in chosen:
+        chosen.append(outcome)
+    elif first is None and len(sentences) > 1 and len(chosen[0]) < 160:
+        chosen.append(sentences[1])
+    summary = chosen[0] if len(chosen[0]) <= max_chars else _cut_words(chosen[0], max_chars)
+    for sentence in chosen[1:]:
+        if len(summary) + 1 + len(sentence) <= max_chars:
+            summary = f"{summary} {sentence}"
     return summary
+
+
+def sentence_mentions(sentence: str, language: str) -> tuple[frozenset[str], bool]:
+    """The countries a sentence names (by country, demonym, capital or official) and whether
+    it names an event (a visit, talks, a call, a signing), as the classifier reads it."""
+    from news.classify import classify_item  # the classifier loads its gazetteer on first use
+
+    result = classify_item("", sentence, language=language)
+    spans = [span for evidence in result.evidence for span in evidence.spans]
+    named = {span.value.split(":")[0] for span in spans if span.kind in ("country", "person")}
+    return frozenset(named | set(result.countries)), any(s.kind == "trigger" for s in spans)
+
+
+def _event_sentence(
+    sentences: list[str], title: str, language: str, countries: Sequence[str]
+) -> int | None:
+    """The index of the first sentence that names every party and the event."""
+    wanted = set(countries)
+    if not wanted:
+        from news.classify import classify_item
+
+        whole = classify_item(title, " ".join(sentences), language=language)
+        wanted = set(whole.countries) if whole.event_type != "none" else set()
+    if not wanted:
+        return None
+    named: int | None = None
+    for index, sentence in enumerate(sentences[:_LEAD_SENTENCES]):
+        found, event = sentence_mentions(sentence, language)
+        if not wanted <= found:
+            continue
+        if event:
+            return index
+        if named is None:
+            named = index  # both parties, no event word: better than background
+    return named
+
+
+def _attribution_only(sentence: str) -> bool:
+    return bool(_ATTRIBUTION_ONLY.match(sentence)) and len(sentence.split()) <= 12
+
+
+def _headline(title: str) -> str:
+    headline = _SPACES.sub(" ", _strip_dateline(clean_text(title))).strip()
+    return headline + "." if headline and headline[-1] not in ".!?…" else headline
+
+
+def _names_event(sentence: str, language: str, countries: Sequence[str]) -> bool:
+    found, event = sentence_mentions(sentence, language)
+    return event and bool(countries) and set(countries) <= found
 
 
 def _lead(title: str, text: str) -> list[str]:
     body = clean_text(text[:20_000])
     body = _BYLINE.sub("", _strip_dateline(_BYLINE.sub("", body, count=1)), count=1)
-    sentences = split_sentences(body)[:3]
+    sentences = split_sentences(body)[: _LEAD_SENTENCES + 2]
     if not sentences:
         sentences = split_sentences(_strip_dateline(clean_text(title)))[:1]
     return sentences
@@ -127,7 +226,7 @@ def _dateline_words() -> frozenset[str]:
 
 
 def _clean_sentence(sentence: str, language: str) -> str:
-    sentence = _BRACKETED.sub("", sentence)
+    sentence = _HONORIFICS.sub("", _BRACKETED.sub("", sentence))
     attribution = _ATTRIBUTION_RU if language == "ru" else _ATTRIBUTION_EN
     sentence = attribution.sub("", sentence)
     sentence = _REPORTED_TODAY.sub("", sentence)

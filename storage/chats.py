@@ -24,6 +24,7 @@ class ChatInfo:
     mode: str
     digest_hour: int
     timezone: str
+    filter_words: tuple[str, ...] = ()  # /filter: empty pushes every event
 
 
 def _info(chat: Chat, countries: Iterable[str]) -> ChatInfo:
@@ -37,7 +38,13 @@ def _info(chat: Chat, countries: Iterable[str]) -> ChatInfo:
         mode=chat.mode,
         digest_hour=chat.digest_hour,
         timezone=chat.timezone,
+        filter_words=tuple((chat.filter_words or "").split()),
     )
+
+
+def unsaved_chat(*, chat_id: int, chat_type: str, language: str) -> ChatInfo:
+    """What a chat nobody registered yet would get (inactive: it receives no alerts)."""
+    return _info(Chat(id=chat_id, type=chat_type, language=language, active=False), ())
 
 
 def get_chat(*, session: Session, chat_id: int) -> ChatInfo | None:
@@ -189,3 +196,14 @@ def set_timezone(*, session: Session, chat_id: int, timezone: str) -> None:
     chat = _touch(session, chat_id)
     if chat is not None:
         chat.timezone = timezone
+
+
+def set_filter(*, session: Session, chat_id: int, words: Iterable[str]) -> ChatInfo | None:
+    """Set the chat's /filter words (none: clear it); None when the chat is unknown."""
+    chat = session.get(Chat, chat_id)
+    if chat is None:
+        return None
+    chat.filter_words = " ".join(words) or None
+    chat.updated_at = utcnow()
+    session.flush()
+    return _info(chat, subscribed_countries(session=session, chat_id=chat_id))

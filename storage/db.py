@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from alembic import command
 from alembic.config import Config
@@ -29,20 +29,62 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
-_PASSWORD = re.compile(r"(://[^/:@]*:)[^/@]*(@)")
+def _userinfo_split(url: str) -> tuple[str, str, str] | None:
+    """(head up to the password, the password as written, the rest) or None without one.
+
+    The userinfo ends at the *last* "@": a host never contains one, while a password typed
+    unencoded may hold "@", "/", ":" or "#" — SQLAlchemy's own parser (and any pattern that
+    stops at the first "/" or "@") then splits it in the wrong place and shows part of it.
+    Cutting too much (an "@" in a query string) only masks more than needed.
+    """
+    scheme_end = url.find("://")
+    if scheme_end < 0:
+        return None
+    start = scheme_end + 3
+    at = url.rfind("@", start)
+    if at < 0:
+        return None
+    colon = url.find(":", start, at)
+    if colon < 0:
+        return None
+    return url[: colon + 1], url[colon + 1 : at], url[at:]
 
 
 def database_password(url: str) -> str | None:
-    """The password in a database URL, so the log can redact it."""
+    """The password in a database URL as written there, so the log can redact it."""
+    parts = _userinfo_split(url)
+    return parts[1] if parts and parts[1] else None
+
+
+def database_secrets(url: str) -> list[str]:
+    """Every spelling of the URL's password that a message could contain: as written, as
+    SQLAlchemy decodes it (what the driver sees), and url-encoded again."""
+    found = {database_password(url) or ""}
     try:
-        return make_url(url).password
+        parsed = make_url(url).password
     except (ArgumentError, ValueError):
-        return None
+        parsed = None
+    found.add(str(parsed or ""))
+    return sorted(secret_spellings(*found) - {""}, key=len, reverse=True)
+
+
+def secret_spellings(*secrets: str) -> set[str]:
+    """A secret as written, decoded and encoded (a log may show any of them)."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        for plain in {secret, unquote(secret), unquote_plus(secret)}:
+            forms |= {plain, quote(plain, safe=""), quote_plus(plain), quote(plain)}
+    return forms - {""}
 
 
 def mask_password(url: str) -> str:
     """The URL with its password replaced, for messages and logs."""
-    return _PASSWORD.sub(r"\1***\2", url)
+    parts = _userinfo_split(url)
+    if parts is None or not parts[1]:
+        return url
+    return f"{parts[0]}***{parts[2]}"
 
 
 class StorageError(Exception):
@@ -59,6 +101,16 @@ def validate_database_url(url: str) -> str:
         raise StorageError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite:///PATH "
             "or postgresql+psycopg://USER@HOST/DB"
+        )
+    if (
+        parsed.get_backend_name() != "sqlite"
+        and "@" in f"{parsed.host or ''}{parsed.database or ''}"
+    ):
+        # An unencoded "@" in the password: SQLAlchemy would take part of the password for the
+        # host and connect elsewhere with the rest — and error messages would show it.
+        raise StorageError(
+            "an '@' in the user name or password must be url-encoded: write it as %40 "
+            f"(and '/' as %2F, ':' as %3A, '#' as %23): {mask_password(url)!r}"
         )
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Plain "postgresql://" would pick psycopg2, which is not installed.

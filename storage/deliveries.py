@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from news.records import CENTRAL_ASIA
+from news.topics import keyword_filter
 from storage import chats, lease
 from storage.models import Chat, Delivery, Event, Subscription
 from storage.types import UTCDateTime, utcnow
@@ -71,15 +72,42 @@ def _split(codes: str) -> list[str]:
     return [code for code in codes.split(",") if code]
 
 
-def enqueue_event(*, session: Session, event_id: int) -> int:
+def _filter_passes(session: Session, event: Event, terms: frozenset[str]) -> list[int]:
+    """Active chats with a /filter that this event passes (its topics or report words)."""
+    topics = _split(event.topics)
+    rows = session.exec(
+        select(Chat.id, Chat.filter_words).where(
+            col(Chat.active), col(Chat.filter_words).is_not(None)
+        )
+    ).all()
+    return [
+        chat_id for chat_id, words in rows if words and keyword_filter(words).matches(terms, topics)
+    ]
+
+
+def enqueue_event(
+    *,
+    session: Session,
+    event_id: int,
+    terms: frozenset[str] = frozenset(),
+    only_filtered: bool = False,
+) -> int:
     """Queue the event for every active chat that follows it; returns how many rows were added.
 
     One INSERT … SELECT, so 10,000 chats cost one statement, not 10,000 round trips. Called
     inside the transaction that creates the event (the outbox). Re-queueing is harmless: the
     unique (event, chat) pair makes a second call add only chats that were missing.
+
+    A chat with a /filter gets the event only when its topics or ``terms`` (the match keys
+    of the report at hand, news.topics.report_terms) contain one of its words.
+    ``only_filtered`` queues just such chats: a later report that mentions a chat's word
+    releases the event to it.
     """
     event = session.get(Event, event_id)
     if event is None:
+        return 0
+    passing = _filter_passes(session, event, terms)
+    if only_filtered and not passing:
         return 0
     countries = _split(event.countries)
     now = utcnow()
@@ -100,7 +128,7 @@ def enqueue_event(*, session: Session, event_id: int) -> int:
         literal(now, UTCDateTime).label("next_attempt_at"),
         literal(0).label("sent_source_count"),
         literal(now, UTCDateTime).label("created_at"),
-    ).where(col(Chat.active), wants_type, countries_match)
+    ).where(col(Chat.active), wants_type, countries_match, _filter_allows(passing, only_filtered))
     columns = [
         "event_id",
         "chat_id",
@@ -120,6 +148,12 @@ def enqueue_event(*, session: Session, event_id: int) -> int:
     )
     # Counting RETURNING rows: psycopg reports no rowcount for this statement.
     return len(session.connection().execute(statement).all())
+
+
+def _filter_allows(passing: list[int], only_filtered: bool) -> Any:
+    if only_filtered:
+        return col(Chat.id).in_(passing)
+    return or_(col(Chat.filter_words).is_(None), col(Chat.id).in_(passing))
 
 
 def _due_query(now: datetime) -> Any:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
+from news.topics import merge_topics
 from storage.deliveries import enqueue_event
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
@@ -48,6 +49,7 @@ class EventInfo:
     alerted: bool
     created_at: datetime
     sources: tuple[SourceInfo, ...] = ()
+    topics: tuple[str, ...] = ()  # keys of news/data/topics.json, in the list's order
 
 
 def _split(codes: str) -> tuple[str, ...]:
@@ -72,6 +74,7 @@ def _info(event: Event, sources: tuple[SourceInfo, ...] = ()) -> EventInfo:
         alerted=event.alerted,
         created_at=event.created_at,
         sources=sources,
+        topics=_split(event.topics),
     )
 
 
@@ -158,11 +161,14 @@ def create_event(
     item_id: int,
     verdict: Verdict,
     alert: bool,
+    topics: tuple[str, ...] = (),
+    terms: frozenset[str] = frozenset(),
 ) -> EventInfo:
     """Create an event from its first report; when ``alert``, queue its deliveries.
 
     The deliveries are written in this same transaction (the outbox): either the event and
-    every delivery exist, or neither does.
+    every delivery exist, or neither does. ``topics`` and ``terms`` (the report's topics and
+    word keys, news.topics) decide which chats with a /filter get it.
     """
     event = Event(
         key=key,
@@ -177,6 +183,7 @@ def create_event(
         confidence=confidence,
         state=state,
         alerted=alert,
+        topics=",".join(merge_topics(topics)),
     )
     session.add(event)
     session.flush()
@@ -189,17 +196,29 @@ def create_event(
         _apply(item, verdict)
     session.flush()
     if alert:
-        enqueue_event(session=session, event_id=event.id)
+        enqueue_event(session=session, event_id=event.id, terms=terms)
     return _info(event)
 
 
 def add_source(
-    *, session: Session, key: str, item_id: int, state: str, verdict: Verdict, alert: bool
+    *,
+    session: Session,
+    key: str,
+    item_id: int,
+    state: str,
+    verdict: Verdict,
+    alert: bool,
+    span: tuple[date, date] | None = None,
+    topics: tuple[str, ...] = (),
+    terms: frozenset[str] = frozenset(),
 ) -> EventInfo | None:
     """Attach a further report to an event; alert now if it was held back and ``alert``.
 
     Subscribers already alerted are not alerted again: the sender edits their messages to
-    the new source count instead.
+    the new source count instead. ``span``: the event's days as the reports now state them
+    (an arrival report, then a recap naming the dates), shown by `/event` and the export.
+    The report's ``topics`` join the event's; a chat whose
+    /filter held the event back gets it when this report mentions one of its words.
     """
     event = session.exec(select(Event).where(Event.key == key)).first()
     item = session.get(Item, item_id)
@@ -211,12 +230,21 @@ def add_source(
     event.source_count = session.exec(select(func.count()).where(Item.event_id == event.id)).one()
     event.state = state
     event.updated_at = utcnow()
+    if span is not None:
+        facts = json.loads(event.facts) if event.facts else {}
+        end = span[1].isoformat() if span[1] > span[0] else None
+        event.event_date = span[0]
+        event.facts = json.dumps(facts | {"event_date": span[0].isoformat(), "event_end": end})
+    event.topics = ",".join(merge_topics(_split(event.topics), topics))
+    session.flush()
+    assert event.id is not None
     if alert and not event.alerted:
         # A doubtful first report held the event back; a confident second one releases it.
         event.alerted = True
         session.flush()
-        assert event.id is not None
-        enqueue_event(session=session, event_id=event.id)
+        enqueue_event(session=session, event_id=event.id, terms=terms)
+    elif event.alerted and terms:
+        enqueue_event(session=session, event_id=event.id, terms=terms, only_filtered=True)
     session.flush()
     return _info(event)
 
@@ -288,3 +316,31 @@ def latest_events(
 
 def count_events_since(*, session: Session, since: datetime) -> int:
     return session.exec(select(func.count()).where(col(Event.created_at) >= since)).one()
+
+
+def event_dates(
+    *, session: Session, since: date, until: date, country: str | None = None
+) -> list[tuple[date, tuple[str, ...]]]:
+    """(day, parties) of events dated ``since``..``until`` (inclusive), for /trends.
+
+    An event's day is its own date, else the day it was stored.
+    """
+    # Three columns, not whole rows: the grouping state of a year's events is large.
+    query = select(col(Event.event_date), col(Event.created_at), col(Event.countries))
+    if country is not None:
+        query = query.join(EventCountry).where(EventCountry.country == country)
+    # Events without a date are few; they are selected by the stored time and checked below.
+    query = query.where(
+        (col(Event.event_date).is_(None) & (col(Event.created_at) >= _midnight(since)))
+        | ((col(Event.event_date) >= since) & (col(Event.event_date) <= until))
+    )
+    found = []
+    for event_date, created_at, countries in session.exec(query).all():
+        day = event_date or created_at.date()
+        if since <= day <= until:
+            found.append((day, _split(countries)))
+    return found
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -96,6 +96,8 @@ class Event(SQLModel, table=True):
     alerted: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # "energy,trade": keys of news/data/topics.json found in the reports, in the list's order.
+    topics: str = Field(default="", sa_type=Text)
 
 
 class EventCountry(SQLModel, table=True):
@@ -128,6 +130,8 @@ class Chat(SQLModel, table=True):
     event_types: str = Field(default="visit,meeting,call,agreement", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # /filter: the chat's words as typed, lower case, space-separated; None pushes everything.
+    filter_words: str | None = Field(default=None, sa_type=Text)
 
 
 class Subscription(SQLModel, table=True):

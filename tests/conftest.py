@@ -33,6 +33,9 @@ _ENV_VARS = (
     "WEBHOOK_LISTEN",
     "WEBHOOK_PORT",
     "HEALTH_PORT",
+    "WEB_LISTEN",
+    "WEB_PORT",
+    "RETENTION_DAYS",
 )
 
 

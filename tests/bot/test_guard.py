@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.settings import Settings
@@ -47,7 +49,49 @@ async def test_flood_gets_one_notice(settings: Settings, fake_telegram: FakeTele
     texts = [m.text for m in fake_telegram.messages(USER)]
     assert len(texts) == 16
     assert sum("very fast" in text for text in texts) == 1
-    assert messages[-1].text.startswith("You're sending commands very fast")
+    assert messages[-1].text.startswith("You're sending messages very fast")
+
+
+async def test_plain_message_flood_counts_and_never_delays_another_user(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram's own limits stay on: about one message a second in a private chat."""
+    other = USER + 1
+    async with running_bot(settings, fake_telegram):
+        fake_telegram.send_user_message(other, "/help")  # the bot is up and has met B
+        await fake_telegram.wait_for_messages(other, 1, timeout=10)
+        for n in range(40):
+            fake_telegram.send_user_message(USER, f"hello {n}")
+        await fake_telegram.wait_for_messages(USER, 3, timeout=10)  # A's flood is being answered
+        asked = time.monotonic()
+        fake_telegram.send_user_message(other, "/help")
+        await fake_telegram.wait_for_messages(other, 2, timeout=10)
+        waited = time.monotonic() - asked
+        # A gets 15 answers and one notice, paced by Telegram's per-chat limit, never 40.
+        replies = await fake_telegram.wait_for_messages(USER, 16, timeout=40)
+    assert waited < 2.0, f"B waited {waited:.1f} s behind A's flood"
+    texts = [m.text for m in replies]
+    assert len(texts) == 16
+    assert sum("very fast" in text for text in texts) == 1
+
+
+async def test_button_presses_and_group_chatter_count_too(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    fake_telegram.set_limits(RateLimits.off())
+    group = -100555
+    async with running_bot(settings, fake_telegram):
+        for n in range(15):  # chatter in a group: counted, never answered
+            fake_telegram.send_user_message(group, f"chatter {n}", user_id=USER)
+        fake_telegram.send_user_message(USER, "/help")
+        [notice] = await fake_telegram.wait_for_messages(USER, 1)
+        fake_telegram.send_user_message(group, "more chatter", user_id=USER)
+        fake_telegram.send_user_message(USER, "/help")
+        fake_telegram.send_user_message(USER + 1, "/help")  # answered after the two above
+        await fake_telegram.wait_for_messages(USER + 1, 1)
+    assert notice.text.startswith("You're sending messages very fast")
+    assert len(fake_telegram.messages(USER)) == 1  # one notice, then silence
+    assert fake_telegram.messages(group) == []
 
 
 async def test_overlong_and_odd_commands_are_refused(

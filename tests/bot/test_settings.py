@@ -23,6 +23,7 @@ def test_defaults_match_the_contract() -> None:
     assert settings.default_feeds is True
     assert settings.max_item_age == 48
     assert settings.log_level == "INFO"
+    assert settings.retention_days == 90
 
 
 def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -56,7 +57,9 @@ class Instances:
         self.running: dict[int, subprocess.Popen[bytes]] = {}
         self.logs: dict[int, Path] = {}
 
-    def start(self, health_port: int | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        self, health_port: int | None = None, extra: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         env = os.environ | {
             "TELEGRAM_BOT_TOKEN": self.fake.token,
             "TELEGRAM_BASE_URL": self.fake.base_url,
@@ -65,7 +68,8 @@ class Instances:
             "LOG_LEVEL": "INFO",
         }
         if health_port is not None:
-            env["HEALTH_PORT"] = str(health_port)
+            env["WEB_PORT"] = str(health_port)
+        env |= extra or {}
         log = self.workdir / f"instance-{len(self.logs) + 1}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(
@@ -270,3 +274,39 @@ async def test_a_leader_that_loses_its_lease_stops_and_exits_with_status_3(
     log = instances.logs[leader.pid].read_text()
     assert "lost leadership (another instance took the lease)" in log
     assert "Traceback" not in log
+
+
+async def test_in_webhook_mode_only_the_leader_registers_and_takes_updates(
+    tmp_path: Path, pg_db: Database, fake_telegram: FakeTelegram
+) -> None:
+    instances = Instances(fake_telegram, pg_db.url, tmp_path)
+    store = LeaseStore(pg_db.url)
+    secret = "ha-secret_0123456789"
+    webhook = {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": secret}
+    try:
+        ports = {instances.start(port, webhook).pid: port for port in (free_port(), free_port())}
+        leader = await _leader(store, instances, 30.0)
+        await fake_telegram.wait_for_requests("setWebhook", 1, timeout=30.0)
+        [waiting] = [pid for pid in ports if pid != leader]
+        await _waiting(instances, instances.running[waiting])
+        async with httpx.AsyncClient(timeout=5) as client:
+            answers = {
+                pid: (
+                    await client.post(
+                        f"http://127.0.0.1:{port}/hook",
+                        headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+                        json={"update_id": 1},
+                    )
+                ).status_code
+                for pid, port in ports.items()
+            }
+        # The waiting instance refuses (Telegram would send the update again, to the leader)
+        # and stops at once on SIGTERM, though it never got past waiting for the lease.
+        instances.running[waiting].terminate()
+        assert instances.running.pop(waiting).wait(20) == 0
+    finally:
+        statuses = instances.stop_all()
+        store.close()
+    assert answers == {leader: 200, waiting: 503}
+    assert len(fake_telegram.calls("setWebhook")) == 1
+    assert statuses == [0], instances.output()

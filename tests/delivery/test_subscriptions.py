@@ -165,12 +165,13 @@ async def test_a_group_member_who_is_not_admin_cannot_change_settings(
     assert _db(bot_app).call(chats.get_chat, chat_id=GROUP) is None  # nothing changed
     await _say(fake_telegram, GROUP, "/settings", 2, user_id=MEMBER)  # anyone may look
     settings_message = fake_telegram.last_message(GROUP)
+    assert _db(bot_app).call(chats.get_chat, chat_id=GROUP) is None  # looking sets nothing up
     query = fake_telegram.press_button(
         GROUP, settings_message.message_id, "set:m:digest", user_id=MEMBER
     )
     answer = await fake_telegram.wait_for_callback_answer(query)
     assert answer.text is not None and "Only the administrators" in answer.text
-    assert _chat(bot_app, GROUP).mode == "instant"
+    assert _db(bot_app).call(chats.get_chat, chat_id=GROUP) is None
 
     reply = await _say(fake_telegram, GROUP, "/subscribe China", 3, user_id=ADMIN)
     assert "China" in reply and "CN" in _chat(bot_app, GROUP).countries
@@ -204,3 +205,47 @@ async def test_addchannel_checks_that_the_bot_administers_the_channel(
     channel = _chat(bot_app, -1007)
     assert channel.type == "channel" and channel.countries == ("KG", "KZ", "TJ", "TM", "UZ")
     assert _db(bot_app).call(chats.get_chat, chat_id=-1008) is None
+
+
+async def test_in_a_new_group_only_administrators_switch_alerts_on_or_change_anything(
+    bot_app: App, fake_telegram: FakeTelegram
+) -> None:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    group = -1009876543210
+    fake_telegram.add_chat(group, "supergroup", title="Traders")
+    fake_telegram.set_chat_admins(group, [ADMIN], creator_id=ADMIN)
+    attempts = ["/start", "/subscribe China", "/unsubscribe", "/lang ru", "/settings hour 18"]
+    for n, command in enumerate(attempts, start=1):
+        reply = await _say(fake_telegram, group, command, n, user_id=MEMBER)
+        assert "Only the administrators" in reply, command
+    assert _db(bot_app).call(chats.get_chat, chat_id=group) is None  # alerts never switched on
+
+    await _say(fake_telegram, group, "/start", len(attempts) + 1, user_id=ADMIN)
+    before = _chat(bot_app, group)
+    assert before.active
+    alert = await bot_app.bot.send_message(
+        group,
+        "An alert",
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("Mute", callback_data="mute:KZ")]]
+        ),
+    )
+    settings_message = await _say(
+        fake_telegram, group, "/settings", len(attempts) + 3, user_id=MEMBER
+    )
+    assert "Settings" in settings_message or "settings" in settings_message
+    shown = fake_telegram.last_message(group)
+    for data in ("set:m:digest", "set:t:visit", "set:l:ru"):
+        query = fake_telegram.press_button(group, shown.message_id, data, user_id=MEMBER)
+        answer = await fake_telegram.wait_for_callback_answer(query)
+        assert answer.text is not None and "Only the administrators" in answer.text
+    query = fake_telegram.press_button(group, alert.message_id, "mute:KZ", user_id=MEMBER)
+    answer = await fake_telegram.wait_for_callback_answer(query)
+    assert answer.text is not None and "administrators" in answer.text
+    assert _chat(bot_app, group) == before  # nothing changed
+
+    await _say(fake_telegram, group, "/unsubscribe", len(attempts) + 4, user_id=ADMIN)
+    reply = await _say(fake_telegram, group, "/start", len(attempts) + 5, user_id=MEMBER)
+    assert "Only the administrators" in reply  # nor back on after an /unsubscribe
+    assert not _chat(bot_app, group).active

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from tests.fakebot.html import utf16_len
 from tests.fakebot.limits import FloodControl, Throttle
 from tests.fakebot.state import (
     AnsweredCallback,
@@ -21,8 +22,10 @@ from tests.fakebot.state import (
     FakeState,
     JSONDict,
     StoredMessage,
+    Upload,
     UserInfo,
     bad_request,
+    png_size,
 )
 from tests.fakebot.validate import (
     CHAT_ACTIONS,
@@ -35,6 +38,7 @@ from tests.fakebot.validate import (
 )
 
 MAX_LONG_POLL = 50.0
+MAX_CAPTION = 1024  # characters of a media caption after entity parsing
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -89,11 +93,13 @@ class BotApi:
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
             "sendMessage": self.send_message,
+            "sendPhoto": self.send_photo,
             "editMessageText": self.edit_message_text,
             "editMessageReplyMarkup": self.edit_message_reply_markup,
             "deleteMessage": self.delete_message,
             "answerCallbackQuery": self.answer_callback_query,
             "sendChatAction": self.send_chat_action,
+            "sendDocument": self.send_document,
             "getChat": self.get_chat,
             "getChatMember": self.get_chat_member,
             "getChatAdministrators": self.get_chat_administrators,
@@ -241,6 +247,35 @@ class BotApi:
         )
         return self.state.message_json(self.state.store(message))
 
+    def send_photo(self, params: JSONDict) -> JSONDict:
+        """An uploaded PNG with an optional caption (at most 1024 characters, as Telegram)."""
+        chat = self.state.writable_chat(params.get("chat_id"))
+        self._throttle("sendPhoto", chat)
+        photo = params.get("photo")
+        if not isinstance(photo, Upload):
+            raise bad_request("the fake accepts uploaded photos only")
+        if png_size(photo.content) == (0, 0):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        raw_caption, parse_mode = text_param(params, "caption"), text_param(params, "parse_mode")
+        caption = format_text(raw_caption, parse_mode) if raw_caption else None
+        if caption is not None and utf16_len(caption.text) > MAX_CAPTION:
+            raise bad_request("message caption is too long")
+        markup = check_reply_markup(params.get("reply_markup"))
+        message = StoredMessage(
+            chat_id=chat.id,
+            message_id=self.state.next_message_id(chat.id),
+            text=caption.text if caption else "",
+            entities=caption.entities if caption else (),
+            date=int(time.time()),
+            sender_id=self.state.bot.id,
+            from_bot=True,
+            raw_text=raw_caption,
+            parse_mode=parse_mode,
+            reply_markup=markup,
+            photo=photo,
+        )
+        return self.state.message_json(self.state.store(message))
+
     def _check_reply_target(self, chat: ChatInfo, params: JSONDict) -> None:
         """A reply to a message that is gone fails unless the bot allowed sending anyway."""
         target = params.get("reply_parameters")
@@ -335,6 +370,32 @@ class BotApi:
             raise bad_request("wrong parameter action in request")
         self.state.chat_actions.append((chat.id, action))
         return True
+
+    def send_document(self, params: JSONDict) -> JSONDict:
+        """An uploaded file with an optional caption; the file stays in ``calls``' params."""
+        from tests.fakebot.state import Upload  # beside sendPhoto's use of it
+
+        chat = self.state.writable_chat(params.get("chat_id"))
+        self._throttle("sendDocument", chat)
+        document = params.get("document")
+        if not isinstance(document, Upload) or not document.content:
+            raise bad_request("the fake accepts uploaded, non-empty documents only")
+        raw_caption, parse_mode = text_param(params, "caption"), text_param(params, "parse_mode")
+        caption = format_text(raw_caption, parse_mode) if raw_caption else None
+        if caption is not None and len(caption.text) > 1024:
+            raise bad_request("message caption is too long")
+        message = StoredMessage(
+            chat_id=chat.id,
+            message_id=self.state.next_message_id(chat.id),
+            text=caption.text if caption else "",
+            entities=caption.entities if caption else (),
+            date=int(time.time()),
+            sender_id=self.state.bot.id,
+            from_bot=True,
+            raw_text=raw_caption,
+            parse_mode=parse_mode,
+        )
+        return self.state.message_json(self.state.store(message))
 
     # -- chats -----------------------------------------------------------------------------
 

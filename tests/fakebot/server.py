@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 from tests.fakebot.control import ControlApi
 from tests.fakebot.limits import FloodControl, RateLimits, Throttle
 from tests.fakebot.methods import BotApi
-from tests.fakebot.state import ApiError, ApiRequest, FakeState, JSONDict, UserInfo
+from tests.fakebot.state import ApiError, ApiRequest, FakeState, JSONDict, Upload, UserInfo
 from tests.fakebot.validate import decode_params
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForCoopwatchTests_0123456789"
@@ -304,7 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
-    """Form, multipart or JSON bodies to a flat dict; uploaded files become their file name."""
+    """Form, multipart or JSON bodies to a flat dict; uploaded files become Upload records."""
     if not body:
         return {}
     kind = content_type.split(";", 1)[0].strip().lower()
@@ -321,6 +321,6 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
             if not isinstance(name, str) or not isinstance(payload, bytes):
                 continue
             filename = part.get_filename()
-            fields[name] = f"<file {filename}>" if filename else payload.decode("utf-8")
+            fields[name] = Upload(filename, payload) if filename else payload.decode("utf-8")
         return fields
     return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))

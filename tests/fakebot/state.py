@@ -49,6 +49,17 @@ class ApiRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file the bot uploaded in a multipart request: its name and its bytes."""
+
+    filename: str
+    content: bytes
+
+    def __str__(self) -> str:
+        return f"<file {self.filename}>"
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     """One inline keyboard button, flattened for assertions."""
 
@@ -73,6 +84,7 @@ class StoredMessage:
     reply_markup: JSONDict | None = field(default=None, compare=False)
     edit_date: int | None = None
     deleted: bool = False
+    photo: Upload | None = None  # sendPhoto: the image; ``text`` is then its caption
 
     @property
     def html(self) -> str | None:
@@ -278,14 +290,30 @@ class FakeState:
             "message_id": message.message_id,
             "date": message.date,
             "chat": chat.to_json(),
-            "text": message.text,
         }
+        if message.photo is not None:
+            width, height = png_size(message.photo.content)
+            size = len(message.photo.content)
+            data["photo"] = [
+                {
+                    "file_id": f"photo-{message.chat_id}-{message.message_id}",
+                    "file_unique_id": f"p{message.chat_id}x{message.message_id}",
+                    "width": width,
+                    "height": height,
+                    "file_size": size,
+                }
+            ]
+            if message.text:
+                data["caption"] = message.text
+        else:
+            data["text"] = message.text
         if chat.type == "channel":
             data["sender_chat"] = chat.to_json()
         else:
             data["from"] = self.user(message.sender_id).to_json()
         if message.entities:
-            data["entities"] = [entity.to_json() for entity in message.entities]
+            entities_key = "caption_entities" if message.photo is not None else "entities"
+            data[entities_key] = [entity.to_json() for entity in message.entities]
         # Telegram echoes only inline keyboards back; reply keyboards stay client-side.
         if message.reply_markup and "inline_keyboard" in message.reply_markup:
             data["reply_markup"] = message.reply_markup
@@ -322,3 +350,13 @@ class FakeState:
 
     def new_query_id(self) -> str:
         return f"{next(self._query_ids)}{int(time.time() * 1000) % 1_000_000:06d}"
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(content: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (0, 0 for anything else)."""
+    if not content.startswith(PNG_SIGNATURE) or content[12:16] != b"IHDR":
+        return 0, 0
+    return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")

@@ -440,3 +440,89 @@ def test_daily_reports_of_one_pair_do_not_chain_into_one_endless_event() -> None
     keys = {grouper.assign(cand(f"d{n}", f"2024-03-{n:02d}T09:00", "meeting"))[0]
             for n in range(1, 15)}  # fmt: skip
     assert len(keys) >= 3
+
+
+def test_an_announcement_weeks_ahead_joins_the_visit_it_announced() -> None:
+    lines = [
+        json.dumps(
+            {
+                "id": "announced",
+                "published": "2025-01-04T08:00:00+00:00",
+                "title": "",
+                "text": "Iranian President Masoud Pezeshkian will make an official visit to "
+                "Tajikistan in the coming weeks and hold talks with President Emomali Rahmon.",
+            }
+        ),
+        json.dumps(
+            {
+                "id": "arrived",
+                "published": "2025-01-15T20:00:00+00:00",
+                "title": "",
+                "text": "Iranian President Masoud Pezeshkian arrived in Dushanbe on Wednesday "
+                "to begin his official visit to Tajikistan and held talks with President "
+                "Emomali Rahmon.",
+            }
+        ),
+    ]
+    out = io.StringIO()
+    group_stream(lines, out)
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert answers[0]["event"] is not None
+    assert answers[0]["event"] == answers[1]["event"]
+
+
+def test_two_calls_of_one_leader_with_two_officials_of_a_partner_stay_apart() -> None:
+    grouper = Grouper()
+    japarov, putin, mishustin = "KG:kg-japarov", "RU:ru-putin", "RU:ru-mishustin"
+    with_putin = cand(
+        "a",
+        "2020-11-12T08:00",
+        "call",
+        countries=("KG", "RU"),
+        start="2020-11-12",
+        officials=(japarov, putin),
+    )
+    with_pm = cand(
+        "b", "2020-11-13T08:00", "call", countries=("KG", "RU"), officials=(japarov, mishustin)
+    )
+    first, _ = grouper.assign(with_putin)
+    second, new = grouper.assign(with_pm)
+    assert new and second != first
+
+
+def test_an_item_published_in_a_month_reads_its_dates_in_that_year() -> None:
+    talks = (
+        "President Kassym-Jomart Tokayev held talks with President Gurbanguly Berdimuhamedov "
+        "in Ashgabat during his state visit to Turkmenistan."
+    )
+    recap = (
+        "President Kassym-Jomart Tokayev traveled to Ashgabat on a state visit on October "
+        "24-25, where he met with President Gurbanguly Berdimuhamedov."
+    )
+    lines = [
+        json.dumps(
+            {"id": "talks", "published": "2021-10-25T10:00:00Z", "title": "", "text": talks}
+        ),
+        json.dumps({"id": "recap", "published": "2021-10", "title": "", "text": recap}),
+    ]
+    out = io.StringIO()
+    assert group_stream(lines, out) == 0
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert answers[1]["event"] is not None
+    assert answers[0]["event"] == answers[1]["event"]
+
+
+def test_the_first_report_of_an_announced_visit_gives_the_event_its_day() -> None:
+    grouper = Grouper()
+    officials = ("IR:ir-pezeshkian", "TJ:tj-rahmon")
+    announcement = replace(
+        cand("ahead", "2025-01-04T08:00", officials=officials, end="2025-01-25"),
+        event_end=date(2025, 1, 25),
+        announced=True,
+    )
+    arrival = cand("arrived", "2025-01-15T20:00", officials=officials)
+    key, _ = grouper.assign(announcement)
+    assert grouper.event(key).announced
+    assert grouper.assign(arrival) == (key, False)
+    event = grouper.event(key)
+    assert (event.start, event.end, event.announced) == (date(2025, 1, 15),) * 2 + (False,)

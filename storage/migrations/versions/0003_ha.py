@@ -1,7 +1,7 @@
 """leader lease and outbox claims (high availability)
 
 Revision ID: 0003_ha
-Revises: 0002
+Revises: 0003_analyst
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0003_ha"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_analyst"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The web server: event archive pages, Atom feed, metrics, health and the webhook."""

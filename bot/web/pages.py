@@ -1,0 +1,282 @@
+"""The event archive in HTML (`/`, `/event/ID`) and Atom (`/events.atom`).
+
+Server-rendered by Jinja2 with autoescaping on for every template, so feed text (summaries,
+outlet names, titles, places) is always escaped; links to sources are http(s) only. Pages
+carry no script and a Content-Security-Policy that forbids any, as a second line of defence.
+A query string we cannot use (an unknown country or type) gives the page with a notice, never
+an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+
+from bot.export import render_atom
+from bot.render import (  # the alerts' own tables: one wording of names, types and dates
+    STRINGS,
+    _flag,
+    clean,
+    country_name,
+    format_date,
+    localised_place,
+    ordered_parties,
+    safe_url,
+)
+from news.countries import resolve_country, suggest_country
+from news.records import CENTRAL_ASIA, EVENT_TYPES
+from news.topics import topic_label
+from storage import Database
+from storage import archive as archive_store
+from storage.archive import ArchivedEvent
+
+PAGE_EVENTS = 50  # events on the archive page
+FEED_EVENTS = 50  # entries in the Atom feed
+MAX_QUERY_VALUE = 100  # longer filter values are not looked up, only refused
+TEMPLATES = Path(__file__).parent / "templates"
+SECURITY_HEADERS = {
+    # No script at all, styles only inline from our own template, no framing.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "coopwatch — bilateral cooperation events of Central Asia",
+        "heading": "Bilateral cooperation events",
+        "country": "Country",
+        "type": "Type",
+        "any": "any",
+        "show": "Show",
+        "no_events": "No events match.",
+        "sources_n": "sources",
+        "details": "details",
+        "unknown_country": "Unknown country “{value}” — showing every country.",
+        "suggest_country": (
+            "Unknown country “{value}” — did you mean {name}? Showing every country."
+        ),
+        "unknown_type": "Unknown event type “{value}” — showing every type.",
+        "too_long": "The filter “{field}” is too long — it was ignored.",
+        "not_found": "There is no event “{key}”.",
+        "back": "All events",
+        "date": "Date",
+        "place": "Place",
+        "topics": "Topics",
+        "summary": "Summary",
+        "sources": "Sources",
+        "atom": "Atom feed",
+        "published": "published",
+    },
+    "ru": {
+        "title": "coopwatch — двустороннее сотрудничество стран Центральной Азии",
+        "heading": "События двустороннего сотрудничества",
+        "country": "Страна",
+        "type": "Тип",
+        "any": "все",
+        "show": "Показать",
+        "no_events": "Нет подходящих событий.",
+        "sources_n": "источн.",
+        "details": "подробнее",
+        "unknown_country": "Неизвестная страна «{value}» — показаны все страны.",
+        "suggest_country": (
+            "Неизвестная страна «{value}» — может быть, {name}? Показаны все страны."
+        ),
+        "unknown_type": "Неизвестный тип события «{value}» — показаны все типы.",
+        "too_long": "Фильтр «{field}» слишком длинный — он не учтён.",
+        "not_found": "События «{key}» нет.",
+        "back": "Все события",
+        "date": "Дата",
+        "place": "Место",
+        "topics": "Темы",
+        "summary": "Кратко",
+        "sources": "Источники",
+        "atom": "Лента Atom",
+        "published": "опубликовано",
+    },
+}
+
+
+def page_language(request: Request) -> str:
+    """`?lang=ru|en`, else the browser's first language when we speak it, else English."""
+    asked = request.query_params.get("lang", "")
+    if asked in TEXT:
+        return asked
+    accept = request.headers.get("accept-language", "")
+    first = accept.split(",", 1)[0].strip().lower()
+    return "ru" if first.startswith("ru") else "en"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveFilter:
+    """What the query string asked for, as far as we understood it, and what we could not."""
+
+    country: str | None
+    event_type: str | None
+    notices: tuple[str, ...]
+
+
+def read_filter(request: Request, lang: str) -> ArchiveFilter:
+    text = TEXT[lang]
+    notices: list[str] = []
+    country: str | None = None
+    event_type: str | None = None
+    raw_country = request.query_params.get("country", "").strip()
+    if len(raw_country) > MAX_QUERY_VALUE:
+        notices.append(text["too_long"].format(field="country"))
+    elif raw_country:
+        country = resolve_country(raw_country)
+        if country is None:
+            near = suggest_country(raw_country)
+            value = clean(raw_country, 60)
+            notices.append(
+                text["suggest_country"].format(value=value, name=country_name(near, lang))
+                if near
+                else text["unknown_country"].format(value=value)
+            )
+    raw_type = request.query_params.get("type", "").strip().lower()
+    if len(raw_type) > MAX_QUERY_VALUE:
+        notices.append(text["too_long"].format(field="type"))
+    elif raw_type:
+        if raw_type in EVENT_TYPES:
+            event_type = raw_type
+        else:
+            notices.append(text["unknown_type"].format(value=clean(raw_type, 60)))
+    return ArchiveFilter(country, event_type, tuple(notices))
+
+
+def event_context(entry: ArchivedEvent, lang: str) -> dict[str, Any]:
+    """What the templates show of an event; plain text, escaped by the template."""
+    event = entry.event
+    parties = ordered_parties(event.countries)
+    table = STRINGS.get(lang, STRINGS["en"])
+    return {
+        "key": event.key,
+        "flags": "".join(_flag(c) for c in parties),
+        "parties": " – ".join(country_name(c, lang) for c in parties),
+        "type": table.get(event.event_type, event.event_type),
+        "date": format_date(event.event_date, lang, _event_end(event.facts))
+        if event.event_date
+        else None,
+        "iso_date": event.event_date.isoformat() if event.event_date else None,
+        "place": clean(localised_place(event.place, lang), 120) if event.place else None,
+        "summary": clean(event.summary),
+        "topics": [topic_label(topic, lang) for topic in entry.topics],
+        "source_count": len(event.sources) or event.source_count,
+        "sources": [
+            {
+                "outlet": clean(source.feed_title, 120) or "?",
+                "title": clean(source.title, 300),
+                "url": safe_url(source.url),
+                "published": source.published_at.date().isoformat(),
+                "language": source.language or "",
+            }
+            for source in event.sources
+        ],
+    }
+
+
+def _event_end(facts: dict[str, Any]) -> date | None:
+    value = facts.get("event_end")
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+class ArchivePages:
+    """The HTML and Atom routes over one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            # On for every template whatever its name: feed text is hostile by default.
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def _html(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        body = self.env.get_template(template).render(**context)
+        return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+    async def index(self, request: Request) -> Response:
+        """Recent events, newest first, filtered by `?country=` and `?type=`."""
+        lang = page_language(request)
+        chosen = read_filter(request, lang)
+        entries = await self.db.run(
+            archive_store.list_events,
+            country=chosen.country,
+            event_type=chosen.event_type,
+            limit=PAGE_EVENTS,
+        )
+        table = STRINGS.get(lang, STRINGS["en"])
+        # The five states first, then every partner the archive knows, by name.
+        stored = await self.db.run(archive_store.archive_countries)
+        countries = sorted(CENTRAL_ASIA, key=lambda c: country_name(c, lang))
+        partners = set(stored) | ({chosen.country} if chosen.country else set())
+        countries += sorted(partners - CENTRAL_ASIA, key=lambda c: country_name(c, lang))
+        return self._html(
+            "index.html",
+            lang=lang,
+            text=TEXT[lang],
+            notices=chosen.notices,
+            events=[event_context(entry, lang) for entry in entries],
+            country=chosen.country or "",
+            event_type=chosen.event_type or "",
+            country_options=[(code, country_name(code, lang)) for code in countries],
+            type_options=[(kind, table[kind]) for kind in EVENT_TYPES],
+        )
+
+    async def event(self, request: Request) -> Response:
+        """One event: summary, facts and every source."""
+        lang = page_language(request)
+        key = str(request.path_params.get("key", ""))[:MAX_QUERY_VALUE]
+        entry = await self.db.run(archive_store.get_archived_event, key=key)
+        if entry is None:
+            return self._html(
+                "missing.html",
+                status=404,
+                lang=lang,
+                text=TEXT[lang],
+                message=TEXT[lang]["not_found"].format(key=clean(key, 60)),
+            )
+        return self._html(
+            "event.html", lang=lang, text=TEXT[lang], event=event_context(entry, lang)
+        )
+
+    async def atom(self, request: Request) -> Response:
+        """The newest events as Atom; `?country=` narrows it to one country."""
+        raw = request.query_params.get("country", "").strip()
+        country = None
+        if raw:
+            country = resolve_country(raw) if len(raw) <= MAX_QUERY_VALUE else None
+            if country is None:
+                return PlainTextResponse(
+                    f"Unknown country {clean(raw, 60)!r}: use a name or an ISO code, "
+                    "e.g. ?country=TJ",
+                    status_code=400,
+                )
+        entries = await self.db.run(archive_store.list_events, country=country, limit=FEED_EVENTS)
+        base = str(request.base_url).rstrip("/")
+        title = "coopwatch: bilateral cooperation events"
+        if country:
+            title += f" — {country_name(country, 'en')}"
+        body = render_atom(
+            entries,
+            title=title,
+            self_url=str(request.url),
+            event_url=lambda key: f"{base}/event/{key}",
+        )
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
