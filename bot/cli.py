@@ -16,15 +16,30 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.console import BANNER, CONSOLE_LOG, CONSOLE_TOKEN, CONSOLE_USER_ID, ConsoleRequest
+from bot.console import (
+    BANNER,
+    CONSOLE_LOG,
+    CONSOLE_TOKEN,
+    CONSOLE_USER_ID,
+    ConsoleRequest,
+    first_poll_summary,
+)
 from bot.export import FORMATS as EXPORT_FORMATS
 from bot.export import render_export
 from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
+from bot.jobs import FIRST_POLL_HOOK
 from bot.leadership import DEPOSED, LEADERSHIP_KEY, Leadership
 from bot.logs import configure_logging, redact
 from bot.render import country_name
 from bot.scan import scan
-from bot.settings import EXPECTED, ConfigError, Settings, check_webhook_url, load_settings
+from bot.settings import (
+    EXPECTED,
+    ConfigError,
+    Settings,
+    check_webhook_url,
+    load_settings,
+    unknown_env_keys,
+)
 from bot.web.server import WebError, serve_webhook
 from news.countries import resolve_country, suggest_country
 from news.errors import OpmlError
@@ -122,10 +137,42 @@ def run_console(settings: Settings) -> int:
         token=CONSOLE_TOKEN,
         admin_ids=settings.admin_ids | {CONSOLE_USER_ID},
     )
-    request.on_eof = app.stop_running
+
+    stopping: list[asyncio.Task[None]] = []  # a reference, so the task is not collected
+
+    def at_end_of_input() -> None:
+        # Not app.create_task: the input may end before the application has started.
+        stopping.append(asyncio.get_running_loop().create_task(_answer_then_stop(app, request)))
+
+    request.on_eof = at_end_of_input
+    app.bot_data[FIRST_POLL_HOOK] = lambda reports: request.notice(
+        first_poll_summary(reports, log_file)
+    )
     app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
     print("bye", flush=True)
     return 0
+
+
+async def _answer_then_stop(
+    app: Application[Any, Any, Any, Any, Any, Any], request: ConsoleRequest
+) -> None:
+    """At the end of piped input: answer every line read, then stop."""
+    await request.drained()
+    # stop_running() stops the loop's run_forever(); called while Application.start() is
+    # still being awaited (run_until_complete) it would abort the start or be lost. start()
+    # makes the update fetcher last and awaits nothing after it; a task that wakes up later
+    # than that runs in run_forever().
+    fetcher = f"Application:{app.bot.id}:update_fetcher"
+    # PTB offers no event for "started", hence the polling.
+    while not any(task.get_name() == fetcher for task in asyncio.all_tasks()):  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    await app.update_queue.join()
+    # Handlers that run non-blocking (slow admin commands) are tasks PTB names this way.
+    prefix = f"Application:{app.bot.id}:process_"
+    pending = [task for task in asyncio.all_tasks() if task.get_name().startswith(prefix)]
+    await asyncio.gather(*pending, return_exceptions=True)
+    app.stop_running()
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
@@ -171,13 +218,19 @@ def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     """Precision, recall, F1 … of the classifier on a labelled file."""
-    from news.evaluate import evaluate_file
+    from news.evaluate import EvaluationError, evaluate_file
 
-    path = Path(args.path)
-    if not path.is_file():
-        print(f"coopwatch: no such file: {path}", file=sys.stderr)
+    paths = [Path(p) for p in args.path]
+    grouping = Path(args.grouping) if args.grouping else None
+    for path in [*paths, *([grouping] if grouping else [])]:
+        if not path.is_file():
+            print(f"coopwatch: no such file: {path}", file=sys.stderr)
+            return 2
+    try:
+        evaluate_file(paths, sys.stdout, grouping=grouping)
+    except EvaluationError as exc:
+        print(f"coopwatch: {exc}", file=sys.stderr)
         return 2
-    evaluate_file(path, sys.stdout)
     return 0
 
 
@@ -349,8 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("path", nargs="?", default="-", metavar="PATH|-")
         command.set_defaults(func=func)
-    evaluate = sub.add_parser("eval", help="measure the classifier on a labelled JSON Lines file")
-    evaluate.add_argument("path", metavar="PATH")
+    evaluate = sub.add_parser("eval", help="measure the classifier on labelled JSON Lines files")
+    evaluate.add_argument("path", nargs="+", metavar="PATH")
+    evaluate.add_argument(
+        "--grouping", metavar="CLUSTERS", default=None, help="also score `group` on CLUSTERS"
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     feeds = sub.add_parser("feeds", help="list, add, remove, import or export feeds")
@@ -395,6 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
         return 2
+    for warning in unknown_env_keys():
+        print(f"coopwatch: warning: {warning}", file=sys.stderr)
     configure_logging(settings.log_level_number, secrets=settings.secrets())
     func: Command = args.func
     try:

@@ -15,16 +15,22 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from telegram.error import BadRequest
 from telegram.request import BaseRequest, RequestData
+
+from bot.polling import PollReport
 
 CONSOLE_TOKEN = "0:console"  # PTB needs a token; the console transport never sends it anywhere
 CONSOLE_LOG = "coopwatch-console.log"
 CONSOLE_CHAT_ID = 1
 CONSOLE_USER_ID = 1
+CONSOLE_NO_CHANNELS = (
+    "Chat not found: console mode has no channels; run with TELEGRAM_BOT_TOKEN to add one"
+)
 BOT_USER = {
     "id": 999_000_001,
     "is_bot": True,
@@ -39,7 +45,9 @@ BANNER = """\
 coopwatch — console mode
 No TELEGRAM_BOT_TOKEN is set, so the bot talks to you here instead of in Telegram: the same
 commands, the same feed polling and the same alerts. Type /start, then /help. A number presses
-a button of the last message. Ctrl-D or Ctrl-C quits.
+a button of the last message. Ctrl-D or Ctrl-C quits. You run this instance, so you are an
+admin here: /addfeed, /feeds, /pollnow and /stats work. Commands can also come from a pipe or
+a file: printf '/start\\n/latest\\n' | coopwatch run
 To connect a real bot: create one with @BotFather, put TELEGRAM_BOT_TOKEN=… in .env, and run
 `make run` again.
 """
@@ -66,6 +74,18 @@ def html_to_console(text: str) -> str:
         pos = match.end()
     out.append(text[pos:])
     return html.unescape("".join(out))
+
+
+def first_poll_summary(reports: Sequence[PollReport], log_file: Path) -> str:
+    """One terminal line about the first poll, so failing feeds are not hidden in the log."""
+    failed = [r for r in reports if r.outcome == "error"]
+    new = sum(len(r.new_items) for r in reports)
+    if not failed:
+        return f"· first poll: {len(reports)} feeds read, {new} new items\n"
+    return (
+        f"· first poll: {len(failed)} of {len(reports)} feeds could not be read "
+        f"({new} new items); why: {log_file}, or run `coopwatch doctor`\n"
+    )
 
 
 class ConsoleRequest(BaseRequest):
@@ -95,6 +115,9 @@ class ConsoleRequest(BaseRequest):
             tuple[int, str]
         ] = []  # (message id, callback data) of the last keyboard
         self._write_lock = threading.Lock()
+        # Set once the input has ended and every line typed was handed to the Application.
+        self._eof = False
+        self._drained: asyncio.Event | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -105,6 +128,7 @@ class ConsoleRequest(BaseRequest):
             return
         self._loop = asyncio.get_running_loop()
         self._updates = asyncio.Queue()
+        self._drained = asyncio.Event()
         # A daemon thread, because a blocking readline() cannot be cancelled; it dies with the
         # process on Ctrl-C.
         self._reader = threading.Thread(target=self._read_lines, name="console-input", daemon=True)
@@ -120,8 +144,28 @@ class ConsoleRequest(BaseRequest):
             text = line.strip()
             if text and self._loop is not None:
                 self._loop.call_soon_threadsafe(self._enqueue_text, text)
-        if self._loop is not None and self.on_eof is not None:
-            self._loop.call_soon_threadsafe(self.on_eof)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._at_eof)
+
+    def _at_eof(self) -> None:
+        self._eof = True
+        if self.on_eof is not None:
+            self.on_eof()
+
+    async def drained(self) -> None:
+        """Return once the input has ended and every line was handed to the Application.
+
+        Lines from a pipe or a file arrive faster than they are answered; stopping at the end
+        of the input would drop the answers. PTB puts the updates of one getUpdates call into
+        its queue before it makes the next call, so the first call that finds nothing left
+        after the end of the input proves every line has been handed over.
+        """
+        assert self._drained is not None
+        await self._drained.wait()
+
+    def notice(self, text: str) -> None:
+        """A line from the bot itself (not a chat message), such as a poll summary."""
+        self._print(text)
 
     def _enqueue_text(self, text: str) -> None:
         assert self._updates is not None
@@ -219,10 +263,14 @@ class ConsoleRequest(BaseRequest):
         params = request_data.parameters if request_data else {}
         if api_method == "sendPhoto" and request_data is not None:
             return 200, json.dumps({"ok": True, "result": self._photo(request_data)}).encode()
-        if api_method == "sendDocument" and request_data is not None:
-            result = self._save_document(request_data)
-        else:
-            result = await self._answer(api_method, params)
+        try:
+            if api_method == "sendDocument" and request_data is not None:
+                result = self._save_document(request_data)
+            else:
+                result = await self._answer(api_method, params)
+        except BadRequest as exc:  # answered as the Bot API does, so PTB raises it as usual
+            body = {"ok": False, "error_code": 400, "description": f"Bad Request: {exc.message}"}
+            return 400, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _photo(self, request_data: RequestData) -> dict[str, Any]:
@@ -264,7 +312,7 @@ class ConsoleRequest(BaseRequest):
         if api_method == "getChatMember":
             return {"status": "creator", "user": self._user(), "is_anonymous": False}
         if api_method == "getChat":
-            return {"id": params.get("chat_id", CONSOLE_CHAT_ID), "type": "private"}
+            return self._get_chat(params.get("chat_id"))
         if api_method in ("getMyCommands",):
             return []
         # setMyCommands, deleteWebhook, answerCallbackQuery, sendChatAction, … : accepted.
@@ -283,8 +331,23 @@ class ConsoleRequest(BaseRequest):
         self._print("\n".join(saved) + "\n")
         return self._message(message_id, str(params.get("caption", "")), from_bot=True)
 
+    def _get_chat(self, chat_id: Any) -> dict[str, Any]:
+        """The console chat itself; any other chat (a channel's @name) does not exist here."""
+        if chat_id in (None, CONSOLE_CHAT_ID, str(CONSOLE_CHAT_ID)):
+            # A ChatFullInfo: PTB refuses one without accent_color_id and max_reaction_count.
+            return {
+                "id": CONSOLE_CHAT_ID,
+                "type": "private",
+                "first_name": "Console",
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+            }
+        raise BadRequest(CONSOLE_NO_CHANNELS)
+
     async def _get_updates(self, wait: float) -> list[dict[str, Any]]:
-        assert self._updates is not None
+        assert self._updates is not None and self._drained is not None
+        if self._eof and self._updates.empty():
+            self._drained.set()
         try:
             first = await asyncio.wait_for(self._updates.get(), timeout=max(wait, 0.1))
         except TimeoutError:

@@ -35,6 +35,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import eventviews
+from bot.i18n import count_of
 from bot.leadership import LEADERSHIP_KEY, Leadership
 from bot.render import Rendered
 from bot.services import SERVICES_KEY
@@ -59,6 +60,12 @@ BURST = 4.0
 # One message per second in a private chat, twenty per minute in a group or channel.
 PRIVATE_GAP, GROUP_GAP = 1.0, 3.0
 BATCH = 100
+# More alerts than this waiting for one chat at once (a first run, a new feed, a restart
+# after an outage) go out as one digest message, oldest event first, instead of a burst.
+DIGEST_OVER = 3
+# A delivery waits this long after it was queued: the events of one poll are created one
+# after another, and a send started between two of them would split a burst.
+SETTLE_SECONDS = 1.5
 DRAIN_HORIZON = 3.0  # a drain waits for rows due this soon (a chat's gap) before returning
 CONCURRENCY = 8
 MAX_ATTEMPTS = 10  # network errors and 5xx: 5 s, 10 s, 20 s … capped at an hour
@@ -284,8 +291,14 @@ class DeliverySender:
         """Send every due delivery, batch by batch; returns how many were sent."""
         sent = 0
         while self.keep_going():
+            sent += await self._gather_bursts()
+            now = utcnow()
             batch = await self.db.run(
-                deliveries.claim_due_deliveries, now=utcnow(), limit=BATCH, claimant=self.claimant
+                deliveries.claim_due_deliveries,
+                now=now,
+                limit=BATCH,
+                claimant=self.claimant,
+                settled_before=now - timedelta(seconds=SETTLE_SECONDS),
             )
             ready = await self._spread(batch)
             if not ready:
@@ -322,6 +335,32 @@ class DeliverySender:
                     sent += result
         return sent
 
+    async def _gather_bursts(self) -> int:
+        """Several alerts waiting for one chat: a few go in date order, more as one digest."""
+        sent = 0
+        now = utcnow()
+        settled = now - timedelta(seconds=SETTLE_SECONDS)
+        bursts = await self.db.run(
+            deliveries.pending_bursts, min_count=2, settled_before=settled, now=now
+        )
+        for burst in bursts:
+            if len(burst.event_ids) <= DIGEST_OVER:
+                await self.write(deliveries.order_by_event_date, chat_id=burst.chat_id)
+                continue
+            if not self.keep_going():
+                break
+            events = list(burst.event_ids)
+            if await self._send_digest(burst.chat_id, events, burst.language, deliveries.PENDING):
+                sent += len(events)
+            else:  # Telegram down or refusing: back off as a single alert would
+                await self.write(
+                    deliveries.postpone,
+                    delivery_ids=burst.delivery_ids,
+                    until=utcnow() + backoff(burst.attempts + 1),
+                    error="digest of a burst not sent",
+                )
+        return sent
+
     async def _wait_for_next(self) -> bool:
         """Sleep until the next delivery if it is due within the horizon; False if not."""
         upcoming = await self.db.run(deliveries.next_due_at, term=self.claimant.term)
@@ -330,7 +369,8 @@ class DeliverySender:
         wait = (upcoming - utcnow()).total_seconds()
         if wait > DRAIN_HORIZON:
             return False  # a back-off: the tick will find it when it is due
-        await asyncio.sleep(max(wait, 0.01))
+        # Due already but not handed out: it is settling (SETTLE_SECONDS).
+        await asyncio.sleep(wait if wait > 0 else SETTLE_SECONDS / 3)
         return True
 
     async def _send_rendered(self, due: DueDelivery, view: Rendered | None) -> bool:
@@ -450,8 +490,16 @@ class DeliverySender:
                 done += 1
         return done
 
-    async def _send_digest(self, chat_id: int, event_ids: list[int], lang: str) -> bool:
-        parts = await eventviews.render_digest(self.db, event_ids, lang)
+    async def _send_digest(
+        self, chat_id: int, event_ids: list[int], lang: str, from_status: str = deliveries.DIGEST
+    ) -> bool:
+        # A burst (pending rows) says what it is: "5 new events", not "Latest events".
+        heading = (
+            count_of(lang, "new_events", len(event_ids))
+            if from_status != deliveries.DIGEST
+            else None
+        )
+        parts = await eventviews.render_digest(self.db, event_ids, lang, heading=heading)
         first: int | None = None
         for part in parts:
             outcome = await self.deliver(chat_id, part, None)
@@ -468,7 +516,11 @@ class DeliverySender:
             chat_id = outcome.chat_id  # a migrated group continues in the supergroup
             first = first or outcome.message_id
         await self.write(
-            deliveries.mark_digested, chat_id=chat_id, event_ids=event_ids, message_id=first or 0
+            deliveries.mark_digested,
+            chat_id=chat_id,
+            event_ids=event_ids,
+            message_id=first or 0,
+            from_status=from_status,
         )
         return True
 

@@ -53,6 +53,10 @@ FEED_ADVICE = {
 }
 
 
+# Fetch errors where no site answered at all: every feed failing this way means no network.
+NO_NETWORK = frozenset({"dns", "connect", "timeout"})
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """The outcome of one check: what was checked, how it went, what to do, in plain words."""
@@ -60,6 +64,7 @@ class Finding:
     check: str
     status: Status
     detail: str
+    cause: str | None = None  # a failed fetch's error kind ("dns", "timeout", ...)
 
     @property
     def failed(self) -> bool:
@@ -103,6 +108,16 @@ def check_configuration(settings: Settings, *, workdir: Path | None = None) -> l
     if settings.admin_ids:
         ids = ", ".join(str(i) for i in sorted(settings.admin_ids))
         findings.append(Finding("admins", "ok", f"admin commands allowed for {ids}"))
+    elif settings.console_mode:
+        # bot/cli.py run_console: the person at the terminal runs the instance.
+        findings.append(
+            Finding(
+                "admins",
+                "ok",
+                "console mode: you, at the terminal, are an admin (/addfeed, /feeds, /pollnow); "
+                "before connecting a real bot set ADMIN_IDS to your Telegram user id",
+            )
+        )
     else:
         findings.append(
             Finding(
@@ -259,13 +274,17 @@ async def check_feed(fetcher: FeedFetcher, feed: FeedTarget, *, time_limit: floa
         async with asyncio.timeout(time_limit):
             result = await fetcher.fetch(feed.url)
             if result.outcome != "ok":
-                return Finding(feed.label, "fail", _fetch_problem(feed.url, result))
+                problem = _fetch_problem(feed.url, result)
+                return Finding(feed.label, "fail", problem, cause=result.error_kind)
             parsed = await parse_feed_async(
                 result.body, result.headers, url=feed.url, fetched_at=datetime.now(UTC)
             )
     except TimeoutError:
         return Finding(
-            feed.label, "fail", f"{feed.url}: no complete answer within {time_limit:g} s"
+            feed.label,
+            "fail",
+            f"{feed.url}: no complete answer within {time_limit:g} s",
+            cause="timeout",
         )
     except FeedError as exc:
         return Finding(
@@ -293,6 +312,15 @@ async def check_feeds(
         findings = list(
             await asyncio.gather(*(check_feed(fetcher, f, time_limit=time_limit) for f in feeds))
         )
+    if len(findings) >= 2 and all(f.cause in NO_NETWORK for f in findings):
+        # Not one site answered at all: the network is down, and blaming each feed ("the
+        # site may have changed its domain") would send the user after the wrong thing.
+        example = findings[0].detail.split("; ")[0]
+        note = (
+            f"no network: none of the {len(findings)} feeds could be reached (e.g. {example}); "
+            "check this machine's internet access, DNS and firewall, then run the doctor again"
+        )
+        return [Finding("network", "fail", note)]
     if len(findings) >= 3 and all(f.failed for f in findings):
         # Sites fail one at a time; all of them at once points at this machine's network.
         note = (

@@ -9,6 +9,8 @@ from typing import Any
 
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
 from news.facts import Facts, Figure
+from news.language import detect_language
+from news.summary import summarise
 from storage import Database
 from storage import events as event_store
 from storage.events import EventInfo
@@ -47,14 +49,31 @@ def facts_from_dict(data: dict[str, Any]) -> Facts:
     return Facts(**values)
 
 
-def event_view(event: EventInfo) -> EventView:
+def summary_in(event: EventInfo, lang: str | None) -> str:
+    """The event's summary, or, when it was written from a report in another language, the
+    summary of its first report in ``lang`` (a Russian reader of an event first reported in
+    English reads the Russian report's summary)."""
+    if lang is None or (event.language or "en") == lang:
+        return event.summary
+    for source in event.sources:
+        # The feed's declared language is often missing or wrong for a single report.
+        written_in = detect_language(f"{source.title} {source.text}") or source.language
+        if written_in == lang and (source.title or source.text):
+            summary = summarise(source.title, source.text, language=lang)
+            if summary:
+                return summary
+    return event.summary
+
+
+def event_view(event: EventInfo, lang: str | None = None) -> EventView:
+    """What a reader sees; ``lang`` picks the summary of a report in their language."""
     return EventView(
         key=event.key,
         countries=event.countries,
         event_type=event.event_type,
         event_date=event.event_date,
         place=event.place,
-        summary=event.summary,
+        summary=summary_in(event, lang),
         facts=facts_from_dict(event.facts),
         sources=tuple(
             Source(s.feed_title or "source", s.url, s.language, s.published_at)
@@ -62,6 +81,7 @@ def event_view(event: EventInfo) -> EventView:
         ),
         evidence=event.evidence,
         topics=event.topics,
+        id=event.id,
     )
 
 
@@ -72,18 +92,20 @@ async def render_event_alert(
     event = await db.run(event_store.get_event_by_id, event_id=event_id)
     if event is None:
         return None
-    return render_alert(event_view(event), lang=lang, subscribed=subscribed)
+    return render_alert(event_view(event, lang), lang=lang, subscribed=subscribed)
 
 
-async def render_digest(db: Database, event_ids: Sequence[int], lang: str) -> list[str]:
+async def render_digest(
+    db: Database, event_ids: Sequence[int], lang: str, heading: str | None = None
+) -> list[str]:
     """A day's events as one or more messages of at most 4096 characters each."""
     views: list[EventView] = []
     for event_id in event_ids:
         event = await db.run(event_store.get_event_by_id, event_id=event_id)
         if event is not None:
-            views.append(event_view(event))
+            views.append(event_view(event, lang))
     pages = []
     for start in range(0, len(views), 5):
         chunk = views[start : start + 5]
-        pages.append(render_event_list(chunk, lang=lang, page=start // 5).text)
+        pages.append(render_event_list(chunk, lang=lang, page=start // 5, heading=heading).text)
     return pages

@@ -35,3 +35,20 @@ def t(lang: str, key: str, /, *, default: str | None = None, **values: object) -
             raise KeyError(f"no text {key!r} in the locales")
         return default
     return text.format(**values) if values else text
+
+
+def plural_form(lang: str, n: int) -> str:
+    """CLDR's plural category of ``n``: English one/other; Russian one/few/many."""
+    if lang != "ru":
+        return "one" if n == 1 else "other"
+    if n % 10 == 1 and n % 100 != 11:
+        return "one"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "few"
+    return "many"
+
+
+def count_of(lang: str, noun: str, n: int) -> str:
+    """ "1 item", "5 items", "1 запись", "3 записи", "5 записей": the locale keys
+    ``count_<noun>_<form>``, formatted with ``n``."""
+    return t(lang, f"count_{noun}_{plural_form(lang, n)}", n=n)

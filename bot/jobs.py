@@ -26,6 +26,9 @@ BACKLOG_TICK_SECONDS = 60.0
 # bot_data key: when a poll_due() run last completed (aware UTC datetime); /health reads it.
 LAST_POLL_KEY = "last_poll_ok_at"
 RETENTION_JOB = "prune-old-rows"
+# bot_data key: a callable given the reports of the first poll run that polled any feed, then
+# dropped (console mode prints a one-line summary with it).
+FIRST_POLL_HOOK = "first_poll_hook"
 
 
 async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -37,7 +40,9 @@ async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _poll_and_record(poller: FeedPoller, bot_data: dict[Any, Any]) -> None:
-    await poller.poll_due()
+    reports = await poller.poll_due()
+    if reports and FIRST_POLL_HOOK in bot_data:
+        bot_data.pop(FIRST_POLL_HOOK)(reports)
     # Only a completed run counts: a scheduler stuck on the database stops advancing this.
     bot_data[LAST_POLL_KEY] = poller.clock()
 

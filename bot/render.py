@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.terms import localised_terms
 from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
 from news.records import CENTRAL_ASIA
 from news.topics import topic_label
@@ -62,6 +63,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "page": "page {n}",
         "and_more": "… and {n} more",
         "topics": "Topics",
+        "event_id": "Event",
+        "open_hint": "Details: /event ID",
     },
     "ru": {
         "visit": "визит",
@@ -88,6 +91,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "page": "стр. {n}",
         "and_more": "… и ещё {n}",
         "topics": "Темы",
+        "event_id": "Событие",
+        "open_hint": "Подробнее: /event НОМЕР",
     },
 }
 _MONTHS = {
@@ -120,6 +125,7 @@ class EventView:
     sources: tuple[Source, ...] = ()  # first report first
     evidence: str | None = None
     topics: tuple[str, ...] = ()  # keys of news/data/topics.json
+    id: int | None = None  # the short id people type: /event 42
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +420,8 @@ def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = (
         more = len(event.sources) - 1
         extra = f" ({_s(lang, 'more_sources', n=more)})" if more else ""
         lines_after.append(f"{_s(lang, 'source')}: {_link(event.sources[0])}{extra}")
+    if event.id is not None:
+        lines_after.append(f"/event {event.id}")
     tail = "\n".join(lines_after)
 
     def build(summary: str) -> str:
@@ -425,6 +433,8 @@ def render_alert(event: EventView, *, lang: str, subscribed: Collection[str] = (
 
 def _fact_lines(event: EventView, lang: str) -> list[str]:
     facts, lines = event.facts, []
+    if event.id is not None:
+        lines.append(f"{_s(lang, 'event_id')}: /event {event.id}")
     if event.event_date is not None:
         lines.append(f"{_s(lang, 'date')}: {format_date(event.event_date, lang, facts.event_end)}")
     if event.place:
@@ -434,6 +444,8 @@ def _fact_lines(event: EventView, lang: str) -> list[str]:
         ("sectors", facts.sectors),
         ("counts", facts.counts),
     ):
+        if values and label in ("signed", "sectors"):
+            values = tuple(localised_terms(values, lang))  # "agreements" -> "соглашения"
         if values:
             lines.append(f"{_s(lang, label)}: {', '.join(esc(v, 60) for v in values[:12])}")
     figures = figures_line(facts, lang)
@@ -490,9 +502,12 @@ def render_event_list(
     country: str | None = None,
     page: int = 0,
     has_more: bool = False,
+    heading: str | None = None,
 ) -> Rendered:
-    """`/country` and `/latest`: one page of up to five events, newest first, with [More]."""
-    heading = (
+    """`/country` and `/latest`: one page of up to five events, newest first, with [More].
+
+    ``heading``: instead of "Latest events" (a digest of new events says how many)."""
+    heading = heading or (
         _s(lang, "latest_country", country=esc(country_name(country, lang)))
         if country
         else _s(lang, "latest")
@@ -505,19 +520,28 @@ def render_event_list(
     per_item = (MAX_MESSAGE - 200) // len(shown)
     blocks = []
     for n, event in enumerate(shown, start=1):
-        head = f"{n}. {_header(event, lang)}"
+        # The event's own id, not its place on the page: "/event 42" finds it again later.
+        head = f"{_list_number(event, n)}. {_header(event, lang)}"
         room = max(0, per_item - utf16_len(head) - 60)
         summary = esc(event.summary, min(room // 2, 280)) if room else ""
         blocks.append("\n".join(p for p in (head, summary) if p))
     text = f"<b>{heading}</b>\n\n" + "\n\n".join(blocks)
+    if any(e.id is not None for e in shown):
+        text += f"\n\n{_s(lang, 'open_hint')}"
     detail_row = [
-        (str(n), f"ev:{e.key}") for n, e in enumerate(shown, 1) if _callback(f"ev:{e.key}")
+        (_list_number(e, n), f"ev:{e.key}")
+        for n, e in enumerate(shown, 1)
+        if _callback(f"ev:{e.key}")
     ]
     buttons = [detail_row] if detail_row else []
     target = f"cc:{country}:{page + 1}" if country and _CODE.match(country) else f"lt:{page + 1}"
     if has_more and _callback(target):
         buttons.append([(_s(lang, "more"), target)])
     return Rendered(text, buttons)
+
+
+def _list_number(event: EventView, n: int) -> str:
+    return str(event.id) if event.id is not None else str(n)
 
 
 def keyboard(rendered: Rendered) -> InlineKeyboardMarkup | None:

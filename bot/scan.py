@@ -19,6 +19,7 @@ from news.grouping import Grouper
 from news.parse import parse_feed_async
 from news.records import FeedItem
 from storage import Database
+from storage import events as event_store
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
 
@@ -77,11 +78,20 @@ async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
         event.confidence = max(event.confidence, result.confidence)
     out.write("\n")
     for event in events.values():
+        # An event the bot already stored is named by the id people type (/event 42).
+        stored = await db.run(event_store.get_event, key=event.key)
+        known = f"\t/event {stored.id}" if stored is not None else ""
         out.write(
             f"{event.key}\t{event.event_type}\t{'-'.join(event.countries)}\t"
-            f"confidence {event.confidence:.2f}\t{len(event.titles)} report(s)\n"
+            f"confidence {event.confidence:.2f}\t{len(event.titles)} report(s){known}\n"
         )
         for title, outlet in zip(event.titles, event.outlets, strict=True):
             out.write(f"    {outlet}: {title}\n")
     out.write(f"{len(events)} event(s) in {len(found)} item(s); nothing was stored or sent\n")
+    readable = sum(not status.startswith("error") for _, status in fetched)
+    if not readable:
+        # Nothing was scanned: a script (cron, CI) must see that as a failure, not as "no news".
+        why = "no enabled feeds" if not feeds else f"none of the {len(feeds)} feeds could be read"
+        out.write(f"{why}; `coopwatch doctor` says why\n")
+        return 1
     return 0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import ipaddress
 import logging
 import os
 import re
 import secrets
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -268,3 +270,27 @@ def load_settings(**overrides: Any) -> Settings:
         for secret in _raw_secrets(overrides):
             message = message.replace(secret, "***")
         raise ConfigError(message) from None
+
+
+# Keys a .env may hold for other programs: Docker Compose's PostgreSQL service (README).
+OTHER_ENV_KEYS = frozenset({"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"})
+
+
+def unknown_env_keys(path: Path = Path(".env")) -> list[str]:
+    """One warning per key of ``path`` that no setting reads ("POLL_INTERVALL"), with the
+    nearest known name; pydantic-settings ignores such keys without a word."""
+    if not path.is_file():
+        return []
+    known = {name.upper() for name in Settings.model_fields} | OTHER_ENV_KEYS
+    for field in Settings.model_fields.values():  # the older names a setting still reads
+        if isinstance(field.validation_alias, AliasChoices):
+            known |= {str(choice).upper() for choice in field.validation_alias.choices}
+    warnings = []
+    for key in dotenv_values(path):
+        name = key.strip().upper()
+        if not name or name in known:
+            continue
+        near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        warnings.append(f"{path.name}: unknown setting {key!r} is ignored{hint}")
+    return warnings

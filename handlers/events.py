@@ -25,7 +25,7 @@ from news.countries import resolve_country, suggest_country
 from storage import chats
 from storage import events as event_store
 
-_KEY = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+_KEY = re.compile(r"^#?[A-Za-z0-9-]{1,40}$")
 MAX_ARGUMENT = 100
 
 
@@ -59,12 +59,17 @@ async def _show_event(update: Update, context: ContextTypes.DEFAULT_TYPE, key: s
     if not _KEY.match(key):
         await _say(update, t(lang, "event_usage"))
         return
-    event = await services(context).db.run(event_store.get_event, key=key)
-    if event is None:
+    found = await services(context).db.run(event_store.find_events, ref=key)
+    if not found:
         await _say(update, t(lang, "event_unknown", key=html.escape(key)))
         return
+    if len(found) > 1:  # "KZ-TJ-2021-05-19" names every event of that pair and day
+        await _send(update, render_event_list([event_view(e, lang) for e in found], lang=lang))
+        return
     subscribed = await _subscribed(update, context)
-    await _send(update, render_event_details(event_view(event), lang=lang, subscribed=subscribed))
+    await _send(
+        update, render_event_details(event_view(found[0], lang), lang=lang, subscribed=subscribed)
+    )
 
 
 async def event(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -83,7 +88,7 @@ async def _show_country(
     found, total = await services(context).db.run(
         event_store.events_for_country, country=code, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
-    views = [event_view(e) for e in found]
+    views = [event_view(e, lang) for e in found]
     has_more = (page + 1) * PAGE_SIZE < total
     await _send(
         update, render_event_list(views, lang=lang, country=code, page=page, has_more=has_more)
@@ -120,7 +125,7 @@ async def _show_latest(update: Update, context: ContextTypes.DEFAULT_TYPE, page:
         event_store.latest_events, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     has_more = (page + 1) * PAGE_SIZE < total
-    views = [event_view(e) for e in found]
+    views = [event_view(e, lang) for e in found]
     await _send(update, render_event_list(views, lang=lang, page=page, has_more=has_more))
 
 

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.feedadmin import FeedRefused, add_feed_checked
-from bot.i18n import t
+from bot.i18n import count_of, t
 from bot.services import services
 from handlers.admin import record_admin_action
 from handlers.common import admin_only, chat_language, reply_html
@@ -60,6 +60,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             id=added.feed.id,
             title=cut(added.feed.title, MAX_TITLE),
             count=added.item_count,
+            items=count_of(lang, "items", added.item_count),
         ),
     )
 
@@ -197,5 +198,7 @@ async def pollnow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             not_modified=sum(r.outcome == "not_modified" for r in reports),
             failed=sum(r.outcome == "error" for r in reports),
             new=sum(len(r.new_items) for r in reports),
+            feeds_polled=count_of(lang, "feeds", len(reports)),
+            new_items=count_of(lang, "new_items", sum(len(r.new_items) for r in reports)),
         ),
     )

@@ -36,7 +36,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         title=chat.title,
         username=chat.username,
     )
-    if created:
+    if created or not info.countries:
+        # After /unsubscribe the chat has no rows: /start follows the five states again, as
+        # rows, so that /settings and a later /subscribe X see the same list.
         await db.run(chats.set_countries, chat_id=chat.id, countries=CENTRAL_ASIA)
     await reply_html(update, t(info.language, "welcome" if created else "welcome_back"))
 

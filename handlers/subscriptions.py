@@ -161,7 +161,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not codes and info.active:
         await reply_html(update, _following(info, lang) + "\n" + t(lang, "sub_usage"))
         return
-    updated = await db.run(chats.add_countries, chat_id=info.id, countries=codes or CENTRAL_ASIA)
+    updated = await db.run(
+        chats.add_countries, chat_id=info.id, countries=codes or CENTRAL_ASIA, default=CENTRAL_ASIA
+    )
     if updated is not None:
         await reply_html(update, _following(updated, lang))
 
@@ -376,7 +378,9 @@ async def addchannel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     try:
         channel = await context.bot.get_chat(args[0])
     except TelegramError:
-        await reply_html(update, t(lang, "addchannel_not_found", name=name))
+        # The console transport has no channels: say so rather than blame the @name.
+        key = "addchannel_console" if services(context).settings.console_mode else None
+        await reply_html(update, t(lang, key or "addchannel_not_found", name=name))
         return
     if channel.type != Chat.CHANNEL:
         await reply_html(update, t(lang, "addchannel_not_channel", name=name))

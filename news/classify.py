@@ -11,33 +11,33 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, TextIO
 
 from news.gazetteer import Gazetteer, Lexicon
+from news.item import (
+    Candidate,
+    doubt,
+    item_rules,
+    main_pair,
+    subject_and_partner,
+    visitor_and_first_stop,
+    with_counterpart,
+)
 from news.language import detect_language
 from news.records import Classification, EventType, Evidence, Span
-from news.sentence import STRONG, TYPE_PRECEDENCE, Analysis, read, with_mentions
+from news.sentence import STRONG, TYPE_PRECEDENCE, Analysis, read, with_cues, with_mentions
 from news.text import clean_text, split_sentences
 
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
 MAX_TEXT_CHARS = 3_000  # the news is in the lead: title + first ~3,000 characters
 MAX_SENTENCES = 12
+_CONVERSATION = frozenset({"беседа", "разговор", "conversation", "conversations"})
+# Without a leader's trip: signed documents, then the talks, then a (minister's) trip.
+_ITEM_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "meeting", "visit")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A qualifying sentence: its type, parties (code -> how anchored) and a score."""
-
-    index: int
-    analysis: Analysis
-    event_type: EventType
-    parties: Mapping[str, str]
-    score: float
 
 
 class Classifier:
@@ -69,16 +69,20 @@ class Classifier:
         candidates = []
         carried: dict[str, str] = {}
         for i, analysis in enumerate(analyses):
-            candidate = self._candidate(i, analysis, carried, notes)
+            candidate = self._candidate(i, analysis, carried, analyses, notes)
             if candidate is not None:
                 candidates.append(candidate)
             for office, code in analysis.role_countries().items():
                 carried[office] = code if carried.get(office, code) == code else ""
+        if candidates:  # the item rules read every sentence's cues
+            analyses = [with_cues(a, self.lexicon) for a in analyses]
         if has_title and "sport" in analyses[0].cues:
             candidates, notes = [], [*notes, "title is about sport"]
+        candidates = item_rules(candidates, analyses, notes)
         if not candidates:
             return self._negative(analyses, lang, notes)
-        return self._positive(candidates, analyses[0] if has_title else None, lang, notes)
+        title_analysis = analyses[0] if has_title else None
+        return self._positive(candidates, title_analysis, analyses, lang, notes)
 
     def _with_mentions(self, analyses: list[Analysis], day: date) -> list[Analysis]:
         """Find mentions only where they can decide something.
@@ -96,29 +100,63 @@ class Classifier:
         ]
 
     def _candidate(
-        self, index: int, a: Analysis, carried: Mapping[str, str], notes: list[str]
+        self,
+        index: int,
+        a: Analysis,
+        carried: Mapping[str, str],
+        item: Sequence[Analysis],
+        notes: list[str],
     ) -> Candidate | None:
         if not a.triggers:
             return None
         label = f"sentence {index + 1}"
-        for cue in ("negation", "law", "sport"):
+        for cue in ("negation", "law", "sport", "credentials"):
             if cue in a.cues:
                 notes.append(f"{label}: {cue} cue")
                 return None
-        types = {t.kind for t in a.triggers}
+        types = a.main_types()
         if "message" in a.cues and "call" not in types:
             notes.append(f"{label}: a message or congratulation, not a meeting")
             return None
         parties = a.parties(carried)
+        if len(parties) > 2:
+            head = a.before_clause_break()
+            if head is not None and head.triggers:
+                a, parties = head, head.parties(carried)
+        if len(parties) == 1:
+            parties = with_counterpart(a, parties, item[:index])
         strong = [c for c, how in parties.items() if how in STRONG]
+        tour = False
+        if len(parties) > 2 and len(strong) > 2 and "separate" in a.cues:
+            # "held separate meetings with Xi and Putin": one item, one event; the subject
+            # and the first partner named (an event has exactly two parties)
+            parties = subject_and_partner(a, strong)
+            strong = list(parties)
+        elif len(parties) > 2 and len(strong) == 1 and "visit" in types:
+            # a tour ("will visit Qatar, Bahrain and the UAE"): the visitor and the first
+            # country he goes to; never a three-party event
+            parties = visitor_and_first_stop(a, strong[0], parties)
+            tour = True
+        elif len(parties) > 2 and len(strong) == 2:
+            # "... while Erdogan is in Uzbekistan": places and countries named beside the
+            # two officials are not parties; an event has exactly two.
+            parties = {c: parties[c] for c in strong}
         if len(parties) < 2:
             notes.append(f"{label}: fewer than two anchored countries {sorted(parties)}")
+            return None
+        if len(parties) > 2:
+            notes.append(f"{label}: more than two parties {sorted(parties)}, no pair named")
             return None
         if not any(self.gazetteer.is_central_asian(c) for c in parties):
             notes.append(f"{label}: no Central Asian party {sorted(parties)}")
             return None
-        bilateral = "bilateral" in a.cues
-        if ("summit" in a.cues or len(parties) > 2) and not bilateral:
+        if a.trigger_types == {"discuss"} and len(strong) < 2:
+            notes.append(f"{label}: 'discussed' without two officials")
+            return None
+        # Two officials of two states meeting or calling at a summit or forum: a sideline
+        # meeting, wherever it is held ("ministers met in Gabala at the OTS council").
+        sideline = len(strong) == 2 and bool(types & {"meeting", "call"})
+        if "summit" in a.cues and "bilateral" not in a.cues and not sideline:
             notes.append(f"{label}: multilateral format, no bilateral meeting named")
             return None
         weak = len(strong) < len(parties)
@@ -129,29 +167,80 @@ class Classifier:
             notes.append(f"{label}: no party anchored by a person, office or institution")
             return None
         event_type = next(t for t in TYPE_PRECEDENCE if t in types)
-        return Candidate(index, a, event_type, parties, _score(index, a, parties, len(strong)))
+        score = _score(index, a, parties, len(strong)) - (0.2 if tour else 0.0)
+        return Candidate(index, a, event_type, parties, score)
 
     def _positive(
         self,
         candidates: list[Candidate],
         title: Analysis | None,
+        analyses: Sequence[Analysis],
         lang: str,
         notes: list[str],
     ) -> Classification:
-        first = candidates[0]
-        title_types = {t.kind for t in title.triggers} if title else set()
-        if title_types and not title.cues.keys() & {"negation", "law"}:  # type: ignore[union-attr]
-            event_type = next(t for t in TYPE_PRECEDENCE if t in title_types)
-        else:
-            event_type = first.event_type
-        countries = sorted({code for c in candidates for code in c.parties})
-        confidence = max(c.score for c in candidates)
+        pair = main_pair(candidates)
+        chosen = [c for c in candidates if frozenset(c.parties) == pair]
+        first = chosen[0]
+        event_type = self._event_type(chosen, title, analyses)
+        confidence = max(c.score for c in chosen)
         if first.index == 0 and title is not None:
             confidence += 0.04  # the headline itself states the event
-        evidence = tuple(c.analysis.evidence() for c in candidates[:3])
+        if len(chosen) < len(candidates):
+            confidence -= 0.1  # sentences name other pairs too: less sure which is the event
+        confidence -= doubt(chosen, analyses)
+        evidence = tuple(c.analysis.evidence() for c in chosen[:3])
         return Classification(
-            True, event_type, tuple(countries), _clip(confidence), lang, evidence, tuple(notes)
+            True, event_type, tuple(sorted(pair)), _clip(confidence), lang, evidence, tuple(notes)
         )
+
+    def _event_type(
+        self, chosen: Sequence[Candidate], title: Analysis | None, analyses: Sequence[Analysis]
+    ) -> EventType:
+        """One type for the item, from the sentences that name its pair and the headline.
+
+        A call is the most specific; a state or official visit, and any trip abroad of a head
+        of state or government, is a visit whatever else it holds; a minister's working trip
+        is the frame of his talks (meeting); signed documents outrank plain talks.
+        """
+        sources = [c.analysis for c in chosen]
+        cued = title is not None and bool(title.cues.keys() & {"negation", "law"})
+        if title is not None and title is not sources[0] and title.triggers and not cued:
+            sources.insert(0, title)
+        in_sources = {id(a) for a in sources}
+        types = {t for a in sources for t in a.main_types()}
+        if "call" in types:
+            return "call"
+        if (
+            "meeting" in types
+            and any("message" in a.cues for a in analyses)
+            and any(_CONVERSATION.intersection(t.forms) for a in sources for t in a.tokens)
+        ):
+            return "call"  # congratulations in a conversation: a congratulatory call
+        leader = self.gazetteer.is_leader
+        pair = set(chosen[0].parties)
+        # (or in another sentence of the item, "Кадры прибытия Рахмона", when not the frame
+        # of something else: "agreements signed during the official visit of the President")
+        if any(
+            "visit" in a.main_types(frames=id(a) not in in_sources)
+            and "summit" not in a.cues  # a trip to a summit frames the talks held there
+            and (id(a) in in_sources or a.mentioned_countries() & pair)
+            and a.subject_is_leader(leader)
+            for a in analyses
+        ):
+            return "visit"
+        if "agreement" in types:
+            return "agreement"
+        # A state or official visit (of a minister too) is the event, unless it only frames
+        # the meeting reported ("the meeting took place as part of the minister's official
+        # visit"); also when another sentence says it ("С госвизитом в Узбекистан я прибыл").
+        if any(
+            "visit" in a.main_types(frames=True)
+            and "formal_visit" in a.cues
+            and (id(a) in in_sources or a.destination() in pair)
+            for a in analyses
+        ):
+            return "visit"
+        return next(t for t in _ITEM_PRECEDENCE if t in types)
 
     def _negative(self, analyses: list[Analysis], lang: str, notes: list[str]) -> Classification:
         near = [a for a in analyses if a.triggers and len(a.mentioned_countries()) >= 2]

@@ -19,7 +19,10 @@ _FIELDS = ("names", "adjectives", "demonyms")
 _CODE = re.compile(r"^(?:[A-Z]{2}|EU)$")
 # Russian case endings, longest first: "Казахстана", "России", "Китаю" name the country too.
 _RU_ENDINGS = ("ией", "ии", "ию", "ия", "ой", "ом", "ам", "а", "у", "е", "ю", "ы", "й", "я")
-SUGGEST_CUTOFF = 75.0
+# A near miss of one or two letters scores 85-95 ("Tajikstan" 94.7, "Chna" 88.9, "Китаи" 80);
+# an unrelated word that shares letters scores up to ~77 ("Narnia" ~ "armenia" 76.9,
+# "Wakanda" ~ "rwanda" 76.9), and suggesting a real country for it misleads.
+SUGGEST_CUTOFF = 80.0
 
 
 def normalize(text: str) -> str:

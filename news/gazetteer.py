@@ -25,6 +25,11 @@ _COUNTRY_FIELDS = {
     "compound_prefixes": "prefix",
 }
 _PLACE_FIELDS = {"capitals": "capital", "cities": "city"}
+# Offices whose holder's trip abroad is itself the event ("visit"); a minister's trip is the
+# frame of the talks he holds ("meeting") — the labelling practice of data/dev*.jsonl.
+LEADER_OFFICES = frozenset(
+    {"president", "prime_minister", "monarch", "chancellor", "crown_prince", "head_of_state"}
+)
 
 
 class GazetteerError(Exception):
@@ -126,6 +131,10 @@ class Gazetteer:
         if not pool or len({t.country for t in pool}) != 1:
             return None
         return max(pool, key=lambda t: t.start)
+
+    def is_leader(self, official_id: str) -> bool:
+        """Whether this person held a head of state or government office (any term)."""
+        return any(t.office in LEADER_OFFICES for t in self._terms.get(official_id, ()))
 
     def resolve_person(self, name: str, on_date: date) -> tuple[str, str, str] | None:
         """``(official id, country, office)`` of the person called ``name`` on ``on_date``."""

@@ -7,9 +7,10 @@ hits: countries, places, institutions and office holders resolved at the item's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from news.gazetteer import Gazetteer, Lexicon
 from news.records import EventType, Evidence, Span
@@ -19,10 +20,54 @@ from news.text import Token, tokenize
 # the outcome worth reporting, a visit frames any talks held during it.
 TYPE_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "visit", "meeting")
 STRONG = frozenset({"person", "office", "institution"})
+# "discuss" is a meeting only between two officials ("Lavrov and Saidov discussed ..."); the
+# classifier decides that, as it knows the parties.
+_TRIGGERS = frozenset({*TYPE_PRECEDENCE, "discuss"})
+_TRIGGER_WORDS = frozenset({*_TRIGGERS, "document"})
+# Office words of a head of state or government: "President", "Prime Minister", "премьер",
+# "King"; "head of state", "глава правительства", "председатель правительства".
+_LEADER_HEADS = frozenset(
+    [
+        "president",
+        "президент",
+        "prime",
+        "premier",
+        "премьер",
+        "king",
+        "король",
+        "emir",
+        "эмир",
+        "amir",
+        "sultan",
+        "султан",
+        "chancellor",
+        "канцлер",
+        "crown",
+        "наследный",
+        "leader",
+        "лидер",
+    ]
+)
+_HEAD_OF = frozenset(["head", "глава", "председатель", "chairman", "national", "национальный"])
+_STATE_OR_GOVERNMENT = frozenset(
+    ["state", "government", "государство", "правительство", "leader", "лидер"]
+)
 _CONNECTORS = frozenset({"and", "и", "&"})
 # Words allowed between an office and its country: "Minister of Investments and Foreign Trade
 # of Uzbekistan". Lower-case English words outside this list ("said that") break the link.
-_OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "at", "и", "по", "при", "в"})
+_OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "from", "и", "по", "при", "из"})
+# A country word right before one of these names a company's or fund's nationality ("a
+# Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
+_COMPANY_REACH = 3
+_BANK = ("bank", "банк", "банка", "банку", "банком", "банке")
+_STATE_BANK = frozenset({"national", "central", "национальный", "центральный", "нацбанк"})
+# "Tashkent Congress Center", "конгресс-центр": a building, not the US Congress
+_BUILDINGS = frozenset(
+    ["center", "centre", "hall", "hotel", "palace", "street", "avenue", "arena", "центр", "зал"]
+)
+_PLACE_PREPOSITIONS = frozenset({"в", "во", "на", "in", "at"})
+# "в Кыргызстан ... прибыл": a Russian visit names its destination before the verb too.
+_TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
 _ROLES = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
@@ -58,10 +103,39 @@ class Analysis:
     triggers: tuple[Marker, ...]
     roles: tuple[Marker, ...]
     cues: Mapping[str, tuple[int, ...]]  # cue category -> token positions
+    cued: bool = True  # False: not read for cues yet (no trigger word; see read)
+    # computed once (office -> country links, main types): several rules ask for them
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
 
     @property
     def trigger_types(self) -> set[str]:
         return {t.kind for t in self.triggers}
+
+    def main_types(self, *, frames: bool = False) -> set[str]:
+        """Trigger types of what the sentence reports, not of its background.
+
+        A visit named as the frame of the reported act ("received the minister, who arrived
+        on an official visit", "находящимся в Астане с визитом", "discussed preparations for
+        the state visit", "met on the sidelines of the president's visit") is not the event
+        when the sentence reports a meeting, call or agreement as well.
+        """
+        key = f"types{frames}"
+        known: set[str] | None = self._memo.get(key)
+        if known is None:
+            known = self._memo[key] = self._main_types(frames)
+        return set(known)
+
+    def _main_types(self, frames: bool) -> set[str]:
+        kinds = {"meeting" if t.kind == "discuss" else t.kind for t in self.triggers}
+        if "visit" not in kinds or len(kinds) == 1:
+            return kinds
+        background = [*self.cues.get("preparation", ()), *self.cues.get("subordinate", ())]
+        if frames:  # "during", "as part of", "в рамках": the visit frames the reported act
+            background += self.cues.get("frame", ())
+        visits = [t for t in self.triggers if t.kind == "visit"]
+        if all(any(t.start - 8 <= p < t.start for p in background) for t in visits):
+            kinds.discard("visit")
+        return kinds
 
     def mentioned_countries(self) -> set[str]:
         return {m.code for m in self.mentions if m.kind != "location"}
@@ -90,6 +164,24 @@ class Analysis:
             parties.setdefault(code, "pair")
         return parties
 
+    def subject_is_leader(self, is_leader: Callable[[str], bool]) -> bool:
+        """Whether the first official the sentence names is a head of state or government
+        ("Iran's President ... during his visit", not "the foreign ministers met on the
+        sidelines of the President's visit")."""
+        first_person = next((m for m in self.mentions if m.kind == "person"), None)
+        first_office = next((r for r in self.roles if r.kind == "office"), None)
+        if first_person and (first_office is None or first_person.start <= first_office.start):
+            return is_leader(first_person.detail.split(":", 1)[-1])
+        return first_office is not None and self._leader_office(first_office)
+
+    def _leader_office(self, role: Marker) -> bool:
+        head = set(self.tokens[role.start].forms)
+        if head & _LEADER_HEADS:
+            return True
+        # "head of state", "глава государства", "national leader"
+        following = self.tokens[role.start + 1 : role.start + 3]
+        return bool(head & _HEAD_OF) and any(_STATE_OR_GOVERNMENT & set(t.forms) for t in following)
+
     def role_countries(self) -> dict[str, str]:
         """Office phrases of this sentence tied to exactly one country ("crown prince": SA)."""
         countries = [m for m in self.mentions if m.kind == "country"]
@@ -103,11 +195,19 @@ class Analysis:
         """(role index, country index) pairs: the country mention the office word anchors."""
         if not self.roles or not countries:
             return []
+        links: list[tuple[int, int]] | None = self._memo.get("links")
+        if links is None:
+            links = self._memo["links"] = self._find_links(countries)
+        return links
+
+    def _find_links(self, countries: list[Mention]) -> list[tuple[int, int]]:
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
+        companies = self.cues.get("company", ())
         links = [
             (r, i)
             for i, m in enumerate(countries)
+            if not self._of_company(m, companies, blocked)
             for r in range(len(self.roles))
             if self._near(self.roles[r], m, blocked)
         ]
@@ -124,14 +224,44 @@ class Analysis:
             anchored = {**grown, **anchored}
         return sorted({*links, *((r, i) for i, r in anchored.items())})
 
+    def _of_company(self, m: Mention, companies: Sequence[int], known: set[int]) -> bool:
+        """A country word naming a company's nationality: a company word ("a Turkish
+        company", "Китайской торгово-промышленной корпорации") or Latin capitals no role or
+        mention explains ("китайской CNPC", "Kazakh KMG") within three words after it."""
+        reach = range(m.end, min(m.end + _COMPANY_REACH, len(self.tokens)))
+        if any(p in reach for p in companies):
+            return True
+        for i in reach:
+            text = self.tokens[i].text
+            if self.tokens[i].forms[0].endswith(_BANK):
+                return True  # "Сбербанка", "Sberbank"
+            if text.isupper() and len(text) >= 2 and text.isascii() and not text.isdigit():
+                roles = {k for r in self.roles for k in range(r.start, r.end)}
+                return i not in known and i not in roles
+        return False
+
     def _near(self, role: Marker, m: Mention, blocked: set[int]) -> bool:
         if role.start >= m.end:  # "Uzbek President", "Kazakhstan's Foreign Minister"
             gap = range(m.end, role.start)
-            return len(gap) <= 2 and not blocked.intersection(gap)
+            return len(gap) <= 2 and not blocked.intersection(gap) and not self._corporate(gap)
         if m.start >= role.end:  # "President of Uzbekistan", "глава МИД Казахстана"
             gap = range(role.end, m.start)
+            if self._corporate(gap):
+                return False  # "Chairman of the Board of Russia's ...": a company's officer
+            if gap and self.tokens[m.start - 1].forms[0] in _PLACE_PREPOSITIONS:
+                return False  # "глав государств ШОС в Китае": where, not whose
             return len(gap) <= 6 and not blocked.intersection(gap) and self._glue(gap)
         return False
+
+    def _corporate(self, gap: range) -> bool:
+        """A company, bank or NGO between an office and its country ("Chairman of the Board
+        of Russia's Sberbank"); a national or central bank is a state body."""
+        if any(_STATE_BANK.intersection(self.tokens[i].forms) for i in gap):
+            return False
+        companies = self.cues.get("company", ())
+        return any(p in gap for p in companies) or any(
+            self.tokens[i].forms[0].endswith(_BANK) for i in gap
+        )
 
     def _glue(self, gap: range) -> bool:
         for i in gap:
@@ -160,16 +290,55 @@ class Analysis:
                 pairs.update((a.code, b.code))
         return pairs
 
+    def destination(self) -> str | None:
+        """Where the sentence's visit goes, if it names a country or place for it."""
+        return self._destination(set())
+
+    def before_clause_break(self) -> Analysis | None:
+        """The sentence up to "while ...", "в то время как ...": what lies beyond is another
+        clause with its own actors ("Putin's visit to Astana comes while Erdogan and his
+        Iranian counterpart are in Uzbekistan"). None when there is no such break."""
+        breaks = [p for p in self.cues.get("clause_break", ()) if p > 0]
+        if not breaks:
+            return None
+        end = min(breaks)
+        return Analysis(
+            self.sentence,
+            self.tokens,
+            tuple(m for m in self.mentions if m.end <= end),
+            tuple(t for t in self.triggers if t.end <= end),
+            tuple(r for r in self.roles if r.end <= end),
+            {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
+            self.cued,
+        )
+
     def _destination(self, strong: set[str]) -> str | None:
-        """Where a visit goes: the first country name or place right after the trigger."""
+        """Where a visit goes: the first country name or place right after the trigger.
+
+        Or, in Russian word order, "в Кыргызстан с визитом прибыл": a country or place
+        after "в" in the few words before the trigger.
+        """
         for trigger in (t for t in self.triggers if t.kind == "visit"):
             for m in self.mentions:
-                if m.start < trigger.end or m.start - trigger.end > 6:
+                before = m.end <= trigger.start and trigger.start - m.end <= 4
+                place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
+                to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
+                if before and place and to and m.code not in strong:
+                    return m.code
+            visitor = False  # "визит президента Казахстана Токаева в Россию"
+            for m in self.mentions:
+                if m.start < trigger.end or m.start - trigger.end > (10 if visitor else 6):
                     continue
-                if m.kind == "person" or any(
-                    trigger.end <= t.start < m.start for t in self.triggers
-                ):
+                if any(trigger.end <= t.start < m.start for t in self.triggers):
                     break
+                if m.kind == "person":
+                    visitor = True
+                    continue
+                to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
+                if visitor and not to:
+                    continue
+                if any(trigger.end <= p < m.start for p in self.cues.get("organisation", ())):
+                    break  # "visit the UN headquarters in New York": not a visit to the US
                 place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
                 if place and m.code not in strong:
                     return m.code
@@ -198,25 +367,32 @@ def read(sentence: str, lexicon: Lexicon) -> Analysis:
 
     Most news items have no event trigger at all, and then nobody named in them decides
     anything: the classifier runs the gazetteer, the largest matcher, only where it can matter
-    (``with_mentions``).
+    (``with_mentions``); a sentence without any trigger word is not even read for cues until
+    its item turns out to hold an event (``with_cues``).
     """
     tokens = tokenize(sentence)
-    cues: dict[str, list[int]] = {}
-    for match in lexicon.cues.find(tokens):
-        for category in match.payloads:
-            cues.setdefault(category, []).append(match.start)
     core = lexicon.core.find(tokens)
-    signed = any("sign" in match.payloads for match in core)
+    signed = False
     roles: list[Marker] = []
-    triggers: list[Marker] = []
+    words: list[tuple[str, int, int]] = []  # trigger words, kept if active (needs the cues)
     for match in core:
         for category in match.payloads:
             if category in _ROLES:
                 roles.append(Marker(category, match.start, match.end))
-            elif category in TYPE_PRECEDENCE or (category == "document" and signed):
-                kind = "agreement" if category == "document" else category
-                if _active(kind, match.start, cues):
-                    triggers.append(Marker(kind, match.start, match.end))
+            elif category in _TRIGGER_WORDS:
+                words.append((category, match.start, match.end))
+            elif category == "sign":
+                signed = True
+    if not words:
+        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, cued=False)
+    cues = _cues(tokens, lexicon)
+    triggers: list[Marker] = []
+    for category, start, end in words:
+        if category == "document" and not signed:
+            continue
+        kind = "agreement" if category == "document" else category
+        if _active(kind, start, cues):
+            triggers.append(Marker(kind, start, end))
     if "summit" in cues and triggers:
         inside = {i for t in triggers for i in range(t.start, t.end)}
         # "video conference" is a call, not a conference
@@ -225,17 +401,34 @@ def read(sentence: str, lexicon: Lexicon) -> Analysis:
     return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues)
 
 
+def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
+    """``a`` read for cues too (a sentence ``read`` left without, having no trigger word)."""
+    if a.cued:
+        return a
+    cues = {k: tuple(v) for k, v in _cues(list(a.tokens), lexicon).items()}
+    return Analysis(a.sentence, a.tokens, a.mentions, a.triggers, a.roles, cues)
+
+
+def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
+    cues: dict[str, list[int]] = {}
+    for match in lexicon.cues.find(tokens):
+        for category in match.payloads:
+            cues.setdefault(category, []).append(match.start)
+    return cues
+
+
 def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
     """``a`` with its country, place, institution and person mentions found."""
     mentions = tuple(_mentions(a.tokens, gazetteer, lexicon, day))
-    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues)
+    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued)
 
 
 def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
-    """False for "will not visit", "не посетит" and "invited him to visit"."""
+    """False for "will not visit", "не посетит" and "invited the PM of Japan to visit"."""
     if any(start - 3 <= p < start for p in cues.get("particle", ())):
         return False
-    return kind != "visit" or not any(start - 5 <= p < start for p in cues.get("invitation", ()))
+    # "invited the Prime Minister of Hungary Viktor Orban to pay a state visit": 12 words
+    return kind != "visit" or not any(start - 12 <= p < start for p in cues.get("invitation", ()))
 
 
 def _mentions(
@@ -251,10 +444,23 @@ def _mentions(
                 found.append(Mention(match.start, match.end, "person", term.country, detail))
             continue
         others = [e for e in match.payloads if e.kind != "person"]
+        one_word_institution = match.end - match.start == 1 and any(
+            e.kind == "institution" for e in others
+        )
+        if one_word_institution and not _institution_word(tokens, match.start):
+            # "конгресс-центр", "the party congress": an institution's one-word name is
+            # written with a capital ("Congress", "Кремль")
+            others = [e for e in others if e.kind != "institution"]
         if others and len({e.code for e in others}) == 1:
             best = min(others, key=lambda e: _KIND_RANK.get(e.detail, 3))
             found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
     return found
+
+
+def _institution_word(tokens: Sequence[Token], i: int) -> bool:
+    """A one-word institution name is capitalised and not part of a building's name."""
+    following = tokens[i + 1].forms[0] if i + 1 < len(tokens) else ""
+    return tokens[i].capitalised and following not in _BUILDINGS
 
 
 def _name_like(tokens: Sequence[Token], lexicon: Lexicon) -> bool:

@@ -77,6 +77,10 @@ def split_http_url(url: str) -> SplitResult:
         port = parts.port  # raises ValueError for a port out of range or not a number
     except ValueError as exc:
         raise UnsafeURLError(f"malformed URL: {url!r}") from exc
+    if not parts.scheme:  # "notaurl", "example.com/feed": say what is missing
+        raise UnsafeURLError(
+            f"{url.strip()[:100]!r} is not a web address: it must start with https:// or http://"
+        )
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         raise UnsafeURLError(f"only http and https URLs are allowed, not {parts.scheme!r}")
     if parts.username is not None or parts.password is not None:

@@ -125,14 +125,22 @@ def _touch(session: Session, chat_id: int) -> Chat | None:
     return chat
 
 
-def add_countries(*, session: Session, chat_id: int, countries: Iterable[str]) -> ChatInfo | None:
-    """Follow these countries too (and follow again if the chat had unsubscribed)."""
+def add_countries(
+    *, session: Session, chat_id: int, countries: Iterable[str], default: Iterable[str]
+) -> ChatInfo | None:
+    """Follow these countries too (and follow again if the chat had unsubscribed).
+
+    ``default`` is what an active chat without subscription rows follows (the five states,
+    as /settings shows it): /subscribe adds to that, never replaces it.
+    """
     chat = _touch(session, chat_id)
     if chat is None:
         return None
-    # An inactive chat unsubscribed from everything: it starts again from nothing, not from
-    # the rows it had before.
+    # An inactive chat unsubscribed from everything: it follows nothing, so it starts again
+    # from nothing, not from the rows it had before.
     current = set(subscribed_countries(session=session, chat_id=chat_id)) if chat.active else set()
+    if chat.active and not current:
+        current = set(default)
     chat.active, chat.deactivated_reason = True, None
     set_countries(session=session, chat_id=chat_id, countries=current | set(countries))
     return get_chat(session=session, chat_id=chat_id)

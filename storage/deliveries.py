@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, or_, update
@@ -192,9 +192,18 @@ def _due_records(session: Session, rows: Sequence[Any]) -> list[DueDelivery]:
     ]
 
 
-def due_deliveries(*, session: Session, now: datetime, limit: int) -> list[DueDelivery]:
-    """Pending deliveries whose time has come, oldest first, for active chats only."""
-    return _due_records(session, session.exec(_due_query(now).limit(limit)).all())
+def due_deliveries(
+    *, session: Session, now: datetime, limit: int, settled_before: datetime | None = None
+) -> list[DueDelivery]:
+    """Pending deliveries whose time has come, oldest first, for active chats only.
+
+    ``settled_before``: only rows queued before then, so that the events of one poll are all
+    queued before the first is sent (and several for one chat can become one digest).
+    """
+    query = _due_query(now)
+    if settled_before is not None:
+        query = query.where(col(Delivery.created_at) <= settled_before)
+    return _due_records(session, session.exec(query.limit(limit)).all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +231,7 @@ def claim_due_deliveries(
     limit: int,
     claimant: Claimant,
     claim_seconds: float = CLAIM_SECONDS,
+    settled_before: datetime | None = None,
 ) -> list[DueDelivery]:
     """Take up to ``limit`` due deliveries for sending: due_deliveries, atomic across processes.
 
@@ -250,6 +260,8 @@ def claim_due_deliveries(
         .limit(limit)
         .with_for_update(skip_locked=True, of=Delivery)
     )
+    if settled_before is not None:  # as in due_deliveries
+        chosen = chosen.where(col(Delivery.created_at) <= settled_before)
     ids = list(
         session.connection()
         .execute(
@@ -468,15 +480,25 @@ def chats_with_digest(*, session: Session) -> list[chats.ChatInfo]:
     return [info for info in found if info is not None]
 
 
-def mark_digested(*, session: Session, chat_id: int, event_ids: list[int], message_id: int) -> None:
-    """The digest with these events went out as ``message_id`` (its first part)."""
+def mark_digested(
+    *,
+    session: Session,
+    chat_id: int,
+    event_ids: list[int],
+    message_id: int,
+    from_status: str = DIGEST,
+) -> None:
+    """The digest with these events went out as ``message_id`` (its first part).
+
+    ``from_status``: ``pending`` for a burst sent as one message (see ``pending_bursts``).
+    """
     session.execute(
         update(Delivery)
         .where(
             and_(
                 col(Delivery.chat_id) == chat_id,
                 col(Delivery.event_id).in_(event_ids),
-                col(Delivery.status) == DIGEST,
+                col(Delivery.status) == from_status,
             )
         )
         .values(status=DIGESTED, message_id=message_id, sent_at=utcnow(), attempts=1)
@@ -493,3 +515,85 @@ def delivery_stats(*, session: Session) -> DeliveryStats:
         failed=counts.get(FAILED, 0),
         digest=counts.get(DIGEST, 0),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """Several alerts waiting for one instant chat at once, oldest event first."""
+
+    chat_id: int
+    language: str
+    event_ids: tuple[int, ...]
+    delivery_ids: tuple[int, ...] = ()
+    attempts: int = 0  # the most any of its rows has had
+
+
+def pending_bursts(
+    *,
+    session: Session,
+    min_count: int,
+    settled_before: datetime | None = None,
+    now: datetime | None = None,
+) -> list[Burst]:
+    """Active chats with at least ``min_count`` pending alerts (a first run, a new feed, a
+    restart after an outage), each with its events in date order (undated last).
+
+    ``settled_before``: only chats whose last alert was queued before then (the burst is
+    complete). ``now``: only rows due by then (not those backing off after a failure)."""
+    due = col(Delivery.status) == PENDING
+    if now is not None:
+        due = and_(due, col(Delivery.next_attempt_at) <= now)
+    crowded = (
+        select(Delivery.chat_id)
+        .where(due)
+        .group_by(col(Delivery.chat_id))
+        .having(func.count() >= min_count)
+    )
+    if settled_before is not None:
+        crowded = crowded.having(func.max(Delivery.created_at) <= settled_before)
+    rows = session.exec(
+        select(Delivery, Chat.language, col(Event.event_date))
+        .join(Chat, col(Chat.id) == col(Delivery.chat_id))
+        .join(Event, col(Event.id) == col(Delivery.event_id))
+        .where(due, col(Chat.active), col(Delivery.chat_id).in_(crowded))
+    ).all()
+    grouped: dict[int, tuple[str, list[tuple[date, Delivery]]]] = {}
+    for delivery, language, event_date in rows:
+        entry = (event_date or date.max, delivery)
+        grouped.setdefault(delivery.chat_id, (language, []))[1].append(entry)
+    bursts = []
+    for chat_id, (language, entries) in sorted(grouped.items()):
+        entries.sort(key=lambda entry: (entry[0], entry[1].event_id))
+        bursts.append(
+            Burst(
+                chat_id,
+                language,
+                tuple(d.event_id for _, d in entries),
+                tuple(d.id or 0 for _, d in entries),
+                max(d.attempts for _, d in entries),
+            )
+        )
+    return bursts
+
+
+def postpone(*, session: Session, delivery_ids: Sequence[int], until: datetime, error: str) -> None:
+    """A burst's digest was not sent: its rows wait (one more attempt each) until ``until``."""
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(delivery_ids), col(Delivery.status) == PENDING)
+        .values(next_attempt_at=until, last_error=error[:1000], attempts=Delivery.attempts + 1)
+    )
+
+
+def order_by_event_date(*, session: Session, chat_id: int) -> None:
+    """Give a chat's pending alerts their send times in event-date order (the times stay the
+    same set, so the pacing is kept): a few alerts arriving at once read in date order."""
+    rows = session.exec(
+        select(Delivery, col(Event.event_date))
+        .join(Event, col(Event.id) == col(Delivery.event_id))
+        .where(Delivery.chat_id == chat_id, Delivery.status == PENDING)
+    ).all()
+    times = sorted(delivery.next_attempt_at for delivery, _ in rows)
+    by_date = sorted(rows, key=lambda row: (row[1] or date.max, row[0].event_id))
+    for (delivery, _), when in zip(by_date, times, strict=True):
+        delivery.next_attempt_at = when

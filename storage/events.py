@@ -28,6 +28,7 @@ class SourceInfo:
     title: str
     language: str | None
     published_at: datetime
+    text: str = ""  # the report's text, to summarise it in its own language
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,9 +265,16 @@ def _sources(session: Session, event_id: int) -> tuple[SourceInfo, ...]:
             title=item.title,
             language=item.language,
             published_at=item.published_at,
+            text=item.text,
         )
         for item, feed_title in rows
     )
+
+
+def _with_sources(session: Session, event: Event) -> EventInfo:
+    # A page holds five events: five more queries, so a reader sees each summary in their
+    # language (bot.eventviews picks it from the sources).
+    return _info(event, _sources(session, event.id) if event.id is not None else ())
 
 
 def get_event(*, session: Session, key: str) -> EventInfo | None:
@@ -275,6 +283,28 @@ def get_event(*, session: Session, key: str) -> EventInfo | None:
     if event is None or event.id is None:
         return None
     return _info(event, _sources(session, event.id))
+
+
+def find_events(*, session: Session, ref: str, limit: int = 5) -> list[EventInfo]:
+    """What `/event REF` names, newest first: the short id ("42", "#42"), a full key
+    ("KZ-TJ-2021-05-19-visit", as older alerts and `coopwatch group` print it), or a key
+    without its type suffix ("KZ-TJ-2021-05-19", the form the old usage text promised),
+    which may name several events."""
+    ref = ref.strip().removeprefix("#")
+    if ref.isdigit():
+        found = get_event_by_id(session=session, event_id=int(ref)) if len(ref) < 19 else None
+        return [found] if found else []
+    exact = get_event(session=session, key=ref)
+    if exact is not None:
+        return [exact]
+    # Keys are [A-Za-z0-9-] only (news.grouping.make_key; handlers check the argument), so
+    # the pattern needs no escaping.
+    rows = session.exec(
+        _newest_first(select(Event).where(func.upper(Event.key).like(ref.upper() + "-%"))).limit(
+            limit
+        )
+    ).all()
+    return [_info(event, _sources(session, event.id)) for event in rows if event.id is not None]
 
 
 def event_exists(*, session: Session, key: str) -> bool:
@@ -301,7 +331,7 @@ def events_for_country(
         select(func.count()).select_from(EventCountry).where(EventCountry.country == country)
     ).one()
     rows = session.exec(_newest_first(base).offset(offset).limit(limit)).all()
-    return [_info(event) for event in rows], total
+    return [_with_sources(session, event) for event in rows], total
 
 
 def latest_events(
@@ -311,7 +341,7 @@ def latest_events(
     rows = session.exec(
         select(Event).order_by(col(Event.created_at).desc()).offset(offset).limit(limit)
     ).all()
-    return [_info(event) for event in rows], total
+    return [_with_sources(session, event) for event in rows], total
 
 
 def count_events_since(*, session: Session, since: datetime) -> int:

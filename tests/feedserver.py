@@ -5,7 +5,7 @@ conditional GET, gzip, redirects, timeouts and size caps are tested end to end w
 Register as a pytest plugin (`pytest_plugins = ["tests.feedserver"]`) to get `feed_server`.
 
 Routes installed at start (see `FeedServer.install_defaults`):
-  /feeds/<fixture file>     the real feed files of shared/fixtures/feeds
+  /feeds/<fixture file>     the real feed files of tests/fixtures/feeds
   /gen/feed.xml             a generated RSS 2.0 feed of 20 items
   /fault/500 /fault/404     plain errors
   /fault/429                429 with Retry-After: 120
@@ -40,7 +40,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "feeds"
+# Freely licensed real feeds carried in the repository (licences in their README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
 LAST_MODIFIED = "Sat, 28 Nov 2026 10:00:00 GMT"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 MiB = 1024 * 1024

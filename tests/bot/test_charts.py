@@ -66,7 +66,7 @@ def test_without_a_country_the_five_states_stand_side_by_side_in_russian() -> No
     chart = render_chart(states_trends(EVENTS, MONTHS), "ru")
     assert chart.png.startswith(PNG_SIGNATURE)
     assert chart.series == 5
-    assert chart.legend == ("Казахстан", "Киргизия", "Таджикистан", "Туркменистан", "Узбекистан")
+    assert chart.legend == ("Казахстан", "Кыргызстан", "Таджикистан", "Туркменистан", "Узбекистан")
     assert chart.title == "События по месяцам, пять государств Центральной Азии"
     assert chart.ylabel == "События"
     assert chart.caption.startswith("События за 12 месяцев (дек 2025 – ноя 2026): Казахстан 42")

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from tests.bot.test_event_flow import rss
-from tests.conftest import SHARED
+from tests.conftest import SHARED_DATA
 from tests.feedserver import HTML_PAGE, FeedServer, make_rss
 
 
@@ -126,9 +126,9 @@ def test_classify_and_group_follow_the_contract(
     assert rows[0]["event"] and rows[1]["event"] is None and rows[0]["id"] == "x1"
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "dev.jsonl").exists(), reason="no shared data")
+@pytest.mark.shared_data
 def test_eval_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "eval", str(SHARED / "data" / "dev.jsonl"))
+    code, out, _ = run(capsys, "eval", str(SHARED_DATA / "dev.jsonl"))
     assert code == 0
     for figure in ("P=", "R=", "F1=", "countries=", "type=", "language ru", "type call"):
         assert figure in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,7 +160,12 @@ def test_console_mode_and_missing_database_are_said_plainly(
     code, report = doctor(capsys)
     assert code == 0  # console mode, no admins and no database yet are all fine to start
     assert "console mode" in report["token"]
-    assert report["admins"].startswith("!") and "ADMIN_IDS" in report["admins"]
+    # The person at the terminal is an admin in console mode, and is told so.
+    assert (
+        report["admins"].startswith("✓")
+        and "you, at the terminal, are an admin" in report["admins"]
+    )
+    assert "ADMIN_IDS" in report["admins"]
     assert report["database"].startswith("!") and "creates it" in report["database"]
     assert not fresh.exists()  # the doctor only looks
     assert report["Bot API"].startswith("–")
@@ -194,3 +200,17 @@ def test_every_feed_failing_points_at_the_network(
     assert code == 1
     assert report["network"].startswith("✗") and "none of the 3 feeds" in report["network"]
     assert all(report[f"feed {n} Outlet {n}"].startswith("✗") for n in (1, 2, 3))
+
+
+def test_no_network_is_said_once_instead_of_blaming_each_feed(
+    capsys: pytest.CaptureFixture[str], db_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    add_feeds(db_path, *(f"http://127.0.0.1:{port}/feed/{n}" for n in range(3)))
+    code, report = doctor(capsys)
+    assert code == 1
+    assert report["network"].startswith("✗") and report["network"].count("no network") == 1
+    assert not any(check.startswith("feed ") for check in report)
+    assert "changed its domain" not in "".join(report.values())

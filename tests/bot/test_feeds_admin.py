@@ -56,7 +56,7 @@ async def test_admin_adds_lists_polls_and_removes_a_feed(
         reply = await _ask(fake_telegram, ADMIN, "/feeds", 5)
         assert "1. Steppe News — ok" in reply and "items: 3" in reply
         reply = await _ask(fake_telegram, ADMIN, "/pollnow", 6)
-        assert reply.startswith("Polled 1 feeds: 0 ok, 1 unchanged, 0 failed")
+        assert reply.startswith("Polled 1 feed: 0 ok, 1 unchanged, 0 failed")  # not "1 feeds"
         reply = await _ask(fake_telegram, ADMIN, "/removefeed 1", 7)
         assert reply == "Removed feed 1: Steppe News."
         reply = await _ask(fake_telegram, ADMIN, "/removefeed 1", 8)

@@ -160,5 +160,5 @@ def test_unsubscribing_from_the_last_country_stops_the_alerts(db: Database) -> N
     assert info is not None and not info.active
     add_event(db)
     assert _rows(db) == {}
-    info = db.call(chats.add_countries, chat_id=1, countries=["CN"])
+    info = db.call(chats.add_countries, chat_id=1, countries=["CN"], default=())
     assert info is not None and info.active and info.countries == ("CN",)

@@ -69,3 +69,48 @@ def test_report_gives_the_figures_and_lists_every_error(tmp_path: Path) -> None:
         assert figure in text
     assert "- missed [en] expected True meeting ['KZ', 'UZ']; got False" in text
     assert "errors: 1" in text
+
+
+def test_doubtful_items_are_scored_apart_and_types_confused(tmp_path: Path) -> None:
+    doubtful = {**ITEMS[2], "id": "d1", "label": True, "event_type": "visit", "doubtful": True}
+    doubtful["countries"] = ["KZ", "UZ"]
+    path = tmp_path / "labelled.jsonl"
+    path.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in [*ITEMS, doubtful]))
+    out = io.StringIO()
+    report = evaluate_file([path], out)
+    assert report.overall.fn == 1  # the doubtful miss is not counted
+    assert report.with_doubtful.fn == 2
+    assert report.confusion()[("meeting", "meeting")] == 1
+    assert report.confusion()[("call", "call")] == 1
+    assert report.confusion()[("meeting", "none")] == 1
+    text = out.getvalue()
+    assert "1 doubtful" in text and "with doubtful" in text and "confusion" in text
+
+
+def test_grouping_scores_bcubed_over_reports(tmp_path: Path) -> None:
+    clusters = tmp_path / "clusters.jsonl"
+    reports = [
+        ("a1", "A", "2024-05-02", "Japarov and Erdogan held talks in Ankara on May 2."),
+        ("a2", "A", "2024-05-03", "Kyrgyz President Japarov met Turkish President Erdogan."),
+        ("b1", "B", "2024-05", "Heavy snow is expected in Astana this weekend."),
+    ]
+    rows = [
+        {"id": i, "cluster": c, "date": d, "language": "en", "title": "", "text": t}
+        for i, c, d, t in reports
+    ]
+    clusters.write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    out = io.StringIO()
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text(json.dumps(ITEMS[0]), "utf-8")
+    evaluate_file([labelled], out, grouping=clusters)
+    text = out.getvalue()
+    # the two reports of A share one key; the weather report is no event (a cluster of one)
+    assert "grouping: 3 reports, 2 events, 1 predicted, 1 not recognised" in text
+    assert "grouping B-cubed P=1.000 R=1.000 F1=1.000" in text
+
+
+def test_push_threshold_is_the_pipelines() -> None:
+    from bot.pipeline import ALERT_CONFIDENCE
+    from news.evaluate import PUSH_CONFIDENCE
+
+    assert PUSH_CONFIDENCE == ALERT_CONFIDENCE
