@@ -118,7 +118,7 @@ async def main(count: int) -> None:
         )
         await server.start()
         base = f"http://127.0.0.1:{server.port}"
-        key = db.call(list_events, limit=1)[0].event.key
+        key = db.call(list_events, limit=1)[0].key
         async with httpx.AsyncClient(timeout=30) as client:
             for path in (
                 "/",

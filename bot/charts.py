@@ -16,6 +16,7 @@ from datetime import date
 
 from bot.i18n import t
 from bot.render import country_name
+from news.facts import EN_MONTHS, RU_MONTHS_SHORT
 from news.records import CENTRAL_ASIA
 
 MONTHS = 12
@@ -23,8 +24,8 @@ TOP_PARTNERS = 5  # partners drawn by name; the rest are stacked together as "ot
 OTHER = "other"
 MAX_CAPTION = 1024  # Telegram's limit for a photo caption
 _SHORT_MONTHS = {
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "ru": ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
+    "en": tuple(name[:3].title() for name in EN_MONTHS),
+    "ru": RU_MONTHS_SHORT,
 }
 # Central Asian states in the order people list them, for the side-by-side chart.
 STATES = ("KZ", "KG", "TJ", "TM", "UZ")
@@ -50,10 +51,7 @@ class Trends:
     series: tuple[Series, ...]
     country: str | None  # None: the five states side by side
     total: int  # events counted (an event of two states counts once here)
-
-    @property
-    def per_month(self) -> tuple[int, ...]:
-        return tuple(sum(s.counts[i] for s in self.series) for i in range(len(self.months)))
+    per_month: tuple[int, ...] = ()  # events per month, each once (not the sum of the bars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +73,6 @@ def last_months(today: date, count: int = MONTHS) -> tuple[date, ...]:
     return tuple(date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1))
 
 
-def month_end(first: date) -> date:
-    """The last day of ``first``'s month."""
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
-
-
 def _slot(months: Sequence[date], day: date) -> int | None:
     key = (day.year, day.month)
     for i, first in enumerate(months):
@@ -97,12 +89,12 @@ def country_trends(
 ) -> Trends:
     """Events of ``country`` per month, one series per top partner and one for the rest."""
     per_partner: dict[str, list[int]] = {}
-    total = 0
+    per_month = [0] * len(months)
     for day, parties in events:
         slot = _slot(months, day)
         if slot is None or country not in parties:
             continue
-        total += 1
+        per_month[slot] += 1
         for partner in (p for p in parties if p != country):
             per_partner.setdefault(partner, [0] * len(months))[slot] += 1
     ranked = sorted(per_partner, key=lambda code: (-sum(per_partner[code]), code))
@@ -111,23 +103,23 @@ def country_trends(
     if rest:
         other = [sum(per_partner[code][i] for code in rest) for i in range(len(months))]
         series.append(Series(OTHER, tuple(other)))
-    return Trends(tuple(months), tuple(series), country, total)
+    return Trends(tuple(months), tuple(series), country, sum(per_month), tuple(per_month))
 
 
 def states_trends(events: Iterable[tuple[date, Sequence[str]]], months: Sequence[date]) -> Trends:
     """Events per month of each of the five states (an event of two states counts for both)."""
     counts = {code: [0] * len(months) for code in STATES}
-    total = 0
+    per_month = [0] * len(months)
     for day, parties in events:
         slot = _slot(months, day)
         ours = [p for p in parties if p in CENTRAL_ASIA]
         if slot is None or not ours:
             continue
-        total += 1
+        per_month[slot] += 1
         for code in ours:
             counts[code][slot] += 1
     series = tuple(Series(code, tuple(counts[code])) for code in STATES)
-    return Trends(tuple(months), series, None, total)
+    return Trends(tuple(months), series, None, sum(per_month), tuple(per_month))
 
 
 def _label(key: str, lang: str) -> str:

@@ -5,60 +5,50 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application
-
-from bot.app import ALLOWED_UPDATES, build_application
-from bot.console import (
-    BANNER,
-    CONSOLE_LOG,
-    CONSOLE_TOKEN,
-    CONSOLE_USER_ID,
-    ConsoleRequest,
-    first_poll_summary,
-)
-from bot.export import FORMATS as EXPORT_FORMATS
-from bot.export import render_export
-from bot.feedadmin import FeedRefused, add_feed_checked, default_feeds
-from bot.jobs import FIRST_POLL_HOOK
-from bot.leadership import DEPOSED, LEADERSHIP_KEY, Leadership
 from bot.logs import configure_logging, redact
-from bot.render import country_name
-from bot.scan import scan
-from bot.settings import (
-    EXPECTED,
-    ConfigError,
-    Settings,
-    check_webhook_url,
-    load_settings,
-    unknown_env_keys,
-)
-from bot.web.server import WebError, serve_webhook
-from news.countries import resolve_country, suggest_country
-from news.errors import OpmlError
-from news.fetch import FeedFetcher
-from news.opml import OpmlFeed, parse_opml, render_opml
-from storage import Database, StorageError, archive, audit
-from storage import feeds as feed_store
-from storage.lease import lock_sqlite_file
 
-Command = Callable[[Settings, argparse.Namespace], int]
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.console import ConsoleRequest
+    from bot.settings import Settings
+    from news.fetch import FeedFetcher
+    from storage import Database
+
+# Start-up: every command imports only what it uses, inside its function. The bot's own
+# modules pull in python-telegram-bot, SQLAlchemy, Alembic, the morphology dictionaries and
+# matplotlib; `--help`, `feeds list`, `db upgrade` or `export` need few of them (issue 14).
+
+Command = Callable[["Settings", argparse.Namespace], int]
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# bot.export.FORMATS, spelled out so that `--help` need not import the exporter (a test
+# keeps the two equal).
+EXPORT_FORMATS = ("jsonl", "csv", "atom")
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling (or webhooks), the feed scheduler and delivery, until SIGINT/SIGTERM."""
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.settings import ConfigError
+    from storage.lease import lock_sqlite_file
+
     if args.webhook:
         settings = settings.model_copy(update={"webhook_url": args.webhook})
+        try:
+            settings.web_port_in_effect  # noqa: B018 - the old port names in webhook mode
+        except ConfigError as exc:
+            print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
+            return 2
     if settings.console_mode and settings.webhook_url:
         print("coopwatch: webhook mode needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return 2
@@ -85,6 +75,8 @@ def _deposed_exit(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     A fresh process starts as a waiting instance with nothing held over from its term (the
     grouper's memory, polls in flight), so the supervisor's restart is the way back.
     """
+    from bot.leadership import DEPOSED, LEADERSHIP_KEY, Leadership
+
     leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
     if leadership is None or leadership.role != DEPOSED:
         return 0
@@ -98,6 +90,8 @@ def _deposed_exit(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
 
 def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> int:
     """Serve Telegram's webhook calls on the web server until SIGINT/SIGTERM."""
+    from bot.app import ALLOWED_UPDATES
+    from bot.web.server import serve_webhook
 
     async def main() -> None:
         stopped = asyncio.Event()
@@ -111,6 +105,8 @@ def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settin
 
 
 def _webhook_url_argument(value: str) -> str:
+    from bot.settings import EXPECTED, check_webhook_url
+
     try:
         return check_webhook_url(value)
     except ValueError as exc:
@@ -119,6 +115,17 @@ def _webhook_url_argument(value: str) -> str:
 
 def run_console(settings: Settings) -> int:
     """The same Application with the chat in this terminal."""
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.console import (
+        BANNER,
+        CONSOLE_LOG,
+        CONSOLE_TOKEN,
+        CONSOLE_USER_ID,
+        ConsoleRequest,
+        first_poll_summary,
+    )
+    from bot.jobs import FIRST_POLL_HOOK
+
     # The terminal is the chat: log lines (a failing feed, say) would break up the
     # conversation, so they go to a file in the working directory instead.
     log_file = Path(CONSOLE_LOG).resolve()
@@ -177,6 +184,8 @@ async def _answer_then_stop(
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     """Apply database migrations."""
+    from storage import Database
+
     db = Database(settings.database_url)
     try:
         db.upgrade()
@@ -234,25 +243,40 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_services(
-    settings: Settings, work: Callable[[Database, FeedFetcher], Awaitable[int]]
-) -> int:
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    from storage import Database
+
     async def main() -> int:
         db = Database(settings.database_url)
         db.upgrade()
         try:
-            async with FeedFetcher(allow_private=settings.allow_private_feeds) as fetcher:
-                return await work(db, fetcher)
+            return await work(db)
         finally:
             db.close()
 
     return asyncio.run(main())
 
 
+def _with_services(
+    settings: Settings, work: Callable[[Database, FeedFetcher], Awaitable[int]]
+) -> int:
+    from news.fetch import FeedFetcher
+
+    async def with_fetcher(db: Database) -> int:
+        async with FeedFetcher(allow_private=settings.allow_private_feeds) as fetcher:
+            return await work(db, fetcher)
+
+    return _with_database(settings, with_fetcher)
+
+
 def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
     """coopwatch feeds list | add URL [--title T] | remove ID | import OPML | export."""
+    from news.errors import OpmlError
+    from news.opml import OpmlFeed, parse_opml, render_opml
+    from storage import audit
+    from storage import feeds as feed_store
 
-    async def work(db: Database, fetcher: FeedFetcher) -> int:
+    async def work(db: Database) -> int:
         action = args.feeds_command
         if action == "list":
             for feed in await db.run(feed_store.list_feeds):
@@ -263,7 +287,7 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
                 )
             return 0
         if action == "add":
-            return await _add(db, fetcher, args.url, args.title)
+            return await _add_all(db, [(args.url, args.title)])
         if action == "remove":
             removed = await db.run(feed_store.remove_feed, feed_id=args.id)
             if removed is None:
@@ -284,9 +308,7 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
             except (OSError, OpmlError) as exc:
                 print(f"coopwatch: cannot read {args.path}: {exc}", file=sys.stderr)
                 return 1
-            failures = 0
-            for entry in entries:
-                failures += await _add(db, fetcher, entry.url, entry.title or None) != 0
+            failures = await _add_all(db, [(e.url, e.title or None) for e in entries])
             print(f"imported {len(entries) - failures} of {len(entries)} feeds")
             return 1 if failures and failures == len(entries) else 0
         feeds = await db.run(feed_store.list_feeds)
@@ -295,7 +317,17 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 0
 
+    async def _add_all(db: Database, feeds: list[tuple[str, str | None]]) -> int:
+        """Fetch, check and add each feed; how many could not be added."""
+        # Only adding fetches: the other actions start without the HTTP and feed parser code.
+        from news.fetch import FeedFetcher
+
+        async with FeedFetcher(allow_private=settings.allow_private_feeds) as fetcher:
+            return sum([await _add(db, fetcher, url, title) for url, title in feeds])
+
     async def _add(db: Database, fetcher: FeedFetcher, url: str, title: str | None) -> int:
+        from bot.feedadmin import FeedRefused, add_feed_checked
+
         try:
             added = await add_feed_checked(
                 db=db,
@@ -321,11 +353,14 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
         # them (one grouping state, the bot's, so no second event for the same report).
         return 0
 
-    return _with_services(settings, work)
+    return _with_database(settings, work)
 
 
 def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     """One dry pass over every enabled feed, printing the events found; nothing is sent."""
+    from bot.feedadmin import default_feeds
+    from bot.scan import scan
+    from storage import feeds as feed_store
 
     async def work(db: Database, fetcher: FeedFetcher) -> int:
         if settings.default_feeds:
@@ -335,13 +370,35 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     return _with_services(settings, work)
 
 
+def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
+    """One real poll cycle (due feeds, or every enabled feed); alerts go to the outbox."""
+    from bot.feedadmin import default_feeds
+    from bot.pollcycle import poll_once
+    from storage import feeds as feed_store
+
+    async def work(db: Database, fetcher: FeedFetcher) -> int:
+        if settings.default_feeds:
+            await db.run(feed_store.add_default_feeds, feeds=default_feeds())
+        summary = await poll_once(settings, db, fetcher, every_feed=args.all)
+        print(summary.line(), flush=True)
+        return 1 if summary.all_failed else 0
+
+    return _with_services(settings, work)
+
+
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """The stored events, newest first, as JSON Lines, CSV or Atom on standard output."""
+    from bot.export import render_export
+    from bot.render import country_name
+    from news.countries import look_up_country
+    from storage import Database, archive
+
     country = None
     if args.country:
-        country = resolve_country(args.country)
+        found = look_up_country(args.country)
+        country = found.code
         if country is None:
-            near = suggest_country(args.country)
+            near = found.suggestion
             hint = (
                 f"; did you mean {country_name(near, 'en')} ({near})?"
                 if near
@@ -356,7 +413,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         db.close()
     title = "coopwatch events" + (f" — {country}" if country else "")
-    sys.stdout.buffer.write(render_export(entries, args.format, title=title))
+    sys.stdout.buffer.write(render_export(entries, args.format, title=title, country=country))
     sys.stdout.flush()
     return 0
 
@@ -425,6 +482,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("scan", help="poll every feed once and print the events").set_defaults(
         func=cmd_scan
     )
+    poll = sub.add_parser(
+        "poll", help="one poll cycle of the due feeds, alerts queued for the running bot"
+    )
+    poll.add_argument("--all", action="store_true", help="poll every enabled feed, due or not")
+    poll.set_defaults(func=cmd_poll)
     export = sub.add_parser("export", help="print the stored events, newest first")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
     export.add_argument("--country", default=None, help="only events involving this country")
@@ -444,8 +506,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _explain(exc: Exception) -> str | None:
+    """The one-line message for an error the user can act on, or None (let it surface).
+
+    Looked up by module so that a command which never imported telegram, starlette or
+    SQLAlchemy does not import them just to name their exceptions.
+    """
+    storage_db = sys.modules.get("storage.db")
+    if storage_db is not None and isinstance(exc, storage_db.StorageError):
+        return f"database error: {exc}"
+    web = sys.modules.get("bot.web.server")
+    if web is not None and isinstance(exc, web.WebError):
+        return str(exc)
+    errors = sys.modules.get("telegram.error")
+    if errors is None:
+        return None
+    if isinstance(exc, errors.InvalidToken):
+        return "Telegram refused TELEGRAM_BOT_TOKEN; check the token from @BotFather."
+    if isinstance(exc, errors.NetworkError):
+        return f"cannot reach the Bot API ({exc}); check TELEGRAM_BASE_URL and the network."
+    if isinstance(exc, errors.TelegramError):
+        return f"Telegram error: {exc}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.settings import ConfigError, load_settings, unknown_env_keys
+
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -454,29 +542,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in unknown_env_keys():
         print(f"coopwatch: warning: {warning}", file=sys.stderr)
     configure_logging(settings.log_level_number, secrets=settings.secrets())
+    for warning in settings.deprecations():
+        logging.getLogger("coopwatch.settings").warning("%s", warning)
     func: Command = args.func
     try:
         return func(settings, args)
-    except StorageError as exc:
-        _error(settings, f"database error: {exc}")
-        return 1
-    except WebError as exc:
-        _error(settings, str(exc))
-        return 1
-    except InvalidToken:
-        _error(settings, "Telegram refused TELEGRAM_BOT_TOKEN; check the token from @BotFather.")
-        return 1
-    except NetworkError as exc:
-        _error(
-            settings,
-            f"cannot reach the Bot API ({exc}); check TELEGRAM_BASE_URL and the network.",
-        )
-        return 1
-    except TelegramError as exc:
-        _error(settings, f"Telegram error: {exc}")
-        return 1
     except KeyboardInterrupt:
         return 0
+    except Exception as exc:
+        message = _explain(exc)
+        if message is None:
+            raise
+        _error(settings, message)
+        return 1
 
 
 def _error(settings: Settings, message: str) -> None:

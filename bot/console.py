@@ -280,10 +280,9 @@ class ConsoleRequest(BaseRequest):
         uploaded = request_data.multipart_data.get("photo")
         saved = ""
         if uploaded is not None:
-            path = self._photo_dir / f"coopwatch-photo-{message_id}.png"
             content = uploaded[1]
-            path.write_bytes(content if isinstance(content, bytes) else content.read())
-            saved = str(path)
+            data = content if isinstance(content, bytes) else content.read()
+            saved = str(_save_new(self._photo_dir, "coopwatch-photo-{}.png", data))
         caption = str(request_data.parameters.get("caption", ""))
         self._print(f"{caption}\n[image: {saved or 'not uploaded'}]\n")
         message = self._message(message_id, "", from_bot=True)
@@ -356,3 +355,21 @@ class ConsoleRequest(BaseRequest):
         while not self._updates.empty():
             updates.append(self._updates.get_nowait())
         return updates
+
+
+def _save_new(directory: Path, pattern: str, data: bytes) -> Path:
+    """Write ``data`` to ``pattern`` with the first number from 1 that names no file yet.
+
+    Message numbers start again with each run: a chart an earlier run (or another console in
+    the same directory) saved must not be overwritten, hence the exclusive create.
+    """
+    number = 1
+    while True:
+        path = directory / pattern.format(number)
+        try:
+            with path.open("xb") as out:
+                out.write(data)
+        except FileExistsError:
+            number += 1
+            continue
+        return path

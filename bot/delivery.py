@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,9 +31,9 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ContextTypes
-from telegram.warnings import PTBDeprecationWarning
 
 from bot import eventviews
+from bot.fairness import retry_seconds
 from bot.i18n import count_of
 from bot.leadership import LEADERSHIP_KEY, Leadership
 from bot.render import Rendered
@@ -207,7 +206,7 @@ class DeliverySender:
                 )
             except RetryAfter as exc:
                 # Not sent: waiting and resending the same message cannot duplicate it.
-                wait = _seconds(exc)
+                wait = retry_seconds(exc)
                 log.warning("429 for chat %s: pausing %.1f s", chat_id, wait)
                 self.pace.pause(wait)
                 continue
@@ -456,7 +455,7 @@ class DeliverySender:
                 )
                 edited += 1
             except RetryAfter as exc:
-                self.pace.pause(_seconds(exc))
+                self.pace.pause(retry_seconds(exc))
                 break  # the next round edits the rest
             except Forbidden as exc:
                 await self.write(deliveries.drop_chat, chat_id=row.chat_id, reason=exc.message)
@@ -534,14 +533,6 @@ def digest_slot(now: datetime, hour: int, timezone: str) -> datetime | None:
     local = now.astimezone(zone)
     slot = local.replace(hour=hour % 24, minute=0, second=0, microsecond=0)
     return slot.astimezone(now.tzinfo) if local >= slot else None
-
-
-def _seconds(exc: RetryAfter) -> float:
-    """retry_after in seconds, whether PTB gives an int (v22) or a timedelta (later)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 # -- jobs --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from bot.render import STRINGS, clean, country_name, format_date, ordered_parties, safe_url
-from storage.archive import ArchivedEvent
+from storage.events import EventInfo
 
 FORMATS = ("jsonl", "csv", "atom")
 CSV_COLUMNS = (
@@ -44,9 +44,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def export_record(entry: ArchivedEvent) -> dict[str, Any]:
+def export_record(event: EventInfo) -> dict[str, Any]:
     """One event as plain JSON-ready values (the JSON Lines object, the CSV row's source)."""
-    event = entry.event
     return {
         "id": event.key,
         "date": event.event_date.isoformat() if event.event_date else None,
@@ -54,7 +53,7 @@ def export_record(entry: ArchivedEvent) -> dict[str, Any]:
         "countries": list(ordered_parties(event.countries)),
         "place": clean(event.place) or None,
         "summary": clean(event.summary),
-        "topics": list(entry.topics),
+        "topics": list(event.topics),
         "sources": [
             {
                 "outlet": clean(source.feed_title),
@@ -66,7 +65,7 @@ def export_record(entry: ArchivedEvent) -> dict[str, Any]:
     }
 
 
-def render_jsonl(entries: Iterable[ArchivedEvent]) -> str:
+def render_jsonl(entries: Iterable[EventInfo]) -> str:
     return "".join(json.dumps(export_record(entry), ensure_ascii=False) + "\n" for entry in entries)
 
 
@@ -74,7 +73,7 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def render_csv(entries: Iterable[ArchivedEvent]) -> str:
+def render_csv(entries: Iterable[EventInfo]) -> str:
     """One row per event; lists in a cell are joined by "; " (sources: one per line)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
@@ -98,9 +97,8 @@ def render_csv(entries: Iterable[ArchivedEvent]) -> str:
     return out.getvalue()
 
 
-def event_title(entry: ArchivedEvent, lang: str = "en") -> str:
+def event_title(event: EventInfo, lang: str = "en") -> str:
     """ "Kazakhstan – Tajikistan · visit · 19 May 2021" (plain text, not escaped)."""
-    event = entry.event
     parts = [" – ".join(country_name(c, lang) for c in ordered_parties(event.countries))]
     table = STRINGS.get(lang, STRINGS["en"])
     parts.append(table.get(event.event_type, event.event_type))
@@ -111,6 +109,15 @@ def event_title(entry: ArchivedEvent, lang: str = "en") -> str:
 
 def atom_id(key: str) -> str:
     return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, key)}"
+
+
+def feed_atom_id(country: str | None) -> str:
+    """The feed's permanent id (RFC 4287 4.2.6): all events, or one country's (ISO code).
+
+    Never the request URL: its host and query (spelling of the country, tracking
+    parameters) are the visitor's, and a feed reader would see a new feed for each.
+    """
+    return atom_id(f"feed:{country or '*'}")
 
 
 def _xml_text(text: str) -> str:
@@ -124,35 +131,35 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _stamp(entry: ArchivedEvent) -> datetime:
-    return entry.event.created_at.astimezone(UTC)
+def _stamp(event: EventInfo) -> datetime:
+    return event.created_at.astimezone(UTC)
 
 
 def render_atom(
-    entries: Sequence[ArchivedEvent],
+    entries: Sequence[EventInfo],
     *,
     title: str,
+    country: str | None = None,
     self_url: str | None = None,
     event_url: Callable[[str], str] | None = None,
     now: datetime | None = None,
 ) -> bytes:
-    """An Atom 1.0 feed (RFC 4287) of the events, newest first."""
+    """An Atom 1.0 feed (RFC 4287) of the events (of ``country``, if given), newest first."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "title", title)
-    _sub(feed, "id", self_url or "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, "feed:" + title)))
+    _sub(feed, "id", feed_atom_id(country))
     updated = max((_stamp(e) for e in entries), default=now or datetime.now(UTC))
     _sub(feed, "updated", updated.isoformat())
     _sub(_sub(feed, "author"), "name", "coopwatch")
     _sub(feed, "generator", "coopwatch")
     if self_url:
         _sub(feed, "link", rel="self", href=self_url, type="application/atom+xml")
-    for entry in entries:
-        event = entry.event
+    for event in entries:
         item = _sub(feed, "entry")
         _sub(item, "id", atom_id(event.key))
-        _sub(item, "title", event_title(entry))
-        _sub(item, "updated", _stamp(entry).isoformat())
+        _sub(item, "title", event_title(event))
+        _sub(item, "updated", _stamp(event).isoformat())
         if event.event_date is not None:
             published = datetime.combine(event.event_date, time(0, 0), tzinfo=UTC)
             _sub(item, "published", published.isoformat())
@@ -168,18 +175,29 @@ def render_atom(
         for code in ordered_parties(event.countries):
             name = country_name(code, "en")
             _sub(item, "category", term=code, scheme=scheme + "country", label=name)
-        for topic in entry.topics:
+        for topic in event.topics:
             _sub(item, "category", term=_xml_text(topic), scheme=scheme + "topic")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
-def render_export(entries: Sequence[ArchivedEvent], fmt: str, *, title: str) -> bytes:
-    """The events in one of FORMATS, as bytes ready to write or send."""
+def render_export(
+    entries: Sequence[EventInfo],
+    fmt: str,
+    *,
+    title: str,
+    country: str | None = None,
+    spreadsheet: bool = False,
+) -> bytes:
+    """The events in one of FORMATS, as bytes ready to write or send.
+
+    ``spreadsheet``: the CSV is a document people open (/export), so it starts with a BOM;
+    on standard output it is for scripts, where a BOM becomes part of the first column name.
+    """
     if fmt == "jsonl":
         return render_jsonl(entries).encode("utf-8")
     if fmt == "csv":
         # A BOM so that spreadsheets open UTF-8 (Cyrillic names) as UTF-8.
-        return render_csv(entries).encode("utf-8-sig")
+        return render_csv(entries).encode("utf-8-sig" if spreadsheet else "utf-8")
     if fmt == "atom":
-        return render_atom(entries, title=title)
+        return render_atom(entries, title=title, country=country)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -141,7 +141,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 if attempt >= retries:
                     raise
                 attempt += 1
-                seconds = _seconds(exc) + 0.1
+                seconds = retry_seconds(exc) + 0.1
                 log.info("429 for %s: holding it back %.1f s", scope, seconds)
                 now = self.clock()
                 if len(self._paused_until) > _MAX_GROUP_LIMITERS:  # forget pauses long over
@@ -197,8 +197,11 @@ def _int_or_str(value: object) -> int | str | None:
     return str(value)
 
 
-def _seconds(exc: RetryAfter) -> float:
-    """retry_after in seconds, whether PTB gives an int (v22) or a timedelta (later)."""
+def retry_seconds(exc: RetryAfter) -> float:
+    """retry_after in seconds, whether PTB gives an int (v22) or a timedelta (later).
+
+    The one reading of it: the limiter, the sender and the flood-wait metric all use it.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after

@@ -16,8 +16,9 @@ from typing import Any
 
 from bot.eventviews import facts_to_dict
 from news.classify import classify_item
+from news.facts import Facts
 from news.group_stream import event_candidate, is_event
-from news.grouping import EventState, Grouper
+from news.grouping import Candidate, EventState, Grouper
 from news.records import Classification
 from news.summary import summarise
 from news.topics import find_topics, report_terms
@@ -122,15 +123,11 @@ class EventPipeline:
     async def _group(
         self, grouper: Grouper, stored: StoredItem, result: Classification
     ) -> tuple[EventInfo, bool]:
-        item = stored.item
-        facts, candidate = event_candidate(
-            str(stored.id),
-            item.title,
-            item.text,
-            published=stored.published_at,
-            classification=result,
-            fallback_day=stored.published_at.date(),
-        )
+        # Off the event loop, in one hop: dates, figures, the summary (which runs the
+        # classifier on sentences) and topics (lemmas) cost milliseconds per report, more for a
+        # long one, and handlers wait behind anything that runs in the loop.
+        report = await asyncio.to_thread(_read_report, stored, result)
+        facts, candidate = report.facts, report.candidate
         announced = {e.key for e in grouper.events if e.announced}
         key, new = grouper.assign(candidate)
         state = grouper.event(key).to_json()
@@ -139,8 +136,7 @@ class EventPipeline:
             # loaded before a restart): it is that event.
             new = False
         alert = stored.alertable and result.confidence >= ALERT_CONFIDENCE
-        # Off the event loop: lemmatising a long report takes a few milliseconds.
-        topics, terms = await asyncio.to_thread(_topics_and_terms, item.title, item.text)
+        topics, terms = report.topics, report.terms
         if new:
             event = await self.db.run(
                 event_store.create_event,
@@ -152,9 +148,7 @@ class EventPipeline:
                 if candidate.announced
                 else facts.event_date or candidate.event_start,
                 place=facts.place,
-                summary=summarise(
-                    item.title, item.text, language=result.language, countries=result.countries
-                ),
+                summary=report.summary,
                 facts=facts_to_dict(facts),
                 evidence=result.evidence[0].sentence if result.evidence else None,
                 language=result.language,
@@ -217,8 +211,37 @@ def _verdict(result: Classification) -> event_store.Verdict:
     )
 
 
-def _topics_and_terms(title: str, text: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    return find_topics(title, text), report_terms(title, text)
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """What the pipeline reads from one positive report before grouping it."""
+
+    facts: Facts
+    candidate: Candidate
+    summary: str  # used when the report opens an event
+    topics: tuple[str, ...]
+    terms: frozenset[str]
+
+
+def _read_report(stored: StoredItem, result: Classification) -> _Report:
+    """The report's facts, grouping view, summary and topics (run in a worker thread)."""
+    item = stored.item
+    facts, candidate = event_candidate(
+        str(stored.id),
+        item.title,
+        item.text,
+        published=stored.published_at,
+        classification=result,
+        fallback_day=stored.published_at.date(),
+    )
+    return _Report(
+        facts=facts,
+        candidate=candidate,
+        summary=summarise(
+            item.title, item.text, language=result.language, countries=result.countries
+        ),
+        topics=find_topics(item.title, item.text),
+        terms=report_terms(item.title, item.text),
+    )
 
 
 def _classify_all(items: Sequence[StoredItem]) -> list[Classification]:

@@ -17,14 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.terms import localised_terms
 from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
 from news.records import CENTRAL_ASIA
 from news.topics import topic_label
+
+if TYPE_CHECKING:
+    from telegram import InlineKeyboardMarkup
 
 MAX_MESSAGE = 4096  # UTF-16 code units
 MAX_CALLBACK = 64  # bytes
@@ -193,7 +195,8 @@ def localised_place(place: str, lang: str) -> str:
     return place
 
 
-def _flag(code: str) -> str:
+def flag(code: str) -> str:
+    """The country's flag emoji, or nothing for a code without one."""
     return str(_countries().get(code, {}).get("flag") or "")
 
 
@@ -232,7 +235,7 @@ def _link(source: Source) -> str:
 
 def _header(event: EventView, lang: str) -> str:
     parties = ordered_parties(event.countries)
-    flags = "".join(_flag(c) for c in parties)
+    flags = "".join(flag(c) for c in parties)
     names = " – ".join(esc(country_name(c, lang)) for c in parties)
     parts = [f"<b>{names}</b>"]
     if event.event_type == "visit" and event.facts.visit_kind in _VISIT_KINDS[lang]:
@@ -546,6 +549,9 @@ def _list_number(event: EventView, n: int) -> str:
 
 def keyboard(rendered: Rendered) -> InlineKeyboardMarkup | None:
     """The buttons as python-telegram-bot's inline keyboard (None when there are none)."""
+    # Imported here: `coopwatch export` renders without python-telegram-bot (start-up).
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
     rows = [
         [InlineKeyboardButton(label, callback_data=data) for label, data in row]
         for row in rendered.buttons

@@ -14,7 +14,14 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage import StorageError, validate_database_url
@@ -28,6 +35,7 @@ WEBHOOK_PORTS = (443, 80, 88, 8443)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The web server's port in webhook mode when WEB_PORT is unset (the old WEBHOOK_PORT default).
 DEFAULT_WEBHOOK_WEB_PORT = 8443
+DEFAULT_WEB_LISTEN = "127.0.0.1"
 # Never echoed in an error line: they are credentials.
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET")
 
@@ -46,6 +54,9 @@ EXPECTED = {
     "WEBHOOK_SECRET": "1-256 characters of A-Z, a-z, 0-9, _ and -",
     "WEB_LISTEN": "an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0",
     "WEB_PORT": "a TCP port number, 1-65535",
+    "WEBHOOK_LISTEN": "an IP address to listen on, e.g. 127.0.0.1 (better: set WEB_LISTEN)",
+    "WEBHOOK_PORT": "a TCP port number, 1-65535 (better: set WEB_PORT)",
+    "HEALTH_PORT": "a TCP port number, 1-65535 (better: set WEB_PORT)",
     "RETENTION_DAYS": "a number of days, e.g. 90 (0 keeps everything)",
 }
 
@@ -83,17 +94,18 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     # Unset: a fresh random secret per start (Telegram learns it from setWebhook each time).
     webhook_secret: str = Field(default_factory=new_webhook_secret, repr=False)
-    # One web server (archive, Atom, metrics, health and the webhook). The names it had
-    # before it was one server are still read, so an existing .env keeps working.
-    web_listen: str = Field(
-        default="127.0.0.1", validation_alias=AliasChoices("web_listen", "webhook_listen")
-    )
-    web_port: int | None = Field(
-        default=None,
-        ge=1,
-        le=65535,
-        validation_alias=AliasChoices("web_port", "webhook_port", "health_port"),
-    )
+    # One web server (archive, Atom, metrics, health and the webhook).
+    web_listen: str = DEFAULT_WEB_LISTEN
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    # The names from before there was one server (a webhook server on WEBHOOK_LISTEN:
+    # WEBHOOK_PORT, default 8443, and /health on HEALTH_PORT, default 8080 in webhook mode
+    # and off in polling mode). Read as fields of their own, not as aliases of WEB_PORT, so
+    # an error names the variable the operator set and web_port_in_effect can give each
+    # its old meaning (docs/design.md, "The old port names keep their old meaning").
+    webhook_listen: str | None = None
+    webhook_port: int | None = Field(default=None, ge=1, le=65535)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    _web_listen_set: bool = PrivateAttr(default=False)  # WEB_LISTEN given, not WEBHOOK_LISTEN
     # Days an item that reports no event, and a finished delivery, are kept; 0: for ever.
     retention_days: float = Field(default=90.0, ge=0, allow_inf_nan=False)
 
@@ -163,24 +175,69 @@ class Settings(BaseSettings):
                 raise ValueError("not a valid secret token")
         return value
 
-    @field_validator("web_listen")
+    @field_validator("web_listen", "webhook_listen", mode="before")
     @classmethod
-    def _web_listen(cls, value: str) -> str:
-        value = value.strip()
-        ipaddress.ip_address(value)  # ValueError names the bad value
+    def _web_listen(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:  # empty in .env: unset
+                return DEFAULT_WEB_LISTEN if info.field_name == "web_listen" else None
+            ipaddress.ip_address(value)  # ValueError names the bad value
         return value
 
-    @field_validator("web_port", mode="before")
+    @field_validator("web_port", "webhook_port", "health_port", mode="before")
     @classmethod
     def _web_port(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @model_validator(mode="after")
+    def _web_server(self) -> Settings:
+        self._web_listen_set = "web_listen" in self.model_fields_set
+        if not self._web_listen_set and self.webhook_listen is not None:
+            self.web_listen = self.webhook_listen
+        self.web_port_in_effect  # noqa: B018 - two legacy ports for one server stop the start
+        return self
+
     @property
     def web_port_in_effect(self) -> int | None:
-        """Where the web server listens: WEB_PORT, else 8443 in webhook mode, else nowhere."""
+        """Where the web server listens: WEB_PORT; else the old names as they were meant
+        (HEALTH_PORT; in webhook mode WEBHOOK_PORT, default 8443); else nowhere.
+
+        Raises ConfigError when the old names put the webhook and /health on two ports.
+        """
         if self.web_port is not None:
             return self.web_port
-        return DEFAULT_WEBHOOK_WEB_PORT if self.webhook_url else None
+        if not self.webhook_url:
+            # WEBHOOK_PORT meant nothing in polling mode: it must not open a server now.
+            return self.health_port
+        webhook_port = self.webhook_port or DEFAULT_WEBHOOK_WEB_PORT
+        if self.health_port is not None and self.health_port != webhook_port:
+            raise ConfigError(
+                f"HEALTH_PORT ({self.health_port}) and WEBHOOK_PORT ({webhook_port}) were two "
+                "servers; one web server now serves /health and the webhook: set WEB_PORT "
+                "to the one port and remove HEALTH_PORT and WEBHOOK_PORT"
+            )
+        return webhook_port
+
+    def deprecations(self) -> list[str]:
+        """One warning per old variable that is set, saying what it does now."""
+        found = []
+        if self.webhook_listen is not None:
+            found.append(
+                "WEBHOOK_LISTEN is ignored: WEB_LISTEN is set"
+                if self._web_listen_set
+                else "WEBHOOK_LISTEN is deprecated and read as WEB_LISTEN; rename it"
+            )
+        for name, value in (("HEALTH_PORT", self.health_port), ("WEBHOOK_PORT", self.webhook_port)):
+            if value is None:
+                continue
+            if self.web_port is not None:
+                found.append(f"{name} is ignored: WEB_PORT is set")
+            elif name == "WEBHOOK_PORT" and not self.webhook_url:
+                found.append("WEBHOOK_PORT is ignored in polling mode; remove it")
+            else:
+                found.append(f"{name} is deprecated and read as WEB_PORT; rename it")
+        return found
 
     @property
     def console_mode(self) -> bool:
@@ -282,9 +339,6 @@ def unknown_env_keys(path: Path = Path(".env")) -> list[str]:
     if not path.is_file():
         return []
     known = {name.upper() for name in Settings.model_fields} | OTHER_ENV_KEYS
-    for field in Settings.model_fields.values():  # the older names a setting still reads
-        if isinstance(field.validation_alias, AliasChoices):
-            known |= {str(choice).upper() for choice in field.validation_alias.choices}
     warnings = []
     for key in dotenv_values(path):
         name = key.strip().upper()

@@ -1,4 +1,4 @@
-"""Small pieces every handler uses: the chat's language and replying."""
+"""Small pieces every handler uses: the chat's language, replying, a country argument."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.i18n import language_of, t
-from bot.render import MAX_MESSAGE, utf16_len
+from bot.render import MAX_MESSAGE, country_name, utf16_len
 from bot.services import services
+from news.countries import look_up_country
 from storage import chats
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,24 @@ def cut_plain(text: str, limit: int) -> str:
     if "\n" in head[len(head) // 2 :]:
         head = head.rsplit("\n", 1)[0]
     return head.rstrip() + "…"
+
+
+async def country_argument(update: Update, lang: str, query: str) -> str | None:
+    """The ISO code of the country the user typed (/country, /trends, /export), or None
+    after telling them what went wrong: too long, a near miss ("Did you mean …?"), unknown."""
+    found = look_up_country(query)
+    if found.too_long:
+        await reply_html(update, t(lang, "argument_too_long"))
+        return None
+    if found.code is not None:
+        return found.code
+    near = found.suggestion
+    if near is not None:
+        text = t(lang, "country_suggest", query=html.escape(query), name=country_name(near, lang))
+    else:
+        text = t(lang, "country_unknown", query=html.escape(query))
+    await reply_html(update, text)
+    return None
 
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]

@@ -14,19 +14,16 @@ from bot.i18n import t
 from bot.render import (
     PAGE_SIZE,
     Rendered,
-    country_name,
     keyboard,
     render_event_details,
     render_event_list,
 )
 from bot.services import services
-from handlers.common import chat_language
-from news.countries import resolve_country, suggest_country
+from handlers.common import chat_language, country_argument
 from storage import chats
 from storage import events as event_store
 
 _KEY = re.compile(r"^#?[A-Za-z0-9-]{1,40}$")
-MAX_ARGUMENT = 100
 
 
 async def _send(update: Update, rendered: Rendered) -> None:
@@ -102,19 +99,8 @@ async def country(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not query:
         await _say(update, t(lang, "country_usage"))
         return
-    if len(query) > MAX_ARGUMENT:
-        await _say(update, t(lang, "argument_too_long"))
-        return
-    code = resolve_country(query)
+    code = await country_argument(update, lang, query)
     if code is None:
-        near = suggest_country(query)
-        if near is not None:
-            await _say(
-                update,
-                t(lang, "country_suggest", query=html.escape(query), name=country_name(near, lang)),
-            )
-        else:
-            await _say(update, t(lang, "country_unknown", query=html.escape(query)))
         return
     await _show_country(update, context, code, 0)
 

@@ -14,11 +14,9 @@ from bot.export import render_export
 from bot.i18n import t
 from bot.render import country_name
 from bot.services import services
-from handlers.common import chat_language, reply_html
-from news.countries import resolve_country, suggest_country
+from handlers.common import chat_language, country_argument, reply_html
 from storage import archive as archive_store
 
-MAX_ARGUMENT = 100
 # The newest events only: a document a subscriber can open, well under Telegram's 50 MB.
 MAX_EXPORT_EVENTS = 5000
 
@@ -32,18 +30,8 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = " ".join(context.args or []).strip()
     code: str | None = None
     if query:
-        if len(query) > MAX_ARGUMENT:
-            await reply_html(update, t(lang, "argument_too_long"))
-            return
-        code = resolve_country(query)
+        code = await country_argument(update, lang, query)
         if code is None:
-            near = suggest_country(query)
-            key, values = (
-                ("country_suggest", {"name": country_name(near, lang)})
-                if near
-                else ("country_unknown", {})
-            )
-            await reply_html(update, t(lang, key, query=html.escape(query), **values))
             return
     entries = await services(context).db.run(
         archive_store.list_events, country=code, limit=MAX_EXPORT_EVENTS
@@ -56,8 +44,13 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 update, t(lang, "export_empty_country", country=country_name(code, lang))
             )
         return
+    total = len(entries)
+    if total == MAX_EXPORT_EVENTS:  # perhaps cut: say so rather than call it every event
+        total = await services(context).db.run(archive_store.count_events, country=code)
     # Rendering thousands of rows is CPU work: off the event loop.
-    data = await asyncio.to_thread(render_export, entries, "csv", title="coopwatch events")
+    data = await asyncio.to_thread(
+        render_export, entries, "csv", title="coopwatch events", spreadsheet=True
+    )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     name = f"coopwatch-events-{code.lower() + '-' if code else ''}{stamp}.csv"
     scope = t(lang, "export_scope", country=country_name(code, lang)) if code else ""
@@ -65,9 +58,16 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         InputFile(data, filename=name),
         caption=t(
             lang,
-            "export_caption_one" if len(entries) == 1 else "export_caption",
+            _caption_key(len(entries), total),
             count=len(entries),
+            total=total,
             scope=html.escape(scope),
         ),
         parse_mode=ParseMode.HTML,
     )
+
+
+def _caption_key(count: int, total: int) -> str:
+    if total > count:
+        return "export_caption_newest"
+    return "export_caption_one" if count == 1 else "export_caption"

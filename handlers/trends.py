@@ -10,32 +10,13 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from bot.charts import country_trends, last_months, month_end, render_chart, states_trends
+from bot.charts import country_trends, last_months, render_chart, states_trends
 from bot.i18n import t
 from bot.render import country_name
 from bot.services import services
-from handlers.common import chat_language, reply_html
-from news.countries import resolve_country, suggest_country
+from handlers.common import chat_language, country_argument, reply_html
+from news.facts import month_end
 from storage import events as event_store
-
-MAX_ARGUMENT = 100
-
-
-async def _country(update: Update, lang: str, query: str) -> str | None:
-    """The country the user named, or None after telling them what went wrong."""
-    if len(query) > MAX_ARGUMENT:
-        await reply_html(update, t(lang, "argument_too_long"))
-        return None
-    code = resolve_country(query)
-    if code is not None:
-        return code
-    near = suggest_country(query)
-    if near is not None:
-        text = t(lang, "country_suggest", query=html.escape(query), name=country_name(near, lang))
-    else:
-        text = t(lang, "country_unknown", query=html.escape(query))
-    await reply_html(update, text)
-    return None
 
 
 async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -45,7 +26,7 @@ async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lang = await chat_language(update, context)
     query = " ".join(context.args or []).strip()
-    code = await _country(update, lang, query) if query else None
+    code = await country_argument(update, lang, query) if query else None
     if query and code is None:
         return
     months = last_months(datetime.now(UTC).date())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +24,9 @@ _RU_ENDINGS = ("ией", "ии", "ию", "ия", "ой", "ом", "ам", "а", "
 # an unrelated word that shares letters scores up to ~77 ("Narnia" ~ "armenia" 76.9,
 # "Wakanda" ~ "rwanda" 76.9), and suggesting a real country for it misleads.
 SUGGEST_CUTOFF = 80.0
+# Longer text is refused unread: the longest name is about 40 characters, and fuzzy matching
+# costs time in the length.
+MAX_COUNTRY_TEXT = 100
 
 
 def normalize(text: str) -> str:
@@ -88,3 +92,21 @@ def suggest_country(text: str) -> str | None:
     exact, _ = _tables()
     best = process.extractOne(key, list(exact), scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
     return exact[best[0]] if best else None
+
+
+@dataclass(frozen=True, slots=True)
+class CountryLookup:
+    """What a typed country named: its code; else the country it probably meant, if any."""
+
+    code: str | None
+    suggestion: str | None = None
+    too_long: bool = False
+
+
+def look_up_country(text: str) -> CountryLookup:
+    """``text`` as a country, with a "did you mean" for a near miss (the CLI, the web, /export)."""
+    text = text.strip()
+    if len(text) > MAX_COUNTRY_TEXT:
+        return CountryLookup(None, too_long=True)
+    code = resolve_country(text)
+    return CountryLookup(code) if code else CountryLookup(None, suggest_country(text))

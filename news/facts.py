@@ -13,7 +13,9 @@ publication time; the year rule is kept simple on purpose:
 
 from __future__ import annotations
 
+import bisect
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,16 +59,55 @@ RU_MONTHS_GENITIVE = (
     "ноября",
     "декабря",
 )
-# As Russian agencies abbreviate them in datelines and lists: "6 мар — Sputnik", "21 ноя".
-_RU_MONTHS_SHORT = ("янв", "фев", "мар", "апр", "", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
+# "в ноябре": a month named alone, for an announcement ahead.
+RU_MONTHS_PREPOSITIONAL = (
+    "январе",
+    "феврале",
+    "марте",
+    "апреле",
+    "мае",
+    "июне",
+    "июле",
+    "августе",
+    "сентябре",
+    "октябре",
+    "ноябре",
+    "декабре",
+)
+# As Russian agencies abbreviate them in datelines and lists: "6 мар — Sputnik", "21 ноя"
+# (also the chart's month labels). May has no short form: "май" is the whole word, and a
+# date writes it "мая".
+RU_MONTHS_SHORT = (
+    "янв",
+    "фев",
+    "мар",
+    "апр",
+    "май",
+    "июн",
+    "июл",
+    "авг",
+    "сен",
+    "окт",
+    "ноя",
+    "дек",
+)
+_RU_ABBREVIATIONS = tuple(m for m in RU_MONTHS_SHORT if m != "май")
 _MONTH = (
     {m: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {m[:3]: i + 1 for i, m in enumerate(EN_MONTHS)}
     | {"sept": 9}
     | {m: i + 1 for i, m in enumerate(RU_MONTHS_GENITIVE)}
-    | {m: i + 1 for i, m in enumerate(_RU_MONTHS_SHORT) if m}
+    | {m: RU_MONTHS_SHORT.index(m) + 1 for m in _RU_ABBREVIATIONS}
     | {"сент": 9, "нояб": 11}
 )
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
 _EN_M = (
     r"(?P<m>"
     + "|".join(
@@ -89,9 +130,7 @@ _EN_M = (
     + r")\.?"
 )
 _RU_M = (
-    r"(?P<m>"
-    + "|".join([*RU_MONTHS_GENITIVE, "сент", "нояб", *filter(None, _RU_MONTHS_SHORT)])
-    + r")\.?(?!\w)"
+    r"(?P<m>" + "|".join([*RU_MONTHS_GENITIVE, "сент", "нояб", *_RU_ABBREVIATIONS]) + r")\.?(?!\w)"
 )
 _RANGE = r"(?:\s*(?:-|–|—|to|and|through|по|и|\s)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d\d)(?:\s*(?:года|г\.))?)?"
@@ -182,6 +221,15 @@ _REPORTING_AFTER = re.compile(
 _PAST_EVENT = re.compile(
     r"\b(?:arrived|began|started|held|met|signed|paid|visited|прибыл\w*|начал\w*|"
     r"провел\w*|провёл\w*|встретил\w*|подписал\w*|посетил\w*|состоял\w*)\b",
+    re.I,
+)
+# The report of a visit's first day: "arrived in Tashkent", "began a state visit", "прибыл",
+# "находится с официальным визитом". Not a recap ("paid a visit", "held talks").
+_ARRIVAL = re.compile(
+    r"\b(?:arrived|arrives|has arrived|landed|(?:began|begins|started|starts|kicked off|"
+    r"embarked on)\s+(?:\w+\s+){0,3}?(?:visit|trip|tour)|is on an?\s+(?:\w+\s+)?visit|"
+    r"прибыл\w*|прилетел\w*|(?:начал\w*|стартовал\w*)\s+(?:\w+\s+){0,3}?визит\w*|"
+    r"находится\s+с\s+(?:\w+\s+){0,2}?визитом)\b",
     re.I,
 )
 # A dateline: a place (and a region) before the date, the agency or the lead after it.
@@ -418,6 +466,16 @@ def _first_past_event(lead: str) -> int | None:
     return None
 
 
+def reports_arrival(title: str, text: str) -> bool:
+    """True when the report's lead tells of an arrival or the start of a visit, as news.
+
+    Such a report, published before the days another report states, dates the visit's
+    first day; a recap published after them says nothing about the event's days.
+    """
+    lead = f"{title}.\n{text[:600]}"
+    return any(not _is_future(_sentence_around(lead, m.start())) for m in _ARRIVAL.finditer(lead))
+
+
 def _is_future(sentence: str) -> bool:
     return _FUTURE.search(sentence) is not None
 
@@ -493,40 +551,7 @@ _SOON = re.compile(
     re.I,
 )
 _MONTH_ONLY = re.compile(
-    r"\b(?:in|в)\s+(?P<m>"
-    + "|".join(
-        [
-            *EN_MONTHS,
-            "январе",
-            "феврале",
-            "марте",
-            "апреле",
-            "мае",
-            "июне",
-            "июле",
-            "августе",
-            "сентябре",
-            "октябре",
-            "ноябре",
-            "декабре",
-        ]
-    )
-    + r")\b",
-    re.I,
-)
-_RU_MONTHS_PREPOSITIONAL = (
-    "январе",
-    "феврале",
-    "марте",
-    "апреле",
-    "мае",
-    "июне",
-    "июле",
-    "августе",
-    "сентябре",
-    "октябре",
-    "ноябре",
-    "декабре",
+    r"\b(?:in|в)\s+(?P<m>" + "|".join([*EN_MONTHS, *RU_MONTHS_PREPOSITIONAL]) + r")\b", re.I
 )
 
 
@@ -550,15 +575,14 @@ def announced_window(
             continue
         word = m.group("m").lower()
         month = (
-            _RU_MONTHS_PREPOSITIONAL.index(word) + 1
-            if word in _RU_MONTHS_PREPOSITIONAL
+            RU_MONTHS_PREPOSITIONAL.index(word) + 1
+            if word in RU_MONTHS_PREPOSITIONAL
             else EN_MONTHS.index(word) + 1
         )
         year = ref.year + (1 if month < ref.month else 0)
         first = date(year, month, 1)
-        last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
         if first <= ref + MAX_AHEAD:
-            return max(first, ref), last
+            return max(first, ref), month_end(first)
     for m in _SOON.finditer(lead):
         if _is_future(_sentence_around(lead, m.start())):
             return ref, ref + ANNOUNCED_AHEAD
@@ -567,19 +591,34 @@ def announced_window(
 
 # --- figures ---------------------------------------------------------------------------------
 
+# An alert shows three or four sums; a report listing hundreds (a table, garbled or hostile
+# text) must not cost the pipeline time or the event's stored facts room.
+MAX_FIGURES = 20
+_FIGURE_BREAK = re.compile(r"\. ")
+
 
 def figures(body: str) -> tuple[Figure, ...]:
-    """Every sum in `body` with the noun it measures, its role and period, read in its clause."""
+    """The sums in `body` (the first MAX_FIGURES distinct ones) with the noun each measures,
+    its role and period, read in its clause.
+
+    Linear in the text: the sentence breaks are found once, not searched from every sum.
+    """
     found: list[Figure] = []
     previous_end, previous_sentence, previous_measure = 0, -1, None
+    breaks = [m.start() for m in _FIGURE_BREAK.finditer(body)]  # every ". ", in order
     for m in _MONEY.finditer(body):
-        sentence_start = body.rfind(". ", 0, m.start()) + 1
+        if len(found) >= MAX_FIGURES:
+            break
+        at = bisect.bisect_left(breaks, m.start())
+        # The ". " that ends the previous sentence may overlap the sum's own first character.
+        before_break = bisect.bisect_right(breaks, m.start() - 2)
+        sentence_start = breaks[before_break - 1] + 1 if before_break else 0
         # A sentence's earlier figure ends what this one's words can be ("reached $800 million
         # last year; the target is $1 billion"), and lends its noun when this one has none.
         same_sentence = sentence_start == previous_sentence
         start = max(sentence_start, m.start() - 160, previous_end if same_sentence else 0)
-        sentence_end = body.find(". ", m.end())
-        sentence_end = len(body) if sentence_end < 0 else sentence_end
+        after_break = bisect.bisect_left(breaks, m.end(), lo=at)
+        sentence_end = breaks[after_break] if after_break < len(breaks) else len(body)
         before = body[start : m.start()]
         if same_sentence and start == previous_end:
             # "…$800 million last year, and a target of $1 billion": up to the comma is the
@@ -659,6 +698,11 @@ def _period(before: str, after: str) -> str | None:
     return year.group(1) if year else None
 
 
+# Above this no state's trade, budget or loan goes in any of the currencies read (Uzbekistan's
+# budget is some 3e14 soums): a bigger or non-finite number is hostile or garbled text.
+MAX_AMOUNT = 1e15
+
+
 def _amount(written: str) -> tuple[float | None, str | None]:
     number = re.search(_NUM, written)
     if number is None:
@@ -680,6 +724,8 @@ def _amount(written: str) -> tuple[float | None, str | None]:
         if re.match(rf"\s*(?:{pattern})", rest):
             value *= scale
             break
+    if not math.isfinite(value) or value > MAX_AMOUNT:
+        return None, None  # not a sum any report means: shown as written, never computed on
     currency = next(
         (code for code, pattern in _CURRENCY_CODES if re.search(pattern, written, re.I)), None
     )

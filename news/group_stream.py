@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from news.facts import Facts, announced_window, extract_facts
+from news.facts import Facts, announced_window, extract_facts, month_end, reports_arrival
 from news.grouping import Candidate, EventState, Grouper
 from news.records import CENTRAL_ASIA, Classification
 
@@ -179,6 +179,7 @@ def candidate_for(
         documents=tuple(k for k in facts.document_kinds if k != "documents"),
         tokens=content_tokens(f"{title}\n{text[:600]}", language),
         announced=ahead is not None,
+        arrival=facts.event_date is None and reports_arrival(title, text),
     )
 
 
@@ -193,7 +194,7 @@ def _period_end(value: Any) -> date | None:
     year, month = int(m.group("y")), int(m.group("m") or 12)
     if not 1 <= month <= 12:
         raise ValueError("published has no such month")
-    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return month_end(date(year, month, 1))
 
 
 def _parse_published(value: Any) -> datetime | None:

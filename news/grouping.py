@@ -69,6 +69,9 @@ class Candidate:
     tokens: tuple[str, ...] = ()  # "en:dushanb": content stems, prefixed by language
     # An announcement with no day: its window is the weeks ahead, and no day is the event's.
     announced: bool = False
+    # An undated report of an arrival or a visit's start: its publication day is a day of
+    # the visit (a recap's is not).
+    arrival: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ class EventState:
     documents: tuple[str, ...] = ()
     tokens: tuple[str, ...] = ()
     announced: bool = False  # only announcements with no day have reported it so far
+    arrival: bool = False  # an undated arrival report gave it its (unstated) days
 
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
@@ -241,11 +245,13 @@ def _absorb(event: EventState, candidate: Candidate) -> EventState:
         # The first report of the event itself: its day replaces the weeks announced.
         start, end, stated = candidate.event_start, candidate.event_end, False
     elif candidate.date_stated and not event.date_stated:
+        # The stated days replace the publication days of undated reports, which may be
+        # recaps published after the event ("held talks" on the 21st, "on 19 May" after).
         start, end, stated = candidate.event_start, candidate.event_end, True
-        first, last = min(start, event.start), max(end, event.end)
-        if last - first <= MAX_EVENT_SPAN:
-            # An arrival reported on the day, then "today the visit ended": both days count.
-            start, end = first, last
+        visit = "visit" in (event.event_type, candidate.event_type)
+        if visit and event.arrival and event.start < start and end - event.start <= MAX_EVENT_SPAN:
+            # An arrival reported on the day, then the talks dated the next: both days count.
+            start = event.start
     elif not candidate.date_stated and candidate.event_start > event.end + UNDATED_LOOKBACK:
         # A late undated recap: its publication day says nothing about when the event was.
         start, end, stated = event.start, event.end, event.date_stated
@@ -270,6 +276,7 @@ def _absorb(event: EventState, candidate: Candidate) -> EventState:
         end=end,
         date_stated=stated,
         announced=event.announced and candidate.announced,
+        arrival=(event.arrival or candidate.arrival) and not stated,
         last_published=max(event.last_published, _published_day(candidate)),
         members=event.members + 1,
         officials=_merge(event.officials, candidate.officials),
@@ -321,6 +328,7 @@ class Grouper:
             end=candidate.event_end,
             date_stated=candidate.date_stated,
             announced=candidate.announced,
+            arrival=candidate.arrival,
             last_published=_published_day(candidate),
             officials=tuple(dict.fromkeys(candidate.officials)),
             places=(candidate.place,) if candidate.place else (),

@@ -3,8 +3,9 @@
 The topics are a fixed, documented list (news/data/topics.json): a subscriber can rely on
 "energy" meaning the same words every time, and the list is small enough to show in full.
 Russian words are matched through pymorphy3 lemmas (every inflection of "газопровод" is
-"газопровод"); English words through a light suffix stripper (plural, -ed, -ing, final e),
-which is enough for news nouns and far cheaper than a full stemmer.
+"газопровод"; a report's word only by its likely readings, so "стали" is "стать", not
+"сталь"); English words through a light suffix stripper (plural, -ed, -ing, final e), which
+is enough for news nouns and far cheaper than a full stemmer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from news.morph import likely_lemmas, normalise
 from news.text import PhraseMatcher, Token, word_forms
 
 DATA = Path(__file__).parent / "data" / "topics.json"
@@ -23,6 +25,27 @@ _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 # Where a word ending -s is not a plural: "gas", "bus", "analysis", "status", "business".
 _NOT_PLURAL = ("ss", "us", "is")
+# Nouns used only with their -s, whose -s-less form is another, common word: "news" is not
+# "new", "goods" not "good", so a /filter on them must not match every report.
+_PLURAL_ONLY = frozenset(
+    {
+        "news",
+        "goods",
+        "arms",
+        "means",
+        "customs",
+        "series",
+        "species",
+        "headquarters",
+        "savings",
+        "earnings",
+        "proceeds",
+        "remains",
+        "premises",
+        "outskirts",
+        "thanks",
+    }
+)
 _SIBILANT_ES = ("ses", "xes", "zes", "ches", "shes")
 
 
@@ -32,7 +55,7 @@ def english_stem(word: str) -> str:
     >>> [english_stem(w) for w in ("pipelines", "trading", "traded", "energies", "gases")]
     ['pipelin', 'trad', 'trad', 'energy', 'gas']
     """
-    if len(word) <= 3:
+    if len(word) <= 3 or word in _PLURAL_ONLY:
         return word
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
@@ -59,9 +82,19 @@ def match_forms(word: str) -> tuple[str, ...]:
     return forms if stem == forms[0] else (*forms, stem)
 
 
+@lru_cache(maxsize=262_144)
+def report_forms(word: str) -> tuple[str, ...]:
+    """The keys a report's word is matched on: as ``match_forms``, but a Russian word only by
+    its likely readings (news.morph.likely_lemmas), so "стали" (became) is not steel."""
+    if _CYRILLIC.search(word) is None:
+        return match_forms(word)
+    lower = normalise(word)
+    return (lower, *(form for form in likely_lemmas(word) if form != lower))
+
+
 def _tokens(text: str) -> list[Token]:
     return [
-        Token(m.group(), m.start(), m.end(), match_forms(m.group())) for m in _WORD.finditer(text)
+        Token(m.group(), m.start(), m.end(), report_forms(m.group())) for m in _WORD.finditer(text)
     ]
 
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, case, exists, func, literal, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from news.records import CENTRAL_ASIA
-from news.topics import keyword_filter
+from news.topics import keyword_filter, report_terms
 from storage import chats, lease
-from storage.models import Chat, Delivery, Event, Subscription
+from storage.models import Chat, Delivery, Event, Item, Subscription
 from storage.types import UTCDateTime, utcnow
 
 PENDING, SENT, FAILED, DIGEST, DIGESTED = "pending", "sent", "failed", "digest", "digested"
@@ -72,45 +72,37 @@ def _split(codes: str) -> list[str]:
     return [code for code in codes.split(",") if code]
 
 
-def _filter_passes(session: Session, event: Event, terms: frozenset[str]) -> list[int]:
-    """Active chats with a /filter that this event passes (its topics or report words)."""
+# Chat ids per statement when SQLite queues filtered chats: it takes at most 32,766
+# parameters in one statement (its default since 3.32).
+ID_CHUNK = 5_000
+
+
+def _filter_passes(
+    session: Session, event: Event, follows: Any, terms: frozenset[str], all_reports: bool
+) -> list[int]:
+    """Chats with a /filter that follow the event and that it passes (topics or report words)."""
     topics = _split(event.topics)
     rows = session.exec(
-        select(Chat.id, Chat.filter_words).where(
-            col(Chat.active), col(Chat.filter_words).is_not(None)
-        )
+        select(Chat.id, Chat.filter_words).where(follows, col(Chat.filter_words).is_not(None))
     ).all()
+    if rows and all_reports:
+        terms = terms | _stored_report_terms(session, event)
     return [
         chat_id for chat_id, words in rows if words and keyword_filter(words).matches(terms, topics)
     ]
 
 
-def enqueue_event(
-    *,
-    session: Session,
-    event_id: int,
-    terms: frozenset[str] = frozenset(),
-    only_filtered: bool = False,
-) -> int:
-    """Queue the event for every active chat that follows it; returns how many rows were added.
+def _stored_report_terms(session: Session, event: Event) -> frozenset[str]:
+    """The match keys of every stored report of the event (read only when a filter asks)."""
+    reports = session.exec(
+        select(Item.title, Item.text).where(col(Item.event_id) == event.id)
+    ).all()
+    return report_terms(*(part for report in reports for part in report if part))
 
-    One INSERT … SELECT, so 10,000 chats cost one statement, not 10,000 round trips. Called
-    inside the transaction that creates the event (the outbox). Re-queueing is harmless: the
-    unique (event, chat) pair makes a second call add only chats that were missing.
 
-    A chat with a /filter gets the event only when its topics or ``terms`` (the match keys
-    of the report at hand, news.topics.report_terms) contain one of its words.
-    ``only_filtered`` queues just such chats: a later report that mentions a chat's word
-    releases the event to it.
-    """
-    event = session.get(Event, event_id)
-    if event is None:
-        return 0
-    passing = _filter_passes(session, event, terms)
-    if only_filtered and not passing:
-        return 0
+def _follows(event: Event) -> Any:
+    """The condition on Chat: active, wants the event's type, follows one of its countries."""
     countries = _split(event.countries)
-    now = utcnow()
     follows_event = exists().where(
         col(Subscription.chat_id) == col(Chat.id), col(Subscription.country).in_(countries)
     )
@@ -119,6 +111,53 @@ def enqueue_event(
     default_matches = bool(CENTRAL_ASIA.intersection(countries))
     countries_match = or_(follows_event, ~has_subscriptions) if default_matches else follows_event
     wants_type = (literal(",") + Chat.event_types + literal(",")).like(f"%,{event.event_type},%")
+    return and_(col(Chat.active), wants_type, countries_match)
+
+
+def enqueue_event(
+    *,
+    session: Session,
+    event_id: int,
+    terms: frozenset[str] = frozenset(),
+    only_filtered: bool = False,
+    all_reports: bool = False,
+) -> int:
+    """Queue the event for every active chat that follows it; returns how many rows were added.
+
+    One INSERT … SELECT for the chats without a filter, so 10,000 chats cost one statement,
+    not 10,000 round trips, and one more for the chats whose filter the event passes (on
+    SQLite one per ID_CHUNK of them). Called
+    inside the transaction that creates the event (the outbox). Re-queueing is harmless: the
+    unique (event, chat) pair makes a second call add only chats that were missing.
+
+    A chat with a /filter gets the event only when its topics or ``terms`` (the match keys
+    of the report at hand, news.topics.report_terms) contain one of its words.
+    ``only_filtered`` queues just such chats: a later report that mentions a chat's word
+    releases the event to it. ``all_reports``: the words of every report stored with the
+    event count too (an event held back by a doubtful first report, released by a later one).
+    """
+    event = session.get(Event, event_id)
+    if event is None:
+        return 0
+    follows = _follows(event)
+    passing = _filter_passes(session, event, follows, terms, all_reports)
+    added = 0
+    if not only_filtered:
+        added += _queue(session, event_id, and_(follows, col(Chat.filter_words).is_(None)))
+    # The filtered chats that pass were selected with ``follows`` in this transaction.
+    if passing and session.get_bind().dialect.name == "postgresql":
+        # One array parameter, whatever the number of chats (a statement takes 65,535).
+        ids = bindparam("chat_ids", passing, type_=postgresql.ARRAY(BigInteger))
+        added += _queue(session, event_id, col(Chat.id) == any_(ids))
+    else:
+        for start in range(0, len(passing), ID_CHUNK):
+            added += _queue(session, event_id, col(Chat.id).in_(passing[start : start + ID_CHUNK]))
+    return added
+
+
+def _queue(session: Session, event_id: int, chats_wanted: Any) -> int:
+    """INSERT … SELECT a waiting delivery of the event for each chat the condition selects."""
+    now = utcnow()
     status = case((col(Chat.mode) == "digest", literal(DIGEST)), else_=literal(PENDING))
     rows = sa_select(
         literal(event_id).label("event_id"),
@@ -128,7 +167,7 @@ def enqueue_event(
         literal(now, UTCDateTime).label("next_attempt_at"),
         literal(0).label("sent_source_count"),
         literal(now, UTCDateTime).label("created_at"),
-    ).where(col(Chat.active), wants_type, countries_match, _filter_allows(passing, only_filtered))
+    ).where(chats_wanted)
     columns = [
         "event_id",
         "chat_id",
@@ -402,6 +441,7 @@ def move_chat(*, session: Session, old_id: int, new_id: int) -> None:
                 digest_hour=old.digest_hour,
                 timezone=old.timezone,
                 event_types=old.event_types,
+                filter_words=old.filter_words,
             )
         )
         session.flush()
@@ -597,3 +637,15 @@ def order_by_event_date(*, session: Session, chat_id: int) -> None:
     by_date = sorted(rows, key=lambda row: (row[1] or date.max, row[0].event_id))
     for (delivery, _), when in zip(by_date, times, strict=True):
         delivery.next_attempt_at = when
+
+
+def count_queued(*, session: Session, event_ids: list[int], since: datetime) -> int:
+    """Outbox rows of these events queued at or after ``since`` (what one poll queued)."""
+    if not event_ids:
+        return 0
+    count: int = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(col(Delivery.event_id).in_(event_ids), col(Delivery.created_at) >= since)
+    ).one()
+    return count

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, literal
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
@@ -15,7 +17,7 @@ from news.topics import merge_topics
 from storage.deliveries import enqueue_event
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
-from storage.types import utcnow
+from storage.types import utc_day, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,8 @@ def add_source(
     the new source count instead. ``span``: the event's days as the reports now state them
     (an arrival report, then a recap naming the dates), shown by `/event` and the export.
     The report's ``topics`` join the event's; a chat whose
-    /filter held the event back gets it when this report mentions one of its words.
+    /filter held the event back gets it when this report, one that may alert, mentions one
+    of its words.
     """
     event = session.exec(select(Event).where(Event.key == key)).first()
     item = session.get(Item, item_id)
@@ -240,35 +243,68 @@ def add_source(
     session.flush()
     assert event.id is not None
     if alert and not event.alerted:
-        # A doubtful first report held the event back; a confident second one releases it.
+        # A doubtful first report held the event back; a confident second one releases it,
+        # and a /filter word in any of its reports, the held-back ones included, counts.
         event.alerted = True
         session.flush()
-        enqueue_event(session=session, event_id=event.id, terms=terms)
-    elif event.alerted and terms:
+        enqueue_event(session=session, event_id=event.id, terms=terms, all_reports=True)
+    elif event.alerted and alert and terms:
+        # Only a report that may alert releases: a doubtful one, or one older than
+        # MAX_ITEM_AGE, is stored and listed but pushes nothing, to filtered chats neither.
         enqueue_event(session=session, event_id=event.id, terms=terms, only_filtered=True)
     session.flush()
     return _info(event)
 
 
+# Event ids per IN list: PostgreSQL takes at most 65,535 parameters in one statement, and an
+# export lists every event.
+SOURCES_BATCH = 5000
+
+
+def sources_of(
+    session: Session, event_ids: Sequence[int], *, with_text: bool = False
+) -> dict[int, tuple[SourceInfo, ...]]:
+    """Every report of each event, oldest first, for /event, the web page and the exports.
+
+    Only the columns shown are read, in batches of event ids; an item's article text only
+    ``with_text`` (a reader's summary may be taken from a report in their language).
+    """
+    found: dict[int, list[SourceInfo]] = {event_id: [] for event_id in event_ids}
+    ids = list(found)
+    for start in range(0, len(ids), SOURCES_BATCH):
+        # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
+        rows = session.execute(
+            sa_select(
+                col(Item.event_id),
+                col(Item.id),
+                col(Item.link),
+                col(Item.title),
+                col(Item.language),
+                col(Item.published_at),
+                col(Feed.title),
+                col(Item.text) if with_text else literal(""),
+            )
+            .join(Feed, col(Feed.id) == col(Item.feed_id))
+            .where(col(Item.event_id).in_(ids[start : start + SOURCES_BATCH]))
+            .order_by(col(Item.published_at), col(Item.id))
+        ).all()
+        for event_id, item_id, link, title, language, published_at, feed_title, text in rows:
+            found[event_id].append(
+                SourceInfo(
+                    item_id=item_id or 0,
+                    feed_title=feed_title or "",
+                    url=link,
+                    title=title,
+                    language=language,
+                    published_at=published_at,
+                    text=text or "",
+                )
+            )
+    return {event_id: tuple(sources) for event_id, sources in found.items()}
+
+
 def _sources(session: Session, event_id: int) -> tuple[SourceInfo, ...]:
-    rows = session.exec(
-        select(Item, Feed.title)
-        .join(Feed, col(Feed.id) == col(Item.feed_id))
-        .where(Item.event_id == event_id)
-        .order_by(col(Item.published_at))
-    ).all()
-    return tuple(
-        SourceInfo(
-            item_id=item.id or 0,
-            feed_title=feed_title or "",
-            url=item.link,
-            title=item.title,
-            language=item.language,
-            published_at=item.published_at,
-            text=item.text,
-        )
-        for item, feed_title in rows
-    )
+    return sources_of(session, [event_id], with_text=True)[event_id]
 
 
 def _with_sources(session: Session, event: Event) -> EventInfo:
@@ -300,7 +336,7 @@ def find_events(*, session: Session, ref: str, limit: int = 5) -> list[EventInfo
     # Keys are [A-Za-z0-9-] only (news.grouping.make_key; handlers check the argument), so
     # the pattern needs no escaping.
     rows = session.exec(
-        _newest_first(select(Event).where(func.upper(Event.key).like(ref.upper() + "-%"))).limit(
+        newest_first(select(Event).where(func.upper(Event.key).like(ref.upper() + "-%"))).limit(
             limit
         )
     ).all()
@@ -318,8 +354,20 @@ def get_event_by_id(*, session: Session, event_id: int) -> EventInfo | None:
     return _info(event, _sources(session, event.id))
 
 
-def _newest_first(query: Any) -> Any:
-    return query.order_by(col(Event.event_date).desc(), col(Event.created_at).desc())
+def event_day() -> Any:
+    """An event's day in SQL: its own date, else the (UTC) day it was stored.
+
+    An announcement with no day has no date yet; it is news of the day it came.
+    """
+    return func.coalesce(col(Event.event_date), utc_day(col(Event.created_at)))
+
+
+def newest_first(query: Any) -> Any:
+    """Order events by their day, then by when they were stored, newest first.
+
+    Never by the bare date column: PostgreSQL sorts NULL first in DESC, SQLite last.
+    """
+    return query.order_by(event_day().desc(), col(Event.created_at).desc(), col(Event.id).desc())
 
 
 def events_for_country(
@@ -330,7 +378,7 @@ def events_for_country(
     total = session.exec(
         select(func.count()).select_from(EventCountry).where(EventCountry.country == country)
     ).one()
-    rows = session.exec(_newest_first(base).offset(offset).limit(limit)).all()
+    rows = session.exec(newest_first(base).offset(offset).limit(limit)).all()
     return [_with_sources(session, event) for event in rows], total
 
 

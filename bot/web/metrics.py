@@ -2,17 +2,17 @@
 
 Two kinds of figures. Counters of this process since it started (polls by outcome, new items,
 Telegram's flood waits) are read from the poller and the sender, which only count. Gauges of
-what is stored (items, events, deliveries by status, feeds) are read from the database at
-scrape time, so every instance on one database reports the same totals. Each scrape renders
-into its own registry: nothing is global, so two Applications in one process (the tests)
-never mix their figures.
+what is stored (items, events, deliveries by status, feeds) are read from the database (at
+most once per 5 s, bot/web/reads.py), so every instance on one database reports the same
+totals. Each scrape renders into its own registry: nothing is global, so two Applications in
+one process (the tests) never mix their figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -20,7 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from telegram.error import RetryAfter
 
-from bot.fairness import ChatRateLimiter
+from bot.fairness import ChatRateLimiter, retry_seconds
 from storage.archive import ArchiveFigures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -54,18 +54,10 @@ class FloodCountingRateLimiter(ChatRateLimiter):
                 return await callback(*call_args, **call_kwargs)
             except RetryAfter as exc:
                 self.flood_waits += 1
-                self.flood_wait_seconds += _retry_seconds(exc)
+                self.flood_wait_seconds += retry_seconds(exc)
                 raise
 
         return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    # PTB 22 keeps a timedelta; reading the public int attribute warns about its type change.
-    value = getattr(exc, "_retry_after", None)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(exc.retry_after if isinstance(exc.retry_after, int | float) else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +132,6 @@ class _Snapshot(Collector):
         for status, count in sorted(stored.deliveries.items()):
             deliveries.add_metric([status], count)
         yield deliveries
-        yield GaugeMetricFamily(
-            "coopwatch_deliveries_pending",
-            "Alerts waiting to be sent (pending outbox rows).",
-            stored.deliveries.get("pending", 0),
-        )
         yield GaugeMetricFamily("coopwatch_feeds_enabled", "Enabled feeds.", stored.feeds_enabled)
         yield GaugeMetricFamily(
             "coopwatch_feeds_failing",

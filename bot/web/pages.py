@@ -21,20 +21,21 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from bot.export import render_atom
 from bot.render import (  # the alerts' own tables: one wording of names, types and dates
     STRINGS,
-    _flag,
     clean,
     country_name,
+    flag,
     format_date,
     localised_place,
     ordered_parties,
     safe_url,
 )
-from news.countries import resolve_country, suggest_country
+from bot.web.reads import SharedRead, WebReads
+from news.countries import look_up_country
 from news.records import CENTRAL_ASIA, EVENT_TYPES
 from news.topics import topic_label
-from storage import Database
 from storage import archive as archive_store
-from storage.archive import ArchivedEvent
+from storage import events as event_store
+from storage.events import EventInfo
 
 PAGE_EVENTS = 50  # events on the archive page
 FEED_EVENTS = 50  # entries in the Atom feed
@@ -131,12 +132,13 @@ def read_filter(request: Request, lang: str) -> ArchiveFilter:
     country: str | None = None
     event_type: str | None = None
     raw_country = request.query_params.get("country", "").strip()
-    if len(raw_country) > MAX_QUERY_VALUE:
+    found = look_up_country(raw_country)
+    if found.too_long:
         notices.append(text["too_long"].format(field="country"))
     elif raw_country:
-        country = resolve_country(raw_country)
+        country = found.code
         if country is None:
-            near = suggest_country(raw_country)
+            near = found.suggestion
             value = clean(raw_country, 60)
             notices.append(
                 text["suggest_country"].format(value=value, name=country_name(near, lang))
@@ -154,14 +156,13 @@ def read_filter(request: Request, lang: str) -> ArchiveFilter:
     return ArchiveFilter(country, event_type, tuple(notices))
 
 
-def event_context(entry: ArchivedEvent, lang: str) -> dict[str, Any]:
+def event_context(event: EventInfo, lang: str) -> dict[str, Any]:
     """What the templates show of an event; plain text, escaped by the template."""
-    event = entry.event
     parties = ordered_parties(event.countries)
     table = STRINGS.get(lang, STRINGS["en"])
     return {
         "key": event.key,
-        "flags": "".join(_flag(c) for c in parties),
+        "flags": "".join(flag(c) for c in parties),
         "parties": " – ".join(country_name(c, lang) for c in parties),
         "type": table.get(event.event_type, event.event_type),
         "date": format_date(event.event_date, lang, _event_end(event.facts))
@@ -170,7 +171,7 @@ def event_context(entry: ArchivedEvent, lang: str) -> dict[str, Any]:
         "iso_date": event.event_date.isoformat() if event.event_date else None,
         "place": clean(localised_place(event.place, lang), 120) if event.place else None,
         "summary": clean(event.summary),
-        "topics": [topic_label(topic, lang) for topic in entry.topics],
+        "topics": [topic_label(topic, lang) for topic in event.topics],
         "source_count": len(event.sources) or event.source_count,
         "sources": [
             {
@@ -194,10 +195,11 @@ def _event_end(facts: dict[str, Any]) -> date | None:
 
 
 class ArchivePages:
-    """The HTML and Atom routes over one database."""
+    """The HTML and Atom routes over the archive."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, reads: WebReads) -> None:
+        self.reads = reads  # every read through the web's gate (bot/web/reads.py)
+        self.countries = SharedRead(reads, archive_store.archive_countries)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             # On for every template whatever its name: feed text is hostile by default.
@@ -215,7 +217,7 @@ class ArchivePages:
         """Recent events, newest first, filtered by `?country=` and `?type=`."""
         lang = page_language(request)
         chosen = read_filter(request, lang)
-        entries = await self.db.run(
+        entries = await self.reads.run(
             archive_store.list_events,
             country=chosen.country,
             event_type=chosen.event_type,
@@ -223,7 +225,7 @@ class ArchivePages:
         )
         table = STRINGS.get(lang, STRINGS["en"])
         # The five states first, then every partner the archive knows, by name.
-        stored = await self.db.run(archive_store.archive_countries)
+        stored = await self.countries.get()
         countries = sorted(CENTRAL_ASIA, key=lambda c: country_name(c, lang))
         partners = set(stored) | ({chosen.country} if chosen.country else set())
         countries += sorted(partners - CENTRAL_ASIA, key=lambda c: country_name(c, lang))
@@ -243,8 +245,8 @@ class ArchivePages:
         """One event: summary, facts and every source."""
         lang = page_language(request)
         key = str(request.path_params.get("key", ""))[:MAX_QUERY_VALUE]
-        entry = await self.db.run(archive_store.get_archived_event, key=key)
-        if entry is None:
+        event = await self.reads.run(event_store.get_event, key=key)
+        if event is None:
             return self._html(
                 "missing.html",
                 status=404,
@@ -253,7 +255,7 @@ class ArchivePages:
                 message=TEXT[lang]["not_found"].format(key=clean(key, 60)),
             )
         return self._html(
-            "event.html", lang=lang, text=TEXT[lang], event=event_context(entry, lang)
+            "event.html", lang=lang, text=TEXT[lang], event=event_context(event, lang)
         )
 
     async def atom(self, request: Request) -> Response:
@@ -261,22 +263,26 @@ class ArchivePages:
         raw = request.query_params.get("country", "").strip()
         country = None
         if raw:
-            country = resolve_country(raw) if len(raw) <= MAX_QUERY_VALUE else None
+            country = look_up_country(raw).code
             if country is None:
                 return PlainTextResponse(
                     f"Unknown country {clean(raw, 60)!r}: use a name or an ISO code, "
                     "e.g. ?country=TJ",
                     status_code=400,
                 )
-        entries = await self.db.run(archive_store.list_events, country=country, limit=FEED_EVENTS)
+        entries = await self.reads.run(
+            archive_store.list_events, country=country, limit=FEED_EVENTS
+        )
         base = str(request.base_url).rstrip("/")
         title = "coopwatch: bilateral cooperation events"
         if country:
             title += f" — {country_name(country, 'en')}"
+        feed_path = "/events.atom" + (f"?country={country}" if country else "")
         body = render_atom(
             entries,
             title=title,
-            self_url=str(request.url),
+            country=country,
+            self_url=base + feed_path,
             event_url=lambda key: f"{base}/event/{key}",
         )
         return Response(body, media_type="application/atom+xml; charset=utf-8")

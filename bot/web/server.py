@@ -34,6 +34,7 @@ from bot.jobs import LAST_POLL_KEY
 from bot.leadership import LEADERSHIP_KEY, STOP_RUN_KEY, Leadership
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
+from bot.web.connections import GuardedH11Protocol
 from bot.web.metrics import (
     CONTENT_TYPE,
     FloodCountingRateLimiter,
@@ -41,6 +42,7 @@ from bot.web.metrics import (
     render_metrics,
 )
 from bot.web.pages import ArchivePages
+from bot.web.reads import SharedRead, WebReads
 from storage import Database, StorageError
 from storage import archive as archive_store
 
@@ -50,6 +52,10 @@ WEB_KEY = "web_server"  # bot_data key of the running WebServer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1 << 20  # a Telegram update is a few KB; anything near this is not one
 STOP_TIMEOUT = 5.0  # seconds open requests get to finish at shutdown
+# The old health server's limits, kept: it shares a process (and its file descriptors) with
+# the bot. bot/web/connections.py applies them.
+HEAD_TIMEOUT = 5.0  # seconds for a request head, from its first byte (or the connection's)
+MAX_CONNECTIONS = 64  # over it the oldest idle or slow connection is closed
 
 
 class WebError(Exception):
@@ -95,7 +101,11 @@ class WebhookRoute:
             return PlainTextResponse("not an update", status_code=400)
         if update is None:
             return PlainTextResponse("not an update", status_code=400)
-        await self.app.update_queue.put(update)
+        # Again: the stop may have begun while the body was arriving, and a 200 now would
+        # tell Telegram the update was taken when no handler will ever see it.
+        if not self.accepting or not self.app.running:
+            return PlainTextResponse("stopping", status_code=503)
+        self.app.update_queue.put_nowait(update)  # no await between the check and the put
         return Response(status_code=200)
 
 
@@ -107,7 +117,9 @@ def build_web_app(
     webhook: tuple[str, WebhookRoute] | None = None,
 ) -> Starlette:
     """The routes: `/`, `/event/ID`, `/events.atom`, `/metrics`, `/health` (and the webhook)."""
-    pages = ArchivePages(db)
+    reads = WebReads(db)
+    pages = ArchivePages(reads)
+    figures = SharedRead(reads, archive_store.archive_figures)
 
     async def health_route(request: Request) -> Response:
         try:
@@ -124,7 +136,7 @@ def build_web_app(
         )
 
     async def metrics_route(request: Request) -> Response:
-        stored = await db.run(archive_store.archive_figures)
+        stored = await figures.get()
         return Response(render_metrics(process_figures(), stored), media_type=CONTENT_TYPE)
 
     routes = []
@@ -208,6 +220,11 @@ class WebServer:
             # the Atom feed's links say https behind a TLS proxy.
             proxy_headers=True,
             timeout_keep_alive=5,
+            http=type(
+                "WebProtocol",
+                (GuardedH11Protocol,),
+                {"head_timeout": HEAD_TIMEOUT, "max_connections": MAX_CONNECTIONS},
+            ),
             timeout_graceful_shutdown=int(STOP_TIMEOUT),
         )
         self._server = _EmbeddedServer(config)

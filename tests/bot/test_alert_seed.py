@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.render import EventView, figures_line, render_alert
 from news.classify import classify_item
-from news.facts import Facts, Figure
+from news.facts import Facts, Figure, extract_facts
 from news.group_stream import event_candidate, is_event
 from news.summary import summarise
 
@@ -90,3 +90,11 @@ def test_figures_without_a_known_currency_are_shown_as_written() -> None:
 
 def test_old_events_with_sums_only_keep_the_figures_line() -> None:
     assert figures_line(Facts(money=("$5 million",)), "ru") == "Суммы: $5 million"
+
+
+def test_an_absurd_sum_in_feed_text_is_shown_short_as_written() -> None:
+    body = "Trade reached $" + "9" * 300 + " billion last year."
+    facts = extract_facts(SEED_TITLE, body, language="en", published=SEED_PUBLISHED)
+    line = figures_line(facts, "en")
+    assert "inf" not in line and len(line) < 80
+    assert line.startswith("Trade: $999")

@@ -12,11 +12,11 @@ from bot.charts import (
     OTHER,
     country_trends,
     last_months,
-    month_end,
     render_chart,
     states_trends,
     summary,
 )
+from news.facts import month_end
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MONTHS = last_months(date(2026, 11, 30))
@@ -76,3 +76,16 @@ def test_a_very_long_summary_is_cut_to_telegrams_caption_limit() -> None:
     many = [(date(2026, 5, 1), ("KZ", f"X{n:03d}")) for n in range(400)]
     line = summary(country_trends(many, "KZ", MONTHS, top=400), "en")
     assert MAX_CAPTION - 3 <= len(line) <= MAX_CAPTION and line.endswith("…")
+
+
+def test_the_busiest_month_counts_an_event_of_two_states_once() -> None:
+    events = [
+        (date(2026, 3, 4), ("KZ", "UZ")),  # two Central Asian states: one event
+        (date(2026, 3, 9), ("KZ", "UZ")),
+        (date(2026, 5, 2), ("TJ", "CN")),
+        (date(2026, 5, 6), ("KG", "RU")),
+        (date(2026, 5, 8), ("TM", "TR")),
+    ]
+    line = summary(states_trends(events, MONTHS), "en")
+    # March: 2 events (4 bars of the states); May: 3 events, the busiest.
+    assert line.endswith("busiest month: May 2026 (3).")

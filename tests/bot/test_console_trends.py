@@ -18,6 +18,10 @@ from tests.fakebot.state import PNG_SIGNATURE
 
 
 async def test_console_mode_saves_the_trends_chart(settings: Settings, tmp_path: Path) -> None:
+    # Charts an earlier run saved: message numbers start again with each run.
+    earlier = {tmp_path / f"coopwatch-photo-{n}.png": f"earlier {n}".encode() for n in range(20)}
+    for path, content in earlier.items():
+        path.write_bytes(content)
     read_fd, write_fd = os.pipe()
     output = io.StringIO()
     request = ConsoleRequest(
@@ -66,5 +70,6 @@ async def test_console_mode_saves_the_trends_chart(settings: Settings, tmp_path:
     assert (
         "Turkmenistan: events in 12 months" in shown and ": 1; top partners: Uzbekistan 1" in shown
     )
-    [saved] = tmp_path.glob("coopwatch-photo-*.png")
+    [saved] = set(tmp_path.glob("coopwatch-photo-*.png")) - set(earlier)
     assert saved.read_bytes().startswith(PNG_SIGNATURE)
+    assert all(path.read_bytes() == content for path, content in earlier.items())

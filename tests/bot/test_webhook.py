@@ -7,6 +7,7 @@ updates it queued to the bot's webhook port, as Telegram would.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -25,7 +26,7 @@ from telegram.ext import Application
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.cli import main
 from bot.settings import ConfigError, Settings, load_settings
-from bot.web.server import serve_webhook
+from bot.web.server import refuse_updates, serve_webhook
 from tests.fakebot.server import FakeTelegram
 
 USER = 4242
@@ -243,3 +244,28 @@ async def test_a_malformed_webhook_call_is_refused_and_the_next_one_served(
         assert (await client.post(hook_url(app), json=update, headers=headers)).status_code == 200
         [welcome] = await fake_telegram.wait_for_messages(USER)
         assert "Welcome to coopwatch" in welcome.text
+
+
+async def test_an_update_still_arriving_when_the_bot_stops_gets_503(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram's call began before the stop, its body ends after: 503, so Telegram sends it
+    again, rather than 200 for an update no handler will ever see."""
+    async with webhook_bot(settings, fake_telegram) as app:
+        port = app.bot_data["services"].settings.web_port
+        body = json.dumps(queued_update(fake_telegram, "/start")).encode()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /coopwatch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"{SECRET_HEADER}: {SECRET}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body[:10]
+        )
+        await writer.drain()
+        await asyncio.sleep(0.3)  # the route has started reading the body
+        refuse_updates(app)  # what serve_webhook does first when it stops
+        writer.write(body[10:])
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert app.update_queue.empty()

@@ -526,3 +526,91 @@ def test_the_first_report_of_an_announced_visit_gives_the_event_its_day() -> Non
     assert grouper.assign(arrival) == (key, False)
     event = grouper.event(key)
     assert (event.start, event.end, event.announced) == (date(2025, 1, 15),) * 2 + (False,)
+
+
+_KZ = "President of Kazakhstan Kassym-Jomart Tokayev"
+_UZ = "President of Uzbekistan Shavkat Mirziyoyev"
+
+
+def _days_of(*reports: tuple[str, str, str]) -> tuple[date, date]:
+    """The days the event of these (title, text, published) reports shows, grouped live."""
+    from news.classify import classify_item
+    from news.group_stream import event_candidate
+
+    grouper, keys = Grouper(), set()
+    for number, (title, text, published) in enumerate(reports):
+        when = datetime.fromisoformat(published).replace(tzinfo=UTC)
+        result = classify_item(title, text, published=when)
+        _, candidate = event_candidate(
+            str(number),
+            title,
+            text,
+            published=when,
+            classification=result,
+            fallback_day=when.date(),
+        )
+        keys.add(grouper.assign(candidate)[0])
+    assert len(keys) == 1
+    event = grouper.event(keys.pop())
+    assert event.date_stated
+    return event.start, event.end
+
+
+def test_an_undated_report_published_after_the_stated_day_does_not_stretch_the_event() -> None:
+    # Published on the 21st without a date, then a report saying the talks were on the 19th.
+    talks = f"{_KZ} held talks with {_UZ} in Tashkent. The leaders discussed trade and water."
+    days = _days_of(
+        ("Tokayev and Mirziyoyev hold talks in Tashkent", talks, "2024-05-21T08:00"),
+        ("Tokayev, Mirziyoyev held talks", f"On 19 May {talks}", "2024-05-21T09:00"),
+    )
+    assert days == (date(2024, 5, 19), date(2024, 5, 19))
+
+
+def test_an_undated_recap_of_a_visit_does_not_stretch_it() -> None:
+    days = _days_of(
+        (
+            "Tokayev paid a state visit to Tashkent",
+            f"{_KZ} paid a state visit to Tashkent, where he held talks with {_UZ}.",
+            "2024-05-21T08:00",
+        ),
+        (
+            "Tokayev, Mirziyoyev held talks in Tashkent",
+            f"On 19 May {_KZ} held talks with {_UZ} in Tashkent during a state visit.",
+            "2024-05-21T09:00",
+        ),
+    )
+    assert days == (date(2024, 5, 19), date(2024, 5, 19))
+
+
+@pytest.mark.parametrize(
+    ("arrival", "talks"),
+    [
+        (
+            (
+                "Tokayev arrives in Tashkent on a state visit",
+                f"{_KZ} arrived in Tashkent on a state visit at the invitation of {_UZ}.",
+            ),
+            (
+                "Tokayev, Mirziyoyev held talks in Tashkent",
+                f"On 20 May {_KZ} held talks with {_UZ} in Tashkent. They discussed trade.",
+            ),
+        ),
+        (
+            (
+                "Токаев прибыл в Ташкент с государственным визитом",
+                "Президент Казахстана Касым-Жомарт Токаев прибыл в Ташкент с государственным "
+                "визитом по приглашению президента Узбекистана Шавката Мирзиёева.",
+            ),
+            (
+                "Токаев и Мирзиёев провели переговоры",
+                "20 мая Президент Казахстана Касым-Жомарт Токаев провел переговоры с "
+                "президентом Узбекистана Шавкатом Мирзиёевым в Ташкенте.",
+            ),
+        ),
+    ],
+)
+def test_an_arrival_reported_on_the_day_then_the_talks_dated_the_next_span_both_days(
+    arrival: tuple[str, str], talks: tuple[str, str]
+) -> None:
+    days = _days_of((*arrival, "2024-05-19T08:00"), (*talks, "2024-05-20T15:00"))
+    assert days == (date(2024, 5, 19), date(2024, 5, 20))

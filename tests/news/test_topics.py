@@ -111,3 +111,21 @@ def test_filter_words_are_normalised_and_limited() -> None:
         parse_filter_words(["x" * 41])
     with pytest.raises(FilterError):
         parse_filter_words(["!!!"])
+
+
+def test_a_filter_word_does_not_match_a_rare_reading_of_another_report_word() -> None:
+    steel = keyword_filter("сталь")
+    # "стали" here is the verb "стать" (became), by far its most likely reading.
+    assert not steel.matches(report_terms("Стороны стали ближе друг к другу."), ())
+    assert steel.matches(report_terms("Узбекистан закупит сталь и прокат."), ())
+    assert steel.matches(report_terms("Поставки стальных труб и листовой сталью."), ())
+
+
+def test_an_english_word_ending_in_s_that_is_no_plural_keeps_its_s() -> None:
+    news = keyword_filter("news")
+    assert not news.matches(report_terms("A new railway was discussed."), ())
+    assert news.matches(report_terms("The news agencies reported the talks."), ())
+    goods = keyword_filter("goods")
+    assert not goods.matches(report_terms("The presidents noted good relations."), ())
+    assert goods.matches(report_terms("Trade in goods grew."), ())
+    assert keyword_filter("railways").matches(report_terms("A new railway."), ())

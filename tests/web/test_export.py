@@ -18,7 +18,7 @@ import pytest
 from bot.app import build_application
 from bot.cli import main
 from bot.console import CONSOLE_TOKEN, ConsoleRequest
-from bot.export import render_csv
+from bot.export import feed_atom_id, render_csv
 from bot.settings import Settings
 from storage import Database
 from storage.archive import list_events
@@ -84,7 +84,10 @@ def test_export_filters_and_formats(
     monkeypatch.setenv("DATABASE_URL", str(sqlite_db.engine.url))
 
     assert main(["export", "--format", "csv", "--country", "Uzbekistan"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode("utf-8-sig"))))
+    out = capsysbinary.readouterr().out
+    # Plain UTF-8 for scripts: a BOM would make the first column '\ufeffid' for csv readers.
+    assert out.startswith(b"id,date,")
+    rows = list(csv.DictReader(io.StringIO(out.decode("utf-8"))))
     assert [row["id"] for row in rows] == ["CN-UZ-2026-11-25-agreement"]
     assert rows[0]["countries"] == "UZ; CN"
     assert rows[0]["source_outlets"].splitlines() == [f"Evil {HOSTILE} Wire", "Gazeta.uz"]
@@ -97,6 +100,7 @@ def test_export_filters_and_formats(
     assert main(["export", "--format", "atom", "--country", "kg"]) == 0
     feed = feedparser.parse(capsysbinary.readouterr().out)
     assert not feed.bozo
+    assert feed.feed.id == feed_atom_id("KG")  # the same feed id as /events.atom?country=KG
     assert [e.title for e in feed.entries] == [
         "Kyrgyzstan – Russia · phone call · 27 November 2026"
     ]
@@ -147,6 +151,8 @@ async def test_export_command_sends_a_csv_document(
         [call] = fake_telegram.calls("sendDocument")
         document = call.params["document"]
         assert isinstance(document, Upload) and document.filename.endswith(".csv")
+        # The document opens in spreadsheets: a BOM says it is UTF-8 (Cyrillic names).
+        assert document.content.startswith("\ufeffid,date,".encode())
         rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
         assert [row["id"] for row in rows] == NEWEST_FIRST
         assert rows[2]["source_urls"].splitlines() == [
@@ -215,3 +221,21 @@ async def test_console_mode_saves_the_export_in_the_working_directory(
     assert f"📎 {saved}" in shown
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
     assert [row["id"] for row in rows] == ["KZ-TJ-2026-11-20-visit"]
+
+
+async def test_export_says_when_it_holds_only_the_newest_events(
+    settings: Settings, fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the cap the caption says which events the document holds: the newest N of all."""
+    monkeypatch.setattr("handlers.export.MAX_EXPORT_EVENTS", 2)
+    db = Database(settings.database_url)
+    db.upgrade()
+    seed_archive(db)
+    db.close()
+    async with running_bot(settings, fake_telegram):
+        fake_telegram.send_user_message(USER, "/export")
+        [sent] = await fake_telegram.wait_for_messages(USER, timeout=10)
+        assert "The newest 2 of 3 events" in sent.text
+        document = fake_telegram.calls("sendDocument")[-1].params["document"]
+        rows = list(csv.DictReader(io.StringIO(document.content.decode("utf-8-sig"))))
+        assert [row["id"] for row in rows] == NEWEST_FIRST[:2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import httpx
@@ -157,7 +158,9 @@ async def test_metrics_parse_as_prometheus_text(db: Database) -> None:
         assert samples[("coopwatch_deliveries", (("status", "pending"),))] == 0
         assert samples[("coopwatch_flood_waits_total", ())] == 0
         assert families["coopwatch_polls"].type == "counter"
-        assert families["coopwatch_deliveries_pending"].type == "gauge"
+        assert families["coopwatch_deliveries"].type == "gauge"
+        # Pending deliveries are one series of coopwatch_deliveries, not a second metric too.
+        assert "coopwatch_deliveries_pending" not in families
 
 
 async def test_a_lost_database_is_a_503_not_a_traceback(sqlite_db: Database) -> None:
@@ -171,3 +174,27 @@ async def test_a_lost_database_is_a_503_not_a_traceback(sqlite_db: Database) -> 
             answer = await get(base, path)
             assert answer.status_code == 503, path
             assert "database is unavailable" in answer.text
+
+
+async def test_atom_feed_id_is_permanent_whatever_the_request(db: Database) -> None:
+    """The feed's <id> names the feed (all events, or one country's), not the request: the
+    country's spelling, extra query parameters and the Host header do not change it."""
+    seed_archive(db)
+    async with web_server(db) as base, httpx.AsyncClient() as client:
+
+        async def feed_of(path: str, **headers: str) -> Any:
+            answer = await client.get(base + path, headers=headers)
+            assert answer.status_code == 200, path
+            return feedparser.parse(answer.content).feed
+
+        tajik = await feed_of("/events.atom?country=TJ")
+        for path in ("/events.atom?country=tj", "/events.atom?country=Tajikistan&utm=x"):
+            assert (await feed_of(path)).id == tajik.id, path
+        evil = await feed_of("/events.atom?country=TJ", Host="evil.example")
+        assert evil.id == tajik.id and "evil.example" not in evil.id
+        everything = await feed_of("/events.atom")
+        assert everything.id != tajik.id
+        assert (await feed_of("/events.atom?utm_source=x")).id == everything.id
+        # The self link names the feed as asked for by its country code, nothing else.
+        [self_link] = [link.href for link in tajik.links if link.rel == "self"]
+        assert self_link == f"{base}/events.atom?country=TJ"

@@ -1,0 +1,92 @@
+"""CLI start-up: commands that need no classifier or Telegram do not import them (issue 14)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import EXPORT_FORMATS
+from bot.export import FORMATS
+from storage import Database
+from storage.db import known_head
+
+ROOT = Path(__file__).resolve().parents[2]
+# What makes `coopwatch run` slow to start and none of these commands needs.
+HEAVY = ("telegram", "pymorphy3", "matplotlib", "news.gazetteer", "news.classify", "feedparser")
+
+PROBE = """
+import json, sys
+from bot.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def imported_by(argv: list[str], tmp_path: Path) -> tuple[int, set[str]]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL")
+    } | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'startup.db'}",
+        "DEFAULT_FEEDS": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["code"], set(report["modules"])
+
+
+@pytest.mark.parametrize("argv", [["feeds", "list"], ["db", "upgrade"], ["export"]])
+def test_light_commands_leave_the_heavy_parts_alone(argv: list[str], tmp_path: Path) -> None:
+    Database(f"sqlite:///{tmp_path / 'startup.db'}").upgrade()
+    code, modules = imported_by(argv, tmp_path)
+    assert code == 0
+    loaded = sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)
+    assert loaded == []
+    # The database is at the head already: Alembic is not needed either.
+    assert not any(m.startswith("alembic") for m in modules)
+
+
+def test_help_imports_neither_storage_nor_telegram(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom bot.cli import build_parser\nbuild_parser().format_help()\n"
+            "print(' '.join(sorted(sys.modules)))",
+        ],
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    modules = set(done.stdout.split())
+    assert "bot.cli" in modules
+    assert not {"telegram", "sqlalchemy", "storage", "pydantic"} & modules
+
+
+def test_known_head_is_alembics_head(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'head.db'}")
+    try:
+        assert known_head() == db.head_revision()
+        db.upgrade()
+        assert db.current_revision() == known_head()
+    finally:
+        db.close()
+
+
+def test_export_formats_are_the_exporters() -> None:
+    assert EXPORT_FORMATS == FORMATS
