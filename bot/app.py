@@ -140,7 +140,7 @@ def build_application(
         leadership = Leadership(
             LeaseStore(db.url),
             single=db.backend == "sqlite",
-            on_deposed=lambda reason: app.bot_data.get(STOP_RUN_KEY, app.stop_running)(),
+            on_deposed=lambda reason: end_run(app),
         )
         app.bot_data[LEADERSHIP_KEY] = leadership
         fetcher = FeedFetcher(allow_private=settings.allow_private_feeds)
@@ -239,6 +239,31 @@ def build_application(
     app.bot_data[guard.RATE_LIMIT_KEY] = rate_limit
     register_handlers(app)
     return app
+
+
+_ENDING: set[asyncio.Task[None]] = set()  # references, so the tasks are not collected
+
+
+def end_run(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop the run of ``app`` (this instance lost its lease), however far it has started."""
+    stop = app.bot_data.get(STOP_RUN_KEY)
+    if stop is not None:  # serve_webhook's own stop
+        stop()
+        return
+    if app.running:
+        app.stop_running()
+        return
+
+    # Still starting (run_polling between post_init and Application.start): stop_running()
+    # now would only set a marker nobody reads any more, so stop once the application runs.
+    async def stop_once_running() -> None:
+        while not app.running:  # noqa: ASYNC110 - PTB has no event for "started"
+            await asyncio.sleep(0.05)
+        app.stop_running()
+
+    task = asyncio.get_running_loop().create_task(stop_once_running())
+    _ENDING.add(task)
+    task.add_done_callback(_ENDING.discard)
 
 
 ALLOWED_UPDATES = [

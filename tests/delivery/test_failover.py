@@ -267,7 +267,10 @@ async def test_a_leader_that_loses_its_lease_stops_and_exits_with_status_3(
         await _leader(store, instances, 30.0)
         # What no correct instance does, to see the leader react: the lease changes hands.
         store.call(leases.try_acquire, holder="elsewhere:1", ttl=60, force=True)
-        assert leader.wait(30) == 3
+        try:
+            assert leader.wait(30) == 3
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running; logs:\n{instances.output()}") from None
     finally:
         instances.stop_all()
         store.close()
