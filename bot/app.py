@@ -27,6 +27,7 @@ from bot.fairness import ChatOrderedProcessor
 from bot.feedadmin import default_feeds
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
+from bot.leadership import LEADERSHIP_KEY, STOP_RUN_KEY, Leadership
 from bot.pipeline import EventPipeline
 from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
@@ -42,6 +43,7 @@ from news.parse_pool import shared_pool
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
+from storage.lease import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +138,12 @@ def build_application(
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         db = Database(settings.database_url)
         await asyncio.to_thread(db.upgrade)
-        if settings.default_feeds:
-            seeded = await db.run(feed_store.add_default_feeds, feeds=default_feeds())
-            if seeded:
-                log.info("added %d default feeds to the empty database", seeded)
+        leadership = Leadership(
+            LeaseStore(db.url),
+            single=db.backend == "sqlite",
+            on_deposed=lambda reason: end_run(app),
+        )
+        app.bot_data[LEADERSHIP_KEY] = leadership
         fetcher = FeedFetcher(allow_private=settings.allow_private_feeds)
 
         async def on_disabled(feed: FeedInfo) -> None:
@@ -164,15 +168,25 @@ def build_application(
             pipeline=pipeline,
             admin_ids=settings.admin_ids if admin_ids is None else admin_ids,
         )
-        await publish_commands(app)
-        schedule_jobs(app)
-        schedule_delivery_jobs(app)
         web_port = settings.web_port_in_effect
         if web_port is not None:
             webhook = (
                 (webhook_path(settings), settings.webhook_secret) if settings.webhook_url else None
             )
+            # Before the wait below, so a waiting instance answers /health and /metrics; its
+            # webhook route answers 503 until the Application starts, that is, until it leads.
             await start_web_server(app, host=settings.web_listen, port=web_port, webhook=webhook)
+        # Only the leader goes on (run_polling/serve_webhook start getUpdates or setWebhook
+        # after post_init, the JobQueue after that); a waiting instance stays here.
+        await leadership.acquire()
+        leadership.start_heartbeat()
+        if settings.default_feeds:
+            seeded = await db.run(feed_store.add_default_feeds, feeds=default_feeds())
+            if seeded:
+                log.info("added %d default feeds to the empty database", seeded)
+        await publish_commands(app)
+        schedule_jobs(app)
+        schedule_delivery_jobs(app)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
 
     async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -182,9 +196,15 @@ def build_application(
         sender: DeliverySender | None = app.bot_data.get(DELIVERY_KEY)
         if sender is not None:
             await sender.finish()
+        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        if leadership is not None:
+            await leadership.close()  # after the last send: the next leader may start at once
 
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await stop_web_server(app)  # first: it reads the services closed below
+        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        if leadership is not None:
+            await leadership.close()  # a stop while waiting never reached post_stop
         services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
         if services is not None:
             if services.poller.parser is not None:
@@ -221,6 +241,31 @@ def build_application(
     app.bot_data[guard.RATE_LIMIT_KEY] = rate_limit
     register_handlers(app)
     return app
+
+
+_ENDING: set[asyncio.Task[None]] = set()  # references, so the tasks are not collected
+
+
+def end_run(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop the run of ``app`` (this instance lost its lease), however far it has started."""
+    stop = app.bot_data.get(STOP_RUN_KEY)
+    if stop is not None:  # serve_webhook's own stop
+        stop()
+        return
+    if app.running:
+        app.stop_running()
+        return
+
+    # Still starting (run_polling between post_init and Application.start): stop_running()
+    # now would only set a marker nobody reads any more, so stop once the application runs.
+    async def stop_once_running() -> None:
+        while not app.running:  # noqa: ASYNC110 - PTB has no event for "started"
+            await asyncio.sleep(0.05)
+        app.stop_running()
+
+    task = asyncio.get_running_loop().create_task(stop_once_running())
+    _ENDING.add(task)
+    task.add_done_callback(_ENDING.discard)
 
 
 ALLOWED_UPDATES = [

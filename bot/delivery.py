@@ -35,11 +35,12 @@ from telegram.ext import Application, ContextTypes
 from bot import eventviews
 from bot.fairness import retry_seconds
 from bot.i18n import count_of
+from bot.leadership import LEADERSHIP_KEY, Leadership
 from bot.render import Rendered
 from bot.services import SERVICES_KEY
 from news.records import CENTRAL_ASIA
 from storage import Database, Session, deliveries
-from storage.deliveries import DueDelivery
+from storage.deliveries import Claimant, DueDelivery
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ DEFAULT_TIMEZONE = "Asia/Almaty"
 class Outcome:
     """What became of one send: sent (message id), gone (chat dead), refused or later."""
 
-    kind: str  # "sent" | "gone" | "refused" | "later"
+    kind: str  # "sent" | "gone" | "refused" | "later" | "stopped" (not sent: stopping)
     chat_id: int
     message_id: int | None = None
     error: str = ""
@@ -164,9 +165,13 @@ class DeliverySender:
         pace: Pace | None = None,
         concurrency: int = CONCURRENCY,
         keep_going: Callable[[], bool] = lambda: True,
+        claimant: Claimant | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
+        # Outbox rows are claimed with the leader's term (storage.deliveries): another
+        # instance never takes a row this one is sending, whatever the timing.
+        self.claimant = claimant or Claimant(term=0)
         self.pace = pace or Pace()
         self.slots = asyncio.Semaphore(concurrency)
         self.keep_going = keep_going
@@ -190,6 +195,10 @@ class DeliverySender:
         """Send one message, following a migrated group and waiting out 429s."""
         for _ in range(MAX_FLOOD_WAITS):
             await self.pace.wait(chat_id)
+            if not self.keep_going():
+                # Stopping, or the lease may be running out (bot/leadership.py): the pacer's
+                # wait can be long, so ask again right before the request goes out.
+                return Outcome("stopped", chat_id)
             try:
                 message = await self.bot.send_message(
                     chat_id,
@@ -240,7 +249,8 @@ class DeliverySender:
                 source_count=due.source_count,
             )
             return True
-        await self._record_failure(due, outcome, rendered)
+        if outcome.kind != "stopped":  # a stopped send stays claimed for the next term
+            await self._record_failure(due, outcome, rendered)
         return False
 
     async def _record_failure(self, due: DueDelivery, outcome: Outcome, rendered: Rendered) -> None:
@@ -286,9 +296,10 @@ class DeliverySender:
             sent += await self._gather_bursts()
             now = utcnow()
             batch = await self.db.run(
-                deliveries.due_deliveries,
+                deliveries.claim_due_deliveries,
                 now=now,
                 limit=BATCH,
+                claimant=self.claimant,
                 settled_before=now - timedelta(seconds=SETTLE_SECONDS),
             )
             ready = await self._spread(batch)
@@ -354,7 +365,7 @@ class DeliverySender:
 
     async def _wait_for_next(self) -> bool:
         """Sleep until the next delivery if it is due within the horizon; False if not."""
-        upcoming = await self.db.run(deliveries.next_due_at)
+        upcoming = await self.db.run(deliveries.next_due_at, term=self.claimant.term)
         if upcoming is None:
             return False
         wait = (upcoming - utcnow()).total_seconds()
@@ -553,8 +564,18 @@ def schedule_delivery_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> De
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
     db: Database = app.bot_data[SERVICES_KEY].db
     # Stop between messages once the application stops, so shutdown never waits for a
-    # 10,000-chat fan-out; what is left stays pending for the next start.
-    sender = DeliverySender(app.bot, db, keep_going=lambda: app.running)
+    # 10,000-chat fan-out; what is left stays pending for the next start. Stop as well the
+    # moment this instance may no longer be sure it leads (bot/leadership.py).
+    leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+    if leadership is None:
+        sender = DeliverySender(app.bot, db, keep_going=lambda: app.running)
+    else:
+        sender = DeliverySender(
+            app.bot,
+            db,
+            keep_going=lambda: app.running and leadership.is_leader(),
+            claimant=leadership.claimant(),
+        )
     app.bot_data[DELIVERY_KEY] = sender
     once = {"max_instances": 1, "coalesce": True}
     jobs = app.job_queue

@@ -17,6 +17,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.jobs import LAST_POLL_KEY, POLL_TICK_SECONDS
+from bot.leadership import LEADERSHIP_KEY, Leadership, LeadershipStatus
 from bot.services import SERVICES_KEY, Services
 from storage import Database, StorageError
 
@@ -38,6 +39,9 @@ class HealthReport:
     last_poll_at: datetime | None
     database_ok: bool
     database_error: str | None = None
+    # Whether this instance leads or waits (bot/leadership.py); a waiting instance is
+    # healthy: it runs no scheduler, by design.
+    leadership: LeadershipStatus | None = None
 
     @property
     def ok(self) -> bool:
@@ -52,6 +56,7 @@ class HealthReport:
                 "last_run_at": self.last_poll_at.isoformat() if self.last_poll_at else None,
             },
             "database": {"ok": self.database_ok, "error": self.database_error},
+            "leadership": self.leadership.to_json() if self.leadership else None,
         }
 
 
@@ -122,14 +127,20 @@ def application_check(
         now = datetime.now(UTC)
         last_run: datetime | None = app.bot_data.get(LAST_POLL_KEY)
         database_error = await probe.check()
+        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        status = leadership.status() if leadership is not None else None
+        # The scheduler runs only on the leader, from the moment it took the lead.
+        scheduler_ok = status is not None and not status.leading
+        if not scheduler_ok:
+            since = max(started_at, status.since) if status is not None else started_at
+            scheduler_ok = scheduler_is_fresh(last_run, started_at=since, now=now, max_age=max_age)
         return HealthReport(
             checked_at=now,
-            scheduler_ok=scheduler_is_fresh(
-                last_run, started_at=started_at, now=now, max_age=max_age
-            ),
+            scheduler_ok=scheduler_ok,
             last_poll_at=last_run,
             database_ok=database_error is None,
             database_error=database_error,
+            leadership=status,
         )
 
     return check

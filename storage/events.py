@@ -266,7 +266,7 @@ SOURCES_BATCH = 5000
 
 
 def sources_of(
-    session: Session, event_ids: Sequence[int], *, with_text: bool = False
+    session: Session, /, event_ids: Sequence[int], *, with_text: bool = False
 ) -> dict[int, tuple[SourceInfo, ...]]:
     """Every report of each event, oldest first, for /event, the web page and the exports.
 

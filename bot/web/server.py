@@ -31,6 +31,7 @@ from telegram.ext import Application
 
 from bot.health import HealthCheck, application_check
 from bot.jobs import LAST_POLL_KEY
+from bot.leadership import LEADERSHIP_KEY, STOP_RUN_KEY, Leadership
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.web.connections import GuardedH11Protocol
@@ -260,12 +261,16 @@ def application_figures(app: Application[Any, Any, Any, Any, Any, Any]) -> Proce
         poller = services.poller if services else None
         limiter = getattr(app.bot, "rate_limiter", None)
         counting = limiter if isinstance(limiter, FloodCountingRateLimiter) else None
+        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        status = leadership.status() if leadership else None
         return ProcessFigures(
             polls=dict(poller.outcomes) if poller else {},
             new_items=poller.new_item_count if poller else 0,
             flood_waits=counting.flood_waits if counting else 0,
             flood_wait_seconds=counting.flood_wait_seconds if counting else 0.0,
             last_poll_at=app.bot_data.get(LAST_POLL_KEY),
+            role=status.role if status else None,
+            instance=status.instance if status else "",
         )
 
     return figures
@@ -347,9 +352,20 @@ async def serve_webhook(
     refused (503, so it sends them again) before the Application stops taking updates.
     """
     await app.initialize()
+    # A leader that loses its lease ends the run the same way as SIGTERM (bot/leadership.py).
+    app.bot_data[STOP_RUN_KEY] = stopped.set
     try:
         if app.post_init is not None:
-            await app.post_init(app)
+            # A waiting instance stays in post_init until it leads: a stop ends the wait.
+            init = asyncio.ensure_future(app.post_init(app))
+            stopping = asyncio.ensure_future(stopped.wait())
+            await asyncio.wait({init, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not init.done():
+                init.cancel()
+                await asyncio.gather(init, return_exceptions=True)
+                return
+            init.result()
         await app.start()
         try:
             # Last: once Telegram knows the webhook, updates are taken up at once.

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.leadership import instance_name
 from bot.polling import FeedPoller
 from bot.settings import Settings
 from news.fetch import FeedFetcher
@@ -197,3 +198,4 @@ async def test_stats_and_audit_for_admins_only(
         figures = await _ask(fake_telegram, ADMIN, "/stats", 6)
         assert "Subscribers:" in figures and "Deliveries: 0 sent, 0 pending, 0 failed" in figures
         assert "Feeds: 0 ok, 0 failing, 0 disabled" in figures
+        assert f"Leader: {instance_name()} (term 1)" in figures  # hostname:pid, this process
