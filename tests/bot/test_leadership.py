@@ -39,6 +39,7 @@ def _instance(url: str, name: str, deposed: list[tuple[str, float]]) -> Leadersh
     )
 
 
+@pytest.mark.slow
 async def test_a_waiting_instance_leads_once_the_leader_stops_renewing(pg_url: str) -> None:
     deposed: list[tuple[str, float]] = []
     first, second = _instance(pg_url, "a:1", deposed), _instance(pg_url, "b:2", deposed)
@@ -56,6 +57,7 @@ async def test_a_waiting_instance_leads_once_the_leader_stops_renewing(pg_url: s
         await second.close()
 
 
+@pytest.mark.slow
 async def test_a_leader_that_cannot_renew_stops_before_another_starts(pg_url: str) -> None:
     deposed: list[tuple[str, float]] = []
     first, second = _instance(pg_url, "a:1", deposed), _instance(pg_url, "b:2", deposed)

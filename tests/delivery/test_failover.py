@@ -34,6 +34,8 @@ from tests.conftest import _reset_postgres
 from tests.delivery.helpers import add_chat, add_event
 from tests.fakebot.server import FakeTelegram
 
+pytestmark = pytest.mark.slow
+
 CHATS = range(1, 61)
 TAKEOVER_LIMIT = 30.0
 
