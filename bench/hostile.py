@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 from storage import Database  # noqa: E402
 from storage import feeds as feed_store  # noqa: E402
 from tests import hostile  # noqa: E402
-from tests.delivery.helpers import add_chat  # noqa: E402
 from tests.fakebot.server import FakeTelegram  # noqa: E402
 from tests.feedserver import FeedServer  # noqa: E402
+from tests.seed import add_chat  # noqa: E402
 
 MiB = 1024 * 1024
 SUBSCRIBER = 3003

@@ -13,8 +13,8 @@ from bot.console import CONSOLE_TOKEN, ConsoleRequest
 from bot.settings import Settings
 from storage import Database
 from storage import events as event_store
-from tests.delivery.helpers import VERDICT
 from tests.fakebot.state import PNG_SIGNATURE
+from tests.seed import VERDICT
 
 
 async def test_console_mode_saves_the_trends_chart(settings: Settings, tmp_path: Path) -> None:

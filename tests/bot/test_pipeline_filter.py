@@ -12,7 +12,7 @@ from news.records import FeedItem
 from storage import Database, chats
 from storage import feeds as feed_store
 from storage.models import Delivery
-from tests.delivery.helpers import add_chat
+from tests.seed import add_chat
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from storage import Database
 from storage.archive import list_events
 from storage.events import EventInfo, create_event, events_for_country
 from storage.models import Event
-from tests.delivery.helpers import VERDICT
+from tests.seed import VERDICT
 
 
 def _event(db: Database, key: str, day: date | None, stored: datetime) -> EventInfo:

@@ -7,7 +7,7 @@ from datetime import date
 from bot.eventviews import event_view
 from storage import Database
 from storage.events import add_source
-from tests.delivery.helpers import VERDICT, add_event, add_item, reload_event
+from tests.seed import VERDICT, add_event, add_item, reload_event
 
 
 def test_a_later_report_stating_the_days_sets_the_events_span(db: Database) -> None:

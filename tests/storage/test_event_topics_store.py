@@ -9,7 +9,7 @@ from sqlmodel import select
 from storage import Database
 from storage import events as event_store
 from storage.models import Event
-from tests.delivery.helpers import VERDICT, add_item
+from tests.seed import VERDICT, add_item
 
 
 def _event(db: Database, key: str, day: date | None, countries: tuple[str, ...]) -> None:

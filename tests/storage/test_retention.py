@@ -15,8 +15,8 @@ from storage.models import Delivery, Event, Feed, Item
 from storage.retention import prune_deliveries, prune_items
 from storage.types import utcnow
 from tests.bot.harness import running_bot
-from tests.delivery.helpers import add_event
 from tests.fakebot.server import FakeTelegram
+from tests.seed import add_event
 
 OLD = utcnow() - timedelta(days=120)
 RECENT = utcnow() - timedelta(days=10)

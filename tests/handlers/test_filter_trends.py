@@ -16,10 +16,10 @@ from storage import events as event_store
 from storage.models import Delivery
 from tests.bot.harness import running_bot
 from tests.bot.test_event_flow import rss
-from tests.delivery.helpers import VERDICT
 from tests.fakebot.server import FakeTelegram
 from tests.fakebot.state import PNG_SIGNATURE
 from tests.feedserver import FeedServer
+from tests.seed import VERDICT
 
 ADMIN = 1001
 USER = 3003

@@ -16,8 +16,8 @@ from sqlmodel import select
 
 from storage import Database
 from storage.models import Delivery
-from tests.delivery.helpers import add_chat, add_event
 from tests.fakebot.server import FakeTelegram
+from tests.seed import add_chat, add_event
 
 pytestmark = pytest.mark.slow
 

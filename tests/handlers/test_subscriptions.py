@@ -14,8 +14,8 @@ from storage import Database, chats, deliveries
 from storage.chats import ChatInfo
 from storage.types import utcnow
 from tests.bot.harness import running_bot
-from tests.delivery.helpers import add_event
 from tests.fakebot.server import FakeTelegram
+from tests.seed import add_event
 
 USER, GROUP, ADMIN, MEMBER, OPERATOR = 4242, -1001234567890, 77, 88, 7
 App = Application[Any, Any, Any, Any, Any, Any]

@@ -9,7 +9,7 @@ from sqlmodel import select
 from storage import Database, chats, deliveries
 from storage.models import Delivery, Event
 from storage.types import utcnow
-from tests.delivery.helpers import add_chat, add_event
+from tests.seed import add_chat, add_event
 
 
 def _rows(db: Database) -> dict[int, Delivery]:

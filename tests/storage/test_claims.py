@@ -9,7 +9,7 @@ from storage import Database, deliveries
 from storage import lease as leases
 from storage.deliveries import Claimant
 from storage.types import utcnow
-from tests.delivery.helpers import add_chat, add_event
+from tests.seed import add_chat, add_event
 
 
 def _claim(db: Database, claimant: Claimant, limit: int = 10, **kwargs: float) -> list[int]:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from storage import Database, deliveries
 from storage.events import EventInfo, create_event
 from storage.types import utcnow
-from tests.delivery.helpers import VERDICT, add_chat
+from tests.seed import VERDICT, add_chat
 
 
 def _event(db: Database, key: str, day: date | None) -> EventInfo:

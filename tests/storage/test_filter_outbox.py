@@ -13,7 +13,7 @@ from storage import Database, chats, deliveries
 from storage.events import EventInfo, add_source, create_event
 from storage.models import Chat, Delivery, Item
 from storage.types import UTCDateTime, utcnow
-from tests.delivery.helpers import VERDICT, add_chat, add_item
+from tests.seed import VERDICT, add_chat, add_item
 
 
 def _queued(db: Database, event: EventInfo) -> list[int]:

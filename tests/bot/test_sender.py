@@ -14,9 +14,9 @@ from bot.delivery import DeliverySender, digest_slot
 from storage import Database, chats, deliveries
 from storage.models import Delivery
 from storage.types import utcnow
-from tests.delivery.helpers import add_chat, add_event, add_event_with_source, add_report
 from tests.fakebot import Rate, RateLimits
 from tests.fakebot.server import FakeTelegram
+from tests.seed import add_chat, add_event, add_event_with_source, add_report
 
 
 def _chats(db: Database, fake: FakeTelegram, ids: range | list[int], **kwargs: object) -> None:

@@ -31,8 +31,8 @@ from storage.models import Delivery
 from storage.types import utcnow
 from tests.bot.test_health import free_port, get_health
 from tests.conftest import _reset_postgres
-from tests.delivery.helpers import add_chat, add_event
 from tests.fakebot.server import FakeTelegram
+from tests.seed import add_chat, add_event
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Building chats and events for the delivery tests, through the real storage functions."""
+"""Building chats and events for tests, through the real storage functions."""
 
 from __future__ import annotations
 

@@ -22,10 +22,10 @@ from storage import Database, audit, chats
 from storage import feeds as feed_store
 from storage.types import utcnow
 from tests.bot.harness import running_bot
-from tests.delivery.helpers import add_event
 from tests.fakebot.limits import RateLimits
 from tests.fakebot.server import FakeTelegram
 from tests.fakebot.state import StoredMessage
+from tests.seed import add_event
 
 ADMIN = 7001
 App = Application[Any, Any, Any, Any, Any, Any]
