@@ -19,7 +19,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.settings import Settings
 from storage import Database
@@ -97,12 +98,17 @@ def browse(base: str) -> Seen:
         viewport_width = driver.execute_script("return window.innerWidth")
 
         Select(driver.find_element(By.NAME, "country")).select_by_value("TJ")
-        driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+        button = driver.find_element(By.CSS_SELECTOR, "form.filters button")
+        button.click()
+        # click() returns before the next page has loaded: read it only once the old is gone.
+        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
         filtered_url = driver.current_url
         filtered = driver.find_elements(By.CSS_SELECTOR, "li.event .head")
         filtered_titles = [e.text for e in filtered]
 
-        filtered[0].find_element(By.TAG_NAME, "a").click()
+        link = filtered[0].find_element(By.TAG_NAME, "a")
+        link.click()
+        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(link))
         heading = driver.find_element(By.TAG_NAME, "h1").text
         links = [
             (a.text, a.get_attribute("href") or "")
