@@ -19,7 +19,7 @@ from news.parse import (
     parse_feed_async,
 )
 from tests.feedserver import ENTITY_BOMB, FIXTURES, HTML_PAGE, make_rss
-from tests.hostile import BILLION_LAUGHS, many_items, quadratic
+from tests.hostile import BILLION_LAUGHS, entity_before_doctype, many_items, quadratic
 
 FETCHED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 URL = "https://news.example.kz/rss"
@@ -322,6 +322,42 @@ def test_entity_declarations_are_refused_in_any_encoding(
     with pytest.raises(EntityDeclarationError):
         parse(quadratic(codec, bom=bom), {"Content-Type": content_type})
     assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize(
+    ("codec", "declaration", "content_type"),
+    [
+        ("utf-8", True, "application/rss+xml"),
+        ("utf-8", False, "application/rss+xml"),
+        ("utf-16", True, "application/xml"),
+        ("utf-16-le", False, "text/xml; charset=utf-16le"),
+        ("utf-16-be", False, "text/xml; charset=utf-16be"),
+        ("utf-32", True, "application/xml"),
+        ("koi8-r", True, "application/rss+xml"),
+        ("cp037", True, "application/xml"),
+    ],
+)
+def test_an_entity_declared_before_the_doctype_is_refused(
+    codec: str, declaration: bool, content_type: str
+) -> None:
+    """Review 3, finding 1: the check used to look for `<!ENTITY` only after the DOCTYPE."""
+    body = entity_before_doctype(codec, declaration=declaration)
+    with pytest.raises(EntityDeclarationError):
+        parse(body, {"Content-Type": content_type})
+
+
+def test_an_entity_declared_before_the_doctype_is_not_expanded() -> None:
+    """70 KB used to expand to hundreds of megabytes in 8 s; now refused at once."""
+    started = time.monotonic()
+    with pytest.raises(EntityDeclarationError):
+        parse(entity_before_doctype(value_chars=10_000, references=20_000))
+    assert time.monotonic() - started < 1
+
+
+def test_a_lower_case_entity_declaration_anywhere_is_refused() -> None:
+    body = rss("<item><title>A</title></item>").replace(b"<rss", b'<!entity a "x">\n<rss', 1)
+    with pytest.raises(EntityDeclarationError):
+        parse(body)
 
 
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])

@@ -18,7 +18,7 @@ from news.errors import EntityDeclarationError, FeedParseError, ParseLimitError
 from news.parse import parse_feed
 from news.parse_pool import ParsePool
 from tests.feedserver import make_rss
-from tests.hostile import MiB, many_items, nested, quadratic, unclosed
+from tests.hostile import MiB, entity_before_doctype, many_items, nested, quadratic, unclosed
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 URL = "https://news.example.kz/rss"
@@ -55,6 +55,17 @@ async def test_a_worker_gives_what_parse_feed_gives() -> None:
                 pool, quadratic("utf-16-le"), {"Content-Type": "text/xml; charset=utf-16le"}
             )
         assert len(pool.pids) == 1  # a refused feed does not cost the worker
+    finally:
+        pool.close()
+
+
+async def test_an_entity_before_the_doctype_is_refused_in_the_worker() -> None:
+    """Review 3, finding 1: this body used to come back from a worker expanded to 20 MB."""
+    pool = ParsePool(1, timeout=10)
+    try:
+        body = entity_before_doctype(value_chars=1_000, references=20_000)
+        with pytest.raises(EntityDeclarationError):
+            await parse(pool, body, {"Content-Type": "application/rss+xml"})
     finally:
         pool.close()
 
