@@ -10,6 +10,7 @@ import pytest
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
 from news.parse import (
     MAX_ITEMS_PER_FEED,
+    MAX_LINK_CHARS,
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
     ParsedFeed,
@@ -401,3 +402,20 @@ def test_titles_texts_links_and_keys_are_bounded_before_storage() -> None:
     assert len(item.text) <= MAX_TEXT_CHARS + 1
     assert item.link is None
     assert item.key.startswith("sha256:") and len(item.key) < 100
+
+
+def test_the_feed_title_and_link_are_bounded_too() -> None:
+    """Review 3, finding 2: a 5 MB channel title came back whole, with a 1 MB link."""
+    emoji = "\U0001f600"
+    channel = f"<title>{emoji * 1_000_000}</title><link>https://a.example/{'b' * 1_000_000}</link>"
+    feed = parse(rss("<item><title>A</title></item>", channel=channel))
+    assert feed.title is not None and len(feed.title) <= MAX_TITLE_CHARS + 1
+    assert feed.link is None
+
+
+def test_a_feed_link_within_the_bound_is_kept() -> None:
+    link = "https://a.example/" + "p" * (MAX_LINK_CHARS - 30)
+    feed = parse(
+        rss("<item><title>A</title></item>", channel=f"<title>T</title><link>{link}</link>")
+    )
+    assert feed.link == link
