@@ -29,7 +29,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.guard import CommandRateLimit
+from handlers.guard import CommandRateLimit, sender_key
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         # Button presses still reach the guard, which answers them so the spinner stops.
         if not isinstance(update, Update) or update.callback_query is not None:
             return False
-        user = update.effective_user
-        return user is not None and self.limiter.silenced(user.id)
+        sender = sender_key(update)
+        return sender is not None and self.limiter.silenced(sender)
 
     async def initialize(self) -> None:
         """Nothing to open."""

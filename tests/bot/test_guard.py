@@ -149,3 +149,35 @@ async def test_fuzzed_arguments_get_an_answer_and_no_error(
         fake_telegram.send_user_message(USER, command)
         [reply] = await fake_telegram.wait_for_messages(USER)
     assert reply.text and "Something went wrong" not in reply.text
+
+
+async def test_an_anonymous_admin_flood_does_not_silence_other_groups(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """Review 3, finding 3: every anonymous admin shares one "from" (GroupAnonymousBot)."""
+    fake_telegram.set_limits(RateLimits.off())
+    flooded, other = -1001111111111, -1002222222222
+    async with running_bot(settings, fake_telegram):
+        for _ in range(20):
+            fake_telegram.send_message_as_chat(flooded, "/help")
+        replies = await fake_telegram.wait_for_messages(flooded, 16, timeout=20)
+        fake_telegram.send_message_as_chat(other, "/help")
+        [answer] = await fake_telegram.wait_for_messages(other, 1, timeout=10)
+    assert sum("very fast" in m.text for m in replies) == 1  # the flooder is still limited
+    assert answer.text.startswith(replies[0].text[:20])
+
+
+async def test_posts_on_behalf_of_a_channel_count_per_channel(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """All of them come "from" Channel_Bot; the limit is the channel's, not everybody's."""
+    fake_telegram.set_limits(RateLimits.off())
+    group = -1003333333333
+    loud, quiet = -1004444444444, -1005555555555
+    async with running_bot(settings, fake_telegram):
+        for _ in range(20):
+            fake_telegram.send_message_as_chat(group, "/help", sender_chat_id=loud)
+        await fake_telegram.wait_for_messages(group, 16, timeout=20)
+        fake_telegram.send_message_as_chat(group, "/help", sender_chat_id=quiet)
+        replies = await fake_telegram.wait_for_messages(group, 17, timeout=10)
+    assert sum("very fast" in m.text for m in replies) == 1
