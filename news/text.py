@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -101,11 +101,18 @@ def word_forms(word: str) -> tuple[str, ...]:
 
 def tokenize(sentence: str) -> list[Token]:
     """Words (letters and digits) of a sentence with their offsets and match keys."""
-    # tuple.__new__ skips the NamedTuple constructor, a Python function: this runs per word.
-    return [
-        _new_tuple(Token, (word := m.group(), m.start(), m.end(), word_forms(word)))
-        for m in _WORD.finditer(sentence)
-    ]
+    # This runs per word, so it avoids Python-level calls: `findall` makes the words in C
+    # (no match objects), and `str.find` from the end of the previous word gives each one's
+    # offset, which is exact because the gap before a word holds no letter or digit.
+    # tuple.__new__ skips the NamedTuple constructor, a Python function.
+    tokens: list[Token] = []
+    append, find, new, forms = tokens.append, sentence.find, _new_tuple, word_forms
+    end = 0
+    for word in _WORD.findall(sentence):
+        start = find(word, end)
+        end = start + len(word)
+        append(new(Token, (word, start, end, forms(word))))
+    return tokens
 
 
 _new_tuple = tuple.__new__
@@ -167,19 +174,34 @@ class PhraseMatcher(Generic[T]):
         for phrase in phrases:
             self.add(phrase, payload, inflect=inflect)
 
+    def required_keys(self, wanted: Callable[[T], bool]) -> frozenset[str]:
+        """Keys of which a text must have one (among its words' forms) to hold a phrase carrying
+        a ``wanted`` payload: per phrase, the keys of its most telling word ("visit" rather than
+        "on" of "on a visit"), as every word of a phrase must be there for it to match."""
+        keys = {key for key, payloads in self._single.items() if any(map(wanted, payloads))}
+        for key, seconds in self._longer.items():
+            for key2, rests in seconds.items():
+                for rest, bucket in rests.items():
+                    if any(map(wanted, bucket)):
+                        words = [frozenset((key,)), frozenset((key2,)), *rest]
+                        keys.update(max(words, key=lambda forms: min(map(len, forms))))
+        return frozenset(keys)
+
     def find(self, tokens: Sequence[Token]) -> list[Match[T]]:
         """Longest non-overlapping matches, left to right."""
         found: list[Match[T]] = []
-        starts = self._starts
+        get = self._starts.get
+        # Most words start no phrase: one comprehension (no per-word loop body) keeps the
+        # positions that may; a word not seen before (None) is looked up in the loop.
+        hits = [(i, s) for i, t in enumerate(tokens) if (s := get(t[3])) is not _NO_START]
         end = 0  # the end of the last match: matches do not overlap
-        for i, token in enumerate(tokens):
+        for i, start in hits:
             if i < end:
                 continue
-            start = starts.get(token.forms)
             if start is None:
-                start = self._start(token.forms)
-            if start is _NO_START:
-                continue
+                start = self._start(tokens[i].forms)
+                if start is _NO_START:
+                    continue
             best = self._longest_at(tokens, i, start)
             if best is not None:
                 found.append(best)
@@ -235,3 +257,32 @@ def _rest_matches(rest: tuple[frozenset[str], ...], tokens: Sequence[Token], at:
 def _append(items: list[T], item: T) -> None:
     if item not in items:
         items.append(item)
+
+
+class WordScreen:
+    """Whether a sentence has a word with one of ``keys`` among its forms, without tokenising.
+
+    A sentence without such a word cannot hold a phrase starting with one, so a caller can skip
+    reading it; a word seen before is answered by a set operation over the sentence's words.
+    """
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self._keys = keys
+        self._yes: set[str] = set()  # words (as written) with a key among their forms
+        self._no: set[str] = set()
+
+    def may_match(self, sentence: str) -> bool:
+        words = set(_WORD.findall(sentence))
+        if not words.isdisjoint(self._yes):
+            return True
+        if len(self._no) >= MAX_CACHED_FORMS:
+            self._no.clear()
+        for word in words - self._no:
+            if self._keys.isdisjoint(word_forms(word)):
+                self._no.add(word)
+            else:
+                if len(self._yes) >= MAX_CACHED_FORMS:
+                    self._yes.clear()
+                self._yes.add(word)
+                return True
+        return False
