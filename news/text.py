@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -118,18 +117,23 @@ def tokenize(sentence: str) -> list[Token]:
 _new_tuple = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class Match(Generic[T]):
-    """Tokens ``start``..``end`` (exclusive) matched a phrase carrying ``payloads``."""
+class Match(NamedTuple, Generic[T]):
+    """Tokens ``start``..``end`` (exclusive) matched a phrase carrying ``payloads``.
+
+    A NamedTuple built with tuple.__new__, like Token: thousands are made per second, and a
+    frozen dataclass's __init__ (one object.__setattr__ per field) cost several times more.
+    """
 
     start: int
     end: int
     payloads: tuple[T, ...]
 
 
-# The patterns a word can start: second-key tables of longer phrases, one-word payloads.
-_Start = tuple[tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...], tuple[T, ...]]
-_NO_START: _Start[Any] = ((), ())
+# The patterns a word can start: second-key tables of longer phrases, one-word payloads, and
+# every second key of those tables (most next words continue none: one set test says so).
+_Seconds = tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...]
+_Start = tuple[_Seconds[T], tuple[T, ...], frozenset[str]]
+_NO_START: _Start[Any] = ((), (), frozenset())
 MAX_CACHED_FORMS = 262_144  # per matcher; cleared when full, as news vocabulary is small
 
 
@@ -195,6 +199,7 @@ class PhraseMatcher(Generic[T]):
         # positions that may; a word not seen before (None) is looked up in the loop.
         hits = [(i, s) for i, t in enumerate(tokens) if (s := get(t[3])) is not _NO_START]
         end = 0  # the end of the last match: matches do not overlap
+        count = len(tokens)
         for i, start in hits:
             if i < end:
                 continue
@@ -202,7 +207,13 @@ class PhraseMatcher(Generic[T]):
                 start = self._start(tokens[i].forms)
                 if start is _NO_START:
                     continue
-            best = self._longest_at(tokens, i, start)
+            longer, single, second_keys = start
+            if longer and i + 1 < count and not second_keys.isdisjoint(tokens[i + 1][3]):
+                best = self._longest_at(tokens, i, longer, single)
+            elif single:
+                best = _new_tuple(Match, (i, i + 1, single))
+            else:
+                continue
             if best is not None:
                 found.append(best)
                 end = best.end
@@ -215,17 +226,19 @@ class PhraseMatcher(Generic[T]):
         for key in forms:
             for p in self._single.get(key, ()):
                 _append(single, p)
-        start: _Start[T] = (longer, tuple(single)) if longer or single else _NO_START
+        second_keys = frozenset(key2 for seconds in longer for key2 in seconds)
+        start: _Start[T] = (longer, tuple(single), second_keys) if longer or single else _NO_START
         if len(self._starts) >= MAX_CACHED_FORMS:
             self._starts.clear()
         self._starts[forms] = start
         return start
 
-    def _longest_at(self, tokens: Sequence[Token], i: int, start: _Start[T]) -> Match[T] | None:
-        longer, single = start
+    def _longest_at(
+        self, tokens: Sequence[Token], i: int, longer: _Seconds[T], single: tuple[T, ...]
+    ) -> Match[T] | None:
         best_len = 0
         payloads: list[T] = []
-        if longer and i + 1 < len(tokens):
+        if i + 1 < len(tokens):
             following = tokens[i + 1].forms
             for seconds in longer:
                 for key2 in following:
@@ -241,8 +254,8 @@ class PhraseMatcher(Generic[T]):
                         for p in bucket:
                             _append(payloads, p)
         if best_len:
-            return Match(i, i + best_len, tuple(payloads))
-        return Match(i, i + 1, single) if single else None
+            return _new_tuple(Match, (i, i + best_len, tuple(payloads)))
+        return _new_tuple(Match, (i, i + 1, single)) if single else None
 
 
 def _rest_matches(rest: tuple[frozenset[str], ...], tokens: Sequence[Token], at: int) -> bool:
