@@ -185,6 +185,8 @@ class Analysis:
 
     def role_countries(self) -> dict[str, str]:
         """Office phrases of this sentence tied to exactly one country ("crown prince": SA)."""
+        if not self.roles or not self.mentions:
+            return {}  # asked of every sentence; most have no office word or no mention
         countries = [m for m in self.mentions if m.kind == "country"]
         found: dict[str, set[str]] = {}
         for r, i in self._links(countries):
