@@ -81,9 +81,11 @@ class SitePools(httpx.AsyncBaseTransport):
         pool = self._pools.get(origin)
         if pool is None:
             await self._make_room()
-            pool = self._pools[origin] = GuardedTransport(
-                self._network, self._limits, self._ssl_context
-            )
+            pool = self._pools.get(origin)  # another request may have made it meanwhile
+            if pool is None:
+                pool = self._pools[origin] = GuardedTransport(
+                    self._network, self._limits, self._ssl_context
+                )
         self._pools.move_to_end(origin)
         return await pool.handle_async_request(request)
 
