@@ -66,7 +66,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "and_more": "… and {n} more",
         "topics": "Topics",
         "event_id": "Event",
-        "open_hint": "Details: /event ID",
     },
     "ru": {
         "visit": "визит",
@@ -94,7 +93,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "and_more": "… и ещё {n}",
         "topics": "Темы",
         "event_id": "Событие",
-        "open_hint": "Подробнее: /event НОМЕР",
     },
 }
 _MONTHS = {
@@ -522,15 +520,15 @@ def render_event_list(
         return Rendered(f"<b>{heading}</b>\n{_s(lang, 'no_events')}", [])
     per_item = (MAX_MESSAGE - 200) // len(shown)
     blocks = []
-    for n, event in enumerate(shown, start=1):
-        # The event's own id, not its place on the page: "/event 42" finds it again later.
-        head = f"{_list_number(event, n)}. {_header(event, lang)}"
+    for event in shown:
+        # The command itself under each item, as alerts show it: a bare "7." read as list
+        # numbering, and a generic "/event ID" hint made people copy the wrong number.
+        head = _header(event, lang)
+        ref = f"/event {event.id}" if event.id is not None else ""
         room = max(0, per_item - utf16_len(head) - 60)
         summary = esc(event.summary, min(room // 2, 280)) if room else ""
-        blocks.append("\n".join(p for p in (head, summary) if p))
+        blocks.append("\n".join(p for p in (head, summary, ref) if p))
     text = f"<b>{heading}</b>\n\n" + "\n\n".join(blocks)
-    if any(e.id is not None for e in shown):
-        text += f"\n\n{_s(lang, 'open_hint')}"
     detail_row = [
         (_list_number(e, n), f"ev:{e.key}")
         for n, e in enumerate(shown, 1)
@@ -541,6 +539,39 @@ def render_event_list(
     if has_more and _callback(target):
         buttons.append([(_s(lang, "more"), target)])
     return Rendered(text, buttons)
+
+
+BURST_LISTED = 15  # a burst digest names this many events; the rest wait behind /latest
+_BURST_LINE = 110  # characters of summary per event in a burst digest
+
+
+def render_burst(events: Sequence[EventView], *, lang: str, heading: str) -> str:
+    """Many new events at once (first run, a new feed) as one short message, oldest first.
+
+    One line of header and one of summary per event, each with the `/event N` that opens it:
+    a burst is a list to pick from, not N alerts (review 4, finding 1). Past BURST_LISTED
+    events, "… and N more: /latest"; whatever is listed, the message fits Telegram's limit.
+    """
+    blocks: list[str] = []
+    for event in events[:BURST_LISTED]:
+        ref = f"/event {event.id} · " if event.id is not None else ""
+        summary = esc(first_line(event.summary), _BURST_LINE)
+        blocks.append("\n".join(p for p in (ref + _header(event, lang), summary) if p))
+    rest = len(events) - len(blocks)
+    while blocks:
+        tail = f"\n\n{_s(lang, 'and_more', n=rest)}: /latest" if rest else ""
+        text = f"<b>{esc(heading)}</b>\n\n" + "\n\n".join(blocks) + tail
+        if utf16_len(text) <= MAX_MESSAGE:
+            return text
+        blocks.pop()  # hostile headers (long place names): fewer events, never a cut tag
+        rest += 1
+    return f"<b>{esc(heading)}</b>\n\n{_s(lang, 'and_more', n=rest)}: /latest"
+
+
+def first_line(summary: str) -> str:
+    """The summary's first sentence (the event itself, by how summaries are built)."""
+    match = re.match(r".+?[.!?](?=\s|$)", summary.strip())
+    return match.group(0) if match else summary
 
 
 def _list_number(event: EventView, n: int) -> str:
