@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.bot.test_first_hour import (
     App,
     _db,
     add_feed,
+    console,
     feed,
     quiet,
     say,
@@ -106,3 +108,30 @@ def test_a_burst_digest_fits_one_message_however_many_events() -> None:
     assert utf16_len(text) <= MAX_MESSAGE
     assert "/event 1 " in text and text.endswith("more: /latest")
     assert "Long background" not in text  # one line of summary per event
+
+
+# -- console mode from a pipe --------------------------------------------------------------
+
+
+def test_console_answers_every_one_of_twenty_piped_lines(tmp_path: Path) -> None:
+    process = console(tmp_path)
+    lines = ["/start"] + [f"/country {name}" for name in ("Tajikistan", "China") * 10]
+    out, err = process.communicate("\n".join(lines) + "\n", timeout=120)
+    assert process.returncode == 0, err
+    assert "very fast" not in out  # the person at the terminal is not a flood
+    assert out.count("Latest events: Tajikistan") == 10, out
+    assert out.count("Latest events: China") == 10, out
+
+
+def test_console_runs_piped_admin_commands_in_order(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    first = feed_server.add("/a", feed((KZ_TJ, 1)))
+    second = feed_server.add("/b", feed((KG_TR, 1)))
+    process = console(tmp_path, ALLOW_PRIVATE_FEEDS="true")
+    out, err = process.communicate(f"/addfeed {first}\n/addfeed {second}\n/pollnow\n", timeout=120)
+    assert process.returncode == 0, err
+    added = [int(n) for n in re.findall(r"Added feed (\d+)", out)]
+    assert added == sorted(added) and len(added) == 2, out
+    assert "Polled 0 feeds" not in out
+    assert out.rindex("Added feed") < out.index("Polled"), out  # the poll came after both
