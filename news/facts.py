@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -399,6 +399,60 @@ def extract_facts(title: str, text: str, *, language: str, published: datetime |
         figures=figures(body),
         visit_kind=_visit_kind(lead),
     )
+
+
+# How specific a visit kind is: a report that says "state visit" beats one that says "visit".
+_KIND_RANK = {"state": 3, "official": 2, "working": 1}
+MERGED_TERMS = 12  # documents, sectors, sums, counts an event keeps from all its reports
+MERGED_FIGURES = 6
+
+
+def merge_facts(kept: Facts, joining: Facts) -> Facts:
+    """What an event states once ``joining`` (a further report) adds to ``kept``.
+
+    The details must not depend on which outlet was polled first: the more specific visit
+    kind wins (state > official > working > plain visit); a place fills a gap; documents,
+    sectors, sums and counts are the union, bounded; figures are merged by what they measure
+    (a report's "trade $800 million" is not repeated by another's, a new noun is added).
+    Dates are the grouper's business (its span), so ``kept``'s stay.
+    """
+    kind = max((kept.visit_kind, joining.visit_kind), key=lambda k: _KIND_RANK.get(k or "", 0))
+    place, place_country = kept.place, kept.place_country
+    if place is None:
+        place, place_country = joining.place, joining.place_country
+    return replace(
+        kept,
+        visit_kind=kind,
+        place=place,
+        place_country=place_country,
+        documents=_unique((*kept.documents, *joining.documents))[:MERGED_TERMS],
+        document_kinds=tuple(dict.fromkeys((*kept.document_kinds, *joining.document_kinds))),
+        sectors=_unique((*kept.sectors, *joining.sectors))[:MERGED_TERMS],
+        money=_unique((*kept.money, *joining.money))[:MERGED_TERMS],
+        counts=_unique((*kept.counts, *joining.counts))[:MERGED_TERMS],
+        figures=_merge_figures(kept.figures, joining.figures),
+    )
+
+
+def _merge_figures(kept: tuple[Figure, ...], joining: tuple[Figure, ...]) -> tuple[Figure, ...]:
+    measures = {f.measure for f in kept if f.measure}
+    sums = {(f.amount, f.currency) for f in kept if f.amount is not None}
+    written = {f.written.lower() for f in kept}
+    merged = list(kept)
+    for figure in joining:
+        if (
+            figure.measure in measures
+            or (figure.amount, figure.currency) in sums
+            or figure.written.lower() in written
+        ):
+            continue  # the same noun, or the same sum under another noun: said already
+        written.add(figure.written.lower())
+        if figure.measure:
+            measures.add(figure.measure)
+        if figure.amount is not None:
+            sums.add((figure.amount, figure.currency))
+        merged.append(figure)
+    return tuple(merged[:MERGED_FIGURES])
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
