@@ -299,6 +299,8 @@ _EN_CURRENCIES = {
     "CNY": "yuan",
 }
 _RU_CURRENCIES = {
+    "USD": "долларов",
+    "EUR": "евро",
     "RUB": "руб.",
     "KZT": "тенге",
     "UZS": "сумов",
@@ -309,7 +311,8 @@ _RU_CURRENCIES = {
 
 
 def format_amount(figure: Figure, lang: str) -> str:
-    """A sum in the reader's language: "$800 million", "800 млн $" (as written when unknown)."""
+    """A sum in the reader's language: "$800 million", "800 млн долларов" (as written when
+    unknown)."""
     if figure.amount is None or figure.currency is None:
         return clean(figure.written, 40)
     value, word = figure.amount, ""
@@ -320,8 +323,10 @@ def format_amount(figure: Figure, lang: str) -> str:
     number = f"{value:.2f}".rstrip("0").rstrip(".")
     if lang == "ru":
         number = number.replace(".", ",")
-        unit = _SYMBOLS.get(figure.currency) or _RU_CURRENCIES.get(figure.currency, figure.currency)
-        return " ".join(p for p in (number, word, unit) if p)
+        # "800 млн долларов", as Russian outlets write it, not "800 млн $".
+        unit = _RU_CURRENCIES.get(figure.currency) if word else None
+        unit = unit or _SYMBOLS.get(figure.currency) or _RU_CURRENCIES.get(figure.currency)
+        return " ".join(p for p in (number, word, unit or figure.currency) if p)
     symbol = _SYMBOLS.get(figure.currency)
     if symbol:
         return f"{symbol}{number}" + (f" {word}" if word else "")
@@ -333,11 +338,16 @@ def _figure_text(figure: Figure, lang: str) -> str:
     amount = format_amount(figure, lang)
     period = figure.period
     when = _PERIODS[lang].get(period, "") if period else ""
-    if period and not when and period.isdigit():
-        when = f"in {period}" if lang == "en" else f"за {period} год"
+    year = period[3:] if period and period.startswith("by ") else period
+    dated = bool(year and year.isdigit())  # "2025", or a deadline "by 2025"
+    if period and not when and dated:
+        if period.startswith("by "):  # a deadline stays one: "by 2025", "к 2025 году"
+            when = period if lang == "en" else f"к {year} году"
+        else:
+            when = f"in {period}" if lang == "en" else f"за {period} год"
     if figure.role == "target":
         goal = f"target {amount}" if lang == "en" else f"цель — {amount}"
-        return f"{goal} {when}".strip() if when and period and period.isdigit() else goal
+        return f"{goal} {when}".strip() if when and dated else goal
     return f"{amount} {when}".strip()
 
 

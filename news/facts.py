@@ -324,8 +324,14 @@ _PERIODS = (
 )
 _PERIOD_RE = tuple((name, re.compile(p, re.I)) for name, p in _PERIODS)
 _YEAR_PERIOD = re.compile(
-    r"\b(?:in|by|for|by the end of|в|к|за|по итогам)\s+((?:19|20)\d\d)\b", re.I
+    r"(?<!\w)(in|by|for|by the end of|в|к|за|по итогам)\s+((?:19|20)\d\d)\b", re.I
 )
+# "by 2025", "к 2025 году": a deadline for a goal, not the year a sum was counted in.
+_DEADLINE = {"by", "by the end of", "к"}
+# Where one clause of a sentence ends and another begins: what a figure measures, and when,
+# is read inside its own clause ("raise it to $2 billion by 2025; Kazakhstan will invest
+# $500 million": the $2 billion is not an investment, the $500 million not for 2025).
+_CLAUSE_BREAK = re.compile(r";|,\s+(?:and|but|while|whereas|а|и|но|тогда как|при этом)\s", re.I)
 _CURRENCY_CODES = (
     ("USD", r"\$|US\s?dollars|dollars|USD|долл\w*"),
     ("EUR", r"€|euros?|EUR|евро"),
@@ -678,10 +684,16 @@ def figures(body: str) -> tuple[Figure, ...]:
             # "…$800 million last year, and a target of $1 billion": up to the comma is the
             # earlier figure's period.
             before = before[before.find(",") + 1 :] if "," in before else before
+        breaks_before = list(_CLAUSE_BREAK.finditer(before))
+        # Across a ";" a new clause starts with its own subject: nothing is lent to it.
+        lend = same_sentence and not any(b.group(0) == ";" for b in breaks_before)
+        before = before[breaks_before[-1].end() :] if breaks_before else before
         after = body[m.end() : min(sentence_end, m.end() + 60)]
         next_money = _MONEY.search(after)
         after = after[: next_money.start()] if next_money else after
-        measure = _measure(before, after) or (previous_measure if same_sentence else None)
+        clause_end = _CLAUSE_BREAK.search(after)
+        after = after[: clause_end.start()] if clause_end else after
+        measure = _measure(before, after) or (previous_measure if lend else None)
         previous_end, previous_sentence, previous_measure = m.end(), sentence_start, measure
         written = m.group(0).strip()
         amount, currency = _amount(written)
@@ -749,7 +761,10 @@ def _period(before: str, after: str) -> str | None:
         if pattern.search(clause):
             return name
     year = _YEAR_PERIOD.search(clause)
-    return year.group(1) if year else None
+    if year is None:
+        return None
+    deadline = year.group(1).lower() in _DEADLINE
+    return f"by {year.group(2)}" if deadline else year.group(2)
 
 
 # Above this no state's trade, budget or loan goes in any of the currencies read (Uzbekistan's
