@@ -133,8 +133,15 @@ def summarise(
         chosen = [sentences[first - 1], sentences[first]]  # "Об этом" needs its "это"
     else:
         chosen = [sentences[first]]
-    if first is not None and first + 1 < len(sentences) and _ANAPHORIC.match(sentences[first + 1]):
-        chosen.append(sentences[first + 1])  # "Такое мнение высказал … на встрече": the event
+    if (
+        first is not None
+        and first + 1 < len(sentences)
+        and _ANAPHORIC.match(sentences[first + 1])
+        and _names_event(sentences[first + 1], language, countries)
+    ):
+        # "Такое мнение высказал … на встрече с …" completes the sentence before it; "Об этом
+        # пишет «Синьхуа»" (one party at most, no event) is an attribution and stays out.
+        chosen.append(sentences[first + 1])
     after = sentences[first + 1 :] if first is not None else sentences[1:]
     outcome = next((s for s in after if _OUTCOME.search(s)), None)
     if outcome is not None and outcome not in chosen:
