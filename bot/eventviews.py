@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from bot import render
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
 from news.facts import Facts
 from news.language import detect_language
@@ -73,3 +74,13 @@ async def render_digest(
         chunk = views[start : start + 5]
         pages.append(render_event_list(chunk, lang=lang, page=start // 5, heading=heading).text)
     return pages
+
+
+async def render_burst(db: Database, event_ids: Sequence[int], lang: str, heading: str) -> str:
+    """Several new events for one chat at once, as one compact message."""
+    views: list[EventView] = []
+    for event_id in event_ids:
+        event = await db.run(event_store.get_event_by_id, event_id=event_id)
+        if event is not None:
+            views.append(event_view(event, lang))
+    return render.render_burst(views, lang=lang, heading=heading)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from news.classify import classify_item
-from news.facts import Facts
+from news.facts import Facts, merge_facts
 from news.group_stream import event_candidate, is_event
 from news.grouping import Candidate, EventState, Grouper
 from news.records import Classification
@@ -171,6 +171,9 @@ class EventPipeline:
                 },
             )
             return event, True
+        # The details must not depend on which outlet was polled first (review 4).
+        known = await self.db.run(event_store.get_event, key=key)
+        merged = merge_facts(Facts.from_dict(known.facts), facts) if known else facts
         joined = await self.db.run(
             event_store.add_source,
             key=key,
@@ -181,6 +184,8 @@ class EventPipeline:
             span=_shown_span(grouper.event(key), was_announced=key in announced),
             topics=topics,
             terms=terms,
+            facts=merged.to_dict(),
+            place=facts.place,
         )
         if joined is None:
             raise PipelineError(f"event {key} is in the grouping state but not in the database")

@@ -17,10 +17,10 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
@@ -28,6 +28,9 @@ from feedparser.encodings import convert_to_utf8
 
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
 from news.records import FeedItem
+
+if TYPE_CHECKING:
+    from news.parse_pool import ParsePool  # the pool's workers import this module
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,8 @@ MAX_TITLE_CHARS = 500
 MAX_TEXT_CHARS = 20_000
 MAX_LINK_CHARS = 2_048
 MAX_KEY_CHARS = 512
+MAX_WORD_CHARS = 64  # a format or charset name
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)\b", re.I | re.S)
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
@@ -61,6 +64,27 @@ class ParsedFeed:
     version: str  # feedparser's name of the format, e.g. "rss20", "atom10"
     encoding: str | None
     warning: str | None = None  # why feedparser found the document ill-formed, if it did
+    # `feed_fingerprint` of the body, set by `parse_if_changed`: the caller stores it once the
+    # items are stored, and passes it back at the next poll.
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedFeed:
+    """The body is the one parsed last time (same fingerprint): nothing to parse or store."""
+
+    fingerprint: str
+
+
+def feed_fingerprint(body: bytes, headers: Mapping[str, str], *, url: str) -> str:
+    """A hash of everything `parse_feed` reads: the body, the URL links resolve against, and
+    the headers that decide the charset and the language. Equal fingerprints, equal items."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (url, lower.get("content-type", ""), lower.get("content-language", "")):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def parse_feed(
@@ -115,15 +139,44 @@ def parse_feed(
     if problem:
         warning = f"ill-formed feed: {problem}"
         log.info("parse %s: %s", url, warning)
+    # The feed's own title and link are bounded like an item's (security review 3, finding 2):
+    # the whole ParsedFeed crosses a pipe to the bot, whose memory a 5 MB title would cost.
     return ParsedFeed(
-        title=_clean_inline(parsed.feed.get("title")) or None,
-        link=canonical_link(parsed.feed.get("link")),
+        title=_shorten(_clean_inline(parsed.feed.get("title")), MAX_TITLE_CHARS) or None,
+        link=_bounded_link(parsed.feed.get("link")),
         language=language,
         items=items,
-        version=parsed.get("version", ""),
-        encoding=encoding or None,
-        warning=warning,
+        version=parsed.get("version", "")[:MAX_WORD_CHARS],
+        encoding=(encoding or "")[:MAX_WORD_CHARS] or None,
+        warning=_shorten(warning, MAX_TITLE_CHARS) if warning else None,
     )
+
+
+async def parse_if_changed(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    url: str,
+    fetched_at: datetime,
+    previous: str | None,
+    pool: ParsePool | None = None,
+) -> ParsedFeed | UnchangedFeed:
+    """Parse a 200 body unless its fingerprint equals ``previous``, the fingerprint of the last
+    body of this feed that was parsed *and stored* (None: parse).
+
+    Many sites answer every poll with 200 and the same bytes (no ETag, or one that changes
+    with each response); those bodies cost a hash, not a parse in a worker. The result carries
+    the new fingerprint (`ParsedFeed.fingerprint`); a failed parse raises as `parse_feed` does
+    and leaves nothing to store, so the body is parsed again next time.
+    """
+    fingerprint = feed_fingerprint(body, headers, url=url)
+    if fingerprint == previous:
+        return UnchangedFeed(fingerprint)
+    if pool is None:
+        parsed = await parse_feed_async(body, headers, url=url, fetched_at=fetched_at)
+    else:
+        parsed = await pool.parse(body, headers, url=url, fetched_at=fetched_at)
+    return replace(parsed, fingerprint=fingerprint)
 
 
 async def parse_feed_async(
@@ -160,16 +213,17 @@ def decode_as_feedparser(
 
 
 def reject_entity_declarations(text: bytes) -> None:
-    """Raise `EntityDeclarationError` when a DOCTYPE in `text` (UTF-8) declares entities.
+    """Raise `EntityDeclarationError` when `text` (UTF-8) contains `<!ENTITY` anywhere.
 
     feedparser's loose parser re-inserts "safe" entity declarations and expands them itself,
     so one nested entity can grow into hundreds of megabytes (billion laughs), and one long
     entity referenced many times does the same (quadratic blow-up). No real feed needs them.
-    After a DOCTYPE every `<!ENTITY` counts: an entity value may contain "]>", so finding the
-    end of the internal subset by text would let a second declaration through.
+    Every `<!ENTITY` counts, wherever it sits: feedparser collects declarations from the
+    whole head of the document, before the DOCTYPE too (security review 3, finding 1), and
+    an entity value may contain "]>", so no reading of the structure by text is safe. The
+    price is that a feed quoting `<!ENTITY` in a CDATA section is refused as well.
     """
-    doctype = _DOCTYPE.search(text)
-    if doctype and _ENTITY.search(text, doctype.end()):
+    if _ENTITY.search(text):
         raise EntityDeclarationError("the document declares XML entities; refused for safety")
 
 
@@ -235,9 +289,7 @@ def _make_items(
 
 
 def _make_item(entry: Any, language: str | None, fetched_at: datetime) -> FeedItem | None:
-    link = canonical_link(entry.get("link"))
-    if link is not None and len(link) > MAX_LINK_CHARS:
-        link = None
+    link = _bounded_link(entry.get("link"))
     text = _shorten(_best_text(entry), MAX_TEXT_CHARS)
     title = _shorten(_clean_inline(entry.get("title")), MAX_TITLE_CHARS) or _shorten(
         text, TITLE_FROM_TEXT_CHARS
@@ -253,6 +305,12 @@ def _make_item(entry: Any, language: str | None, fetched_at: datetime) -> FeedIt
         published=published,
         language=language,
     )
+
+
+def _bounded_link(value: object) -> str | None:
+    """The canonical link, or None past `MAX_LINK_CHARS` (such a link would not work anyway)."""
+    link = canonical_link(value)
+    return link if link is not None and len(link) <= MAX_LINK_CHARS else None
 
 
 def _best_text(entry: Any) -> str:
