@@ -58,6 +58,7 @@ async def bot_app(
         yield app, fake_telegram
 
 
+@pytest.mark.slow
 async def test_a_burst_of_seven_events_is_one_message_with_a_command_per_event(
     bot_app: tuple[App, FakeTelegram], feed_server: FeedServer
 ) -> None:
@@ -74,6 +75,7 @@ async def test_a_burst_of_seven_events_is_one_message_with_a_command_per_event(
     assert all(f"/event {event.id}" in digest for event in events), digest
 
 
+@pytest.mark.slow
 async def test_latest_shows_the_command_on_each_item_not_a_list_number(
     bot_app: tuple[App, FakeTelegram], feed_server: FeedServer
 ) -> None:
@@ -113,6 +115,7 @@ def test_a_burst_digest_fits_one_message_however_many_events() -> None:
 # -- console mode from a pipe --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_console_answers_every_one_of_twenty_piped_lines(tmp_path: Path) -> None:
     process = console(tmp_path)
     lines = ["/start"] + [f"/country {name}" for name in ("Tajikistan", "China") * 10]
@@ -123,6 +126,7 @@ def test_console_answers_every_one_of_twenty_piped_lines(tmp_path: Path) -> None
     assert out.count("Latest events: China") == 10, out
 
 
+@pytest.mark.slow
 def test_console_runs_piped_admin_commands_in_order(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:

@@ -186,6 +186,7 @@ async def test_posts_on_behalf_of_a_channel_count_per_channel(
     assert sum("very fast" in m.text for m in replies) == 1
 
 
+@pytest.mark.slow
 async def test_a_button_flood_does_not_hold_back_another_users_answer(
     settings: Settings, fake_telegram: FakeTelegram
 ) -> None:
