@@ -25,13 +25,13 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check bot handlers news storage tests bench
-	$(BIN)/ruff format --check bot handlers news storage tests bench
+	$(BIN)/ruff check bot coopwatch handlers news storage tests bench
+	$(BIN)/ruff format --check bot coopwatch handlers news storage tests bench
 	$(BIN)/mypy
 
 format: $(VENV)/.installed-test
-	$(BIN)/ruff format bot handlers news storage tests bench
-	$(BIN)/ruff check --fix bot handlers news storage tests bench
+	$(BIN)/ruff format bot coopwatch handlers news storage tests bench
+	$(BIN)/ruff check --fix bot coopwatch handlers news storage tests bench
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/classify.py

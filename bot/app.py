@@ -24,15 +24,15 @@ from telegram.request import BaseRequest
 
 from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
 from bot.fairness import ChatOrderedProcessor
-from bot.feedadmin import default_feeds
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
-from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller
 from bot.services import SERVICES_KEY, Services
-from bot.settings import Settings
 from bot.web.metrics import FloodCountingRateLimiter
 from bot.web.server import start_web_server, stop_web_server, webhook_path
+from coopwatch.feedadmin import default_feeds
+from coopwatch.pipeline import EventPipeline
+from coopwatch.polling import FeedPoller
+from coopwatch.settings import Settings
 from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from handlers.filter import filter_command

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from bot.console import ConsoleRequest
-    from bot.settings import Settings
+    from coopwatch.settings import Settings
     from news.fetch import FeedFetcher
     from storage import Database
 
@@ -39,7 +39,7 @@ EXPORT_FORMATS = ("jsonl", "csv", "atom")
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling (or webhooks), the feed scheduler and delivery, until SIGINT/SIGTERM."""
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.settings import ConfigError
+    from coopwatch.settings import ConfigError
 
     if args.webhook:
         settings = settings.model_copy(update={"webhook_url": args.webhook})
@@ -77,7 +77,7 @@ def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settin
 
 
 def _webhook_url_argument(value: str) -> str:
-    from bot.settings import EXPECTED, check_webhook_url
+    from coopwatch.settings import EXPECTED, check_webhook_url
 
     try:
         return check_webhook_url(value)
@@ -298,7 +298,7 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
             return sum([await _add(db, fetcher, url, title) for url, title in feeds])
 
     async def _add(db: Database, fetcher: FeedFetcher, url: str, title: str | None) -> int:
-        from bot.feedadmin import FeedRefused, add_feed_checked
+        from coopwatch.feedadmin import FeedRefused, add_feed_checked
 
         try:
             added = await add_feed_checked(
@@ -330,8 +330,8 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     """One dry pass over every enabled feed, printing the events found; nothing is sent."""
-    from bot.feedadmin import default_feeds
-    from bot.scan import scan
+    from coopwatch.feedadmin import default_feeds
+    from coopwatch.scan import scan
     from storage import feeds as feed_store
 
     async def work(db: Database, fetcher: FeedFetcher) -> int:
@@ -344,8 +344,8 @@ def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
     """One real poll cycle (due feeds, or every enabled feed); alerts go to the outbox."""
-    from bot.feedadmin import default_feeds
-    from bot.pollcycle import poll_once
+    from coopwatch.feedadmin import default_feeds
+    from coopwatch.pollcycle import poll_once
     from storage import feeds as feed_store
 
     async def work(db: Database, fetcher: FeedFetcher) -> int:
@@ -504,7 +504,7 @@ def _explain(exc: Exception) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from bot.settings import ConfigError, load_settings, unknown_env_keys
+    from coopwatch.settings import ConfigError, load_settings, unknown_env_keys
 
     try:
         settings = load_settings()

@@ -11,10 +11,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.i18n import t
-from bot.polling import FeedPoller
 from bot.render import clean
-from bot.retention import RETENTION_FIRST_SECONDS, RETENTION_TICK_SECONDS, retention_job
 from bot.services import SERVICES_KEY, services
+from coopwatch.polling import FeedPoller
+from coopwatch.retention import prune_old_rows
 from storage import chats
 from storage.feeds import FeedInfo
 
@@ -26,6 +26,8 @@ BACKLOG_TICK_SECONDS = 60.0
 # bot_data key: when a poll_due() run last completed (aware UTC datetime); /health reads it.
 LAST_POLL_KEY = "last_poll_ok_at"
 RETENTION_JOB = "prune-old-rows"
+RETENTION_TICK_SECONDS = 6 * 3600.0  # a day's growth is small; four looks a day keep it flat
+RETENTION_FIRST_SECONDS = 300.0  # not in the busy first minutes after a start
 # bot_data key: a callable given the reports of the first poll run that polled any feed, then
 # dropped (console mode prints a one-line summary with it).
 FIRST_POLL_HOOK = "first_poll_hook"
@@ -53,6 +55,24 @@ async def classify_backlog(context: ContextTypes.DEFAULT_TYPE) -> None:
         await services(context).pipeline.process_backlog()
     except Exception:
         log.exception("classifying the backlog failed; it is tried again in a minute")
+
+
+async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete old items and finished deliveries; RETENTION_DAYS=0 keeps everything."""
+    svc = services(context)
+    days = svc.settings.retention_days
+    if days <= 0:
+        return
+    try:
+        pruned = await prune_old_rows(svc.db, days=days, now=svc.poller.clock())
+    except Exception:
+        log.exception("pruning old rows failed; it is tried again at the next run")
+        return
+    if pruned.items or pruned.deliveries:
+        log.info(
+            "pruned old rows",
+            extra={"items": pruned.items, "deliveries": pruned.deliveries, "days": days},
+        )
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

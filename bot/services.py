@@ -7,9 +7,9 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
-from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller
-from bot.settings import Settings
+from coopwatch.pipeline import EventPipeline
+from coopwatch.polling import FeedPoller
+from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
 from storage import Database
 

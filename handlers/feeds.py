@@ -9,9 +9,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.feedadmin import FeedRefused, add_feed_checked
 from bot.i18n import count_of, t
 from bot.services import services
+from coopwatch.feedadmin import FeedRefused, add_feed_checked
 from handlers.admin import record_admin_action
 from handlers.common import admin_only, chat_language, reply_html
 from handlers.paging import cut, fitting

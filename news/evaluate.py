@@ -23,7 +23,8 @@ from news.classify import Classifier, classify_item, parse_published
 from news.records import Classification
 
 HIGH_CONFIDENCE = 0.8  # the calibration target: >= 90% of items above this are right
-PUSH_CONFIDENCE = 0.7  # bot.pipeline.ALERT_CONFIDENCE: positives below it are listed, not pushed
+# coopwatch.pipeline.ALERT_CONFIDENCE: positives below it are listed, not pushed.
+PUSH_CONFIDENCE = 0.7
 
 
 class EvaluationError(Exception):

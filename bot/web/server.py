@@ -32,7 +32,6 @@ from telegram.ext import Application
 from bot.health import HealthCheck, application_check
 from bot.jobs import LAST_POLL_KEY
 from bot.services import SERVICES_KEY, Services
-from bot.settings import Settings
 from bot.web.connections import GuardedH11Protocol
 from bot.web.metrics import (
     CONTENT_TYPE,
@@ -42,6 +41,7 @@ from bot.web.metrics import (
 )
 from bot.web.pages import ArchivePages
 from bot.web.reads import SharedRead, WebReads
+from coopwatch.settings import Settings
 from storage import Database, StorageError
 from storage import archive as archive_store
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.app import build_application
 from bot.console import CONSOLE_TOKEN, ConsoleRequest
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage import events as event_store
 from tests.delivery.helpers import VERDICT

@@ -17,7 +17,7 @@ import pytest
 
 from bot.app import build_application
 from bot.console import CONSOLE_TOKEN, ConsoleRequest, html_to_console
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
 

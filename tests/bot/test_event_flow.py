@@ -8,7 +8,7 @@ from html import escape
 
 import pytest
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage import events as event_store
 from tests.bot.harness import running_bot
@@ -178,7 +178,7 @@ async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
 
 async def test_items_left_unclassified_are_taken_up_by_the_backlog(sqlite_db: Database) -> None:
     """A poll commits its items before they are classified: a crash in between loses none."""
-    from bot.pipeline import BACKLOG_GRACE, EventPipeline
+    from coopwatch.pipeline import BACKLOG_GRACE, EventPipeline
     from news.records import FeedItem
     from storage import feeds as feed_store
 
@@ -207,7 +207,7 @@ async def test_items_left_unclassified_are_taken_up_by_the_backlog(sqlite_db: Da
 def test_poll_interval_of_any_size_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     import random
 
-    from bot.settings import load_settings
+    from coopwatch.settings import load_settings
     from news.schedule import next_poll
 
     monkeypatch.setenv("POLL_INTERVAL", "1e12")
@@ -226,7 +226,7 @@ def test_poll_interval_of_any_size_is_accepted(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_database_password_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.settings import ConfigError, load_settings
+    from coopwatch.settings import ConfigError, load_settings
 
     monkeypatch.setenv("DATABASE_URL", "mysql://bob:S3cretPass@db/x")
     with pytest.raises(ConfigError) as info:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, event, text
 
-from bot.polling import FeedPoller
-from bot.settings import Settings
+from coopwatch.polling import FeedPoller
+from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
 from news.parse_pool import ParsePool
 from storage import Database, StorageError

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from bot.polling import FeedPoller
-from bot.settings import Settings
+from coopwatch.polling import FeedPoller
+from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
 from storage import Database
 from storage import feeds as feed_store

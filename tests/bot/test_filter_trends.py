@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from PIL import Image
 from sqlmodel import select
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from news.topics import find_topics, report_terms
 from storage import Database
 from storage import events as event_store

@@ -18,7 +18,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.cli import main
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage import events as event_store
 from storage import feeds as feed_store

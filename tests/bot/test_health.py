@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from bot.health import HealthReport, max_poll_age, scheduler_is_fresh
-from bot.settings import Settings
 from bot.web.metrics import ProcessFigures
 from bot.web.server import HEAD_TIMEOUT, WebError, WebServer, build_web_app
+from coopwatch.settings import Settings
 from storage import Database
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram

@@ -14,7 +14,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.render import COUNTRIES_FILE, MAX_MESSAGE, utf16_len
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from handlers.common import cut_plain
 from handlers.paging import cut
 from news.countries import resolve_country

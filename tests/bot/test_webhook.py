@@ -25,8 +25,8 @@ from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.cli import main
-from bot.settings import ConfigError, Settings, load_settings
 from bot.web.server import refuse_updates, serve_webhook
+from coopwatch.settings import ConfigError, Settings, load_settings
 from tests.fakebot.server import FakeTelegram
 
 USER = 4242

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from handlers import subscriptions
 from storage import Database, chats, deliveries
 from storage.chats import ChatInfo

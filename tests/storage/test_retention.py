@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.jobs import RETENTION_JOB
-from bot.retention import prune_old_rows
-from bot.settings import Settings
+from coopwatch.retention import prune_old_rows
+from coopwatch.settings import Settings
 from storage import Database, chats
 from storage.models import Delivery, Event, Feed, Item
 from storage.retention import prune_deliveries, prune_items

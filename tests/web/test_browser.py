@@ -21,7 +21,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram

@@ -13,7 +13,7 @@ from importlib import resources
 
 from news.errors import FeedError
 from news.fetch import FeedFetcher
-from news.parse import parse_feed_async
+from news.reading import read_feed
 from news.urlguard import check_url
 from storage import Database
 from storage import feeds as feed_store
@@ -51,15 +51,15 @@ async def add_feed_checked(
         raise FeedRefused(str(exc)) from exc
     if await db.run(feed_store.find_feed_by_url, url=url) is not None:
         raise FeedRefused("that feed is already in the list")
-    result = await fetcher.fetch(url)
+    now = datetime.now(UTC)
+    read = await read_feed(fetcher, url, fetched_at=now)
+    result = read.result
     if result.outcome != "ok":
         reason = result.message or result.error_kind or "no answer"
         raise FeedRefused(f"could not fetch it: {reason}")
-    now = datetime.now(UTC)
-    try:
-        parsed = await parse_feed_async(result.body, result.headers, url=url, fetched_at=now)
-    except FeedError as exc:
-        raise FeedRefused(f"not a usable feed: {exc}") from exc
+    if read.parsed is None:
+        raise FeedRefused(f"not a usable feed: {read.parse_error}") from read.parse_error
+    parsed = read.parsed
     final_url = result.moved_to or url
     try:
         feed, stored = await db.run(

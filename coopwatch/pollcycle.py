@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller, PollReport
-from bot.settings import Settings
+from coopwatch.pipeline import EventPipeline
+from coopwatch.polling import FeedPoller, PollReport
+from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
 from news.parse_pool import shared_pool
 from storage import Database

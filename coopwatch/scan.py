@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from news.classify import classify_item
-from news.errors import FeedError
 from news.fetch import FeedFetcher
 from news.group_stream import event_candidate, is_event
 from news.grouping import Grouper
-from news.parse import parse_feed_async
+from news.reading import read_feed
 from news.records import FeedItem
 from storage import Database
 from storage import events as event_store
@@ -35,16 +34,12 @@ class ScannedEvent:
 
 
 async def _fetch_items(fetcher: FeedFetcher, feed: FeedInfo) -> tuple[list[FeedItem], str]:
-    result = await fetcher.fetch(feed.url)
-    if result.outcome != "ok":
-        return [], f"error: {result.message or result.error_kind}"
-    try:
-        parsed = await parse_feed_async(
-            result.body, result.headers, url=feed.url, fetched_at=datetime.now(UTC)
-        )
-    except FeedError as exc:
-        return [], f"error: {exc}"
-    return list(parsed.items), f"{len(parsed.items)} items"
+    read = await read_feed(fetcher, feed.url)
+    if read.result.outcome != "ok":
+        return [], f"error: {read.result.message or read.result.error_kind}"
+    if read.parsed is None:
+        return [], f"error: {read.parse_error}"
+    return list(read.parsed.items), f"{len(read.parsed.items)} items"
 
 
 async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
