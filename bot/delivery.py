@@ -30,13 +30,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ContextTypes
 
 from bot import eventviews
+from bot.context import BotApplication, Context
 from bot.fairness import retry_seconds
 from bot.i18n import count_of
 from bot.render import Rendered
-from bot.services import SERVICES_KEY
 from news.records import CENTRAL_ASIA
 from storage import Database, deliveries
 from storage.deliveries import DueDelivery
@@ -46,7 +45,6 @@ log = logging.getLogger(__name__)
 _DEFAULT_FOLLOWED = tuple(sorted(CENTRAL_ASIA))
 T = TypeVar("T")
 
-DELIVERY_KEY = "delivery"
 SEND_TICK_SECONDS = 1.0
 EDIT_TICK_SECONDS = 15.0
 DIGEST_TICK_SECONDS = 60.0
@@ -527,32 +525,34 @@ def digest_slot(now: datetime, hour: int, timezone: str) -> datetime | None:
 # -- jobs --------------------------------------------------------------------------------
 
 
-def _sender(context: ContextTypes.DEFAULT_TYPE) -> DeliverySender:
-    found: DeliverySender = context.application.bot_data[DELIVERY_KEY]
-    return found
+def _sender(context: Context) -> DeliverySender:
+    sender = context.bot_data.sender
+    if sender is None:
+        raise RuntimeError("the delivery jobs run before schedule_delivery_jobs made the sender")
+    return sender
 
 
-async def deliver_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def deliver_due(context: Context) -> None:
     """Start draining the outbox (in the background, so the tick returns at once)."""
     _sender(context).start_drain()
 
 
-async def edit_grown_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edit_grown_alerts(context: Context) -> None:
     await _sender(context).edit_grown()
 
 
-async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def send_digests(context: Context) -> None:
     await _sender(context).send_digests()
 
 
-def schedule_delivery_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> DeliverySender:
-    """Create the sender and its three jobs; call from post_init once the services exist."""
+def schedule_delivery_jobs(app: BotApplication) -> DeliverySender:
+    """Create the sender and its three jobs; call from post_init once coopwatch is open."""
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
-    db: Database = app.bot_data[SERVICES_KEY].db
+    db = app.bot_data.opened().db
     # Stop between messages once the application stops, so shutdown never waits for a
     # 10,000-chat fan-out; what is left stays pending for the next start.
     sender = DeliverySender(app.bot, db, keep_going=lambda: app.running)
-    app.bot_data[DELIVERY_KEY] = sender
+    app.bot_data.sender = sender
     once = {"max_instances": 1, "coalesce": True}
     jobs = app.job_queue
     jobs.run_repeating(

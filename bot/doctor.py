@@ -19,7 +19,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.logs import redact
-from coopwatch.feedadmin import default_feeds
+from coopwatch.app import default_feeds
 from coopwatch.settings import Settings
 from news.fetch import FeedFetcher, FetchResult
 from news.reading import read_feed

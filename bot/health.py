@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram.ext import Application
-
-from bot.jobs import LAST_POLL_KEY, POLL_TICK_SECONDS
-from bot.services import SERVICES_KEY, Services
+from bot.context import BotApplication
+from bot.jobs import POLL_TICK_SECONDS
 from storage import Database, StorageError
 
 log = logging.getLogger(__name__)
@@ -110,17 +108,15 @@ def _retrieve(future: asyncio.Future[None]) -> None:
         future.exception()
 
 
-def application_check(
-    app: Application[Any, Any, Any, Any, Any, Any], *, started_at: datetime
-) -> HealthCheck:
+def application_check(app: BotApplication, *, started_at: datetime) -> HealthCheck:
     """The check of a running Application: its poll job's last run and its database."""
-    services: Services = app.bot_data[SERVICES_KEY]
-    probe = DatabaseProbe(services.db)
-    max_age = max_poll_age(services.settings.poll_interval)
+    coopwatch = app.bot_data.opened()
+    probe = DatabaseProbe(coopwatch.db)
+    max_age = max_poll_age(coopwatch.settings.poll_interval)
 
     async def check() -> HealthReport:
         now = datetime.now(UTC)
-        last_run: datetime | None = app.bot_data.get(LAST_POLL_KEY)
+        last_run = app.bot_data.last_poll_ok_at
         database_error = await probe.check()
         return HealthReport(
             checked_at=now,

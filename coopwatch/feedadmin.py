@@ -1,4 +1,4 @@
-"""Adding and removing feeds, shared by the admin commands and the CLI.
+"""Adding a feed after checking it (`Coopwatch.add_feed`, for /addfeed and the CLI).
 
 A feed is fetched and parsed before it is added, so an operator learns at once that a URL is
 unreachable or not a feed, instead of from a failing feed a day later.
@@ -6,13 +6,12 @@ unreachable or not a feed, instead of from a failing feed a day later.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 
 from news.errors import FeedError
 from news.fetch import FeedFetcher
+from news.parse_pool import ParsePool
 from news.reading import read_feed
 from news.urlguard import check_url
 from storage import Database
@@ -40,6 +39,7 @@ async def add_feed_checked(
     allow_private: bool,
     interval: float,
     max_item_age: timedelta,
+    parser: ParsePool | None = None,
 ) -> AddedFeed:
     """Check, fetch and parse ``url``; add it with its items, or raise FeedRefused."""
     url = url.strip()
@@ -52,7 +52,7 @@ async def add_feed_checked(
     if await db.run(feed_store.find_feed_by_url, url=url) is not None:
         raise FeedRefused("that feed is already in the list")
     now = datetime.now(UTC)
-    read = await read_feed(fetcher, url, fetched_at=now)
+    read = await read_feed(fetcher, url, parser=parser, fetched_at=now)
     result = read.result
     if result.outcome != "ok":
         reason = result.message or result.error_kind or "no answer"
@@ -77,11 +77,3 @@ async def add_feed_checked(
     except FeedExistsError as exc:
         raise FeedRefused("that feed is already in the list") from exc
     return AddedFeed(feed, len(parsed.items), tuple(stored))
-
-
-def default_feeds() -> list[tuple[str, str, str | None]]:
-    """The bundled list of Central Asian outlets (news/data/default_feeds.json)."""
-    text = resources.files("news").joinpath("data/default_feeds.json").read_text("utf-8")
-    data = json.loads(text)
-    entries = data["feeds"] if isinstance(data, dict) else data
-    return [(entry["url"], entry["title"], entry.get("language")) for entry in entries]

@@ -15,6 +15,7 @@ from news.classify import classify_item
 from news.fetch import FeedFetcher
 from news.group_stream import event_candidate, is_event
 from news.grouping import Grouper
+from news.parse_pool import ParsePool
 from news.reading import read_feed
 from news.records import FeedItem
 from storage import Database
@@ -33,8 +34,10 @@ class ScannedEvent:
     confidence: float = 0.0
 
 
-async def _fetch_items(fetcher: FeedFetcher, feed: FeedInfo) -> tuple[list[FeedItem], str]:
-    read = await read_feed(fetcher, feed.url)
+async def _fetch_items(
+    fetcher: FeedFetcher, feed: FeedInfo, parser: ParsePool | None
+) -> tuple[list[FeedItem], str]:
+    read = await read_feed(fetcher, feed.url, parser=parser)
     if read.result.outcome != "ok":
         return [], f"error: {read.result.message or read.result.error_kind}"
     if read.parsed is None:
@@ -42,10 +45,12 @@ async def _fetch_items(fetcher: FeedFetcher, feed: FeedInfo) -> tuple[list[FeedI
     return list(read.parsed.items), f"{len(read.parsed.items)} items"
 
 
-async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
+async def scan(
+    db: Database, fetcher: FeedFetcher, out: TextIO, *, parser: ParsePool | None = None
+) -> int:
     """Fetch every enabled feed, classify and group its items, print what was found."""
     feeds = [f for f in await db.run(feed_store.list_feeds) if f.enabled]
-    fetched = await asyncio.gather(*(_fetch_items(fetcher, feed) for feed in feeds))
+    fetched = await asyncio.gather(*(_fetch_items(fetcher, feed, parser) for feed in feeds))
     found: list[tuple[datetime, str, FeedItem]] = []
     for feed, (items, status) in zip(feeds, fetched, strict=True):
         out.write(f"feed {feed.id} {feed.title or feed.url}: {status}\n")

@@ -84,7 +84,7 @@ async def test_error_handler_tells_the_chat_and_keeps_running(
 ) -> None:
     async with running_bot(settings, fake_telegram) as app:
         # Break the database under the running bot: /start then fails inside the handler.
-        app.bot_data["services"].db.engine.dispose()
+        app.bot_data.opened().db.engine.dispose()
         db_file = Path(settings.database_url.removeprefix("sqlite:///"))
         db_file.unlink()
         db_file.mkdir()  # now it cannot be opened at all

@@ -55,7 +55,7 @@ async def test_item_becomes_event_and_commands_show_it(
     async with running_bot(settings, fake_telegram) as app:
         fake_telegram.send_user_message(ADMIN, f"/addfeed {url}")
         await fake_telegram.wait_for_messages(ADMIN, 2, timeout=20)
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         events, total = await db.run(event_store.latest_events)
         assert total == 1
         [event] = events
@@ -120,7 +120,6 @@ def press_forged(fake: FakeTelegram, chat_id: int, message_id: int, data: str) -
 async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
     settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
 ) -> None:
-    from bot.delivery import DELIVERY_KEY
 
     when = datetime.now(UTC) - timedelta(hours=1)
     english = rss(
@@ -163,7 +162,7 @@ async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
 
         fake_telegram.send_user_message(ADMIN, f"/addfeed {second}")
         await fake_telegram.wait_for_messages(ADMIN, 4, timeout=20)
-        await app.bot_data[DELIVERY_KEY].edit_grown()
+        await app.bot_data.sender.edit_grown()
         messages = fake_telegram.messages(USER)
         assert len(messages) == 2  # no second alert for the same event
         edited = messages[-1]
@@ -245,7 +244,7 @@ async def test_a_channel_reader_cannot_mute_the_channel(
     fake_telegram.add_chat(channel, "channel", title="CA News", username="canews")
     fake_telegram.set_chat_admins(channel, [owner], creator_id=owner)
     async with running_bot(settings, fake_telegram) as app:
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         await db.run(chats.register_chat, chat_id=channel, chat_type="channel", language="en")
         await db.run(chats.set_countries, chat_id=channel, countries={"KZ", "TJ"})
         buttons = InlineKeyboardMarkup(

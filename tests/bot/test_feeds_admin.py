@@ -38,7 +38,7 @@ async def test_non_admin_is_refused_and_nothing_changes(
         ):
             reply = await _ask(fake_telegram, STRANGER, command, n)
             assert reply == "Sorry, only the operators of this bot can do that."
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         assert await db.run(feed_store.list_feeds) == []
     assert feed_server.count("/rss") == 0
 

@@ -86,7 +86,7 @@ async def bot_app(
 
 
 def _db(app: App) -> Database:
-    db: Database = app.bot_data["services"].db
+    db: Database = app.bot_data.opened().db
     return db
 
 

@@ -66,7 +66,7 @@ async def test_health_is_degraded_when_the_database_is_unreachable(
     async with running_bot(settings, fake_telegram) as app:
         assert (await get_health(port)).status_code == 200
         # Take the database away under the running bot: the file becomes a directory.
-        app.bot_data["services"].db.engine.dispose()
+        app.bot_data.opened().db.engine.dispose()
         db_file = Path(settings.database_url.removeprefix("sqlite:///"))
         db_file.unlink()
         db_file.mkdir()
@@ -82,7 +82,7 @@ async def test_no_web_server_in_polling_mode_without_web_port(
 ) -> None:
     assert settings.web_port_in_effect is None
     async with running_bot(settings, fake_telegram) as app:
-        assert "web_server" not in app.bot_data
+        assert app.bot_data.web is None
 
 
 def test_a_stuck_scheduler_is_reported() -> None:

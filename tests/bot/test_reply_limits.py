@@ -33,7 +33,7 @@ HOSTILE = "<b>&amp;</b> 🇰🇿 " * 400  # markup to escape, astral characters 
 
 
 def _db(app: App) -> Database:
-    db: Database = app.bot_data["services"].db
+    db: Database = app.bot_data.opened().db
     return db
 
 
