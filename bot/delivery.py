@@ -70,7 +70,7 @@ DEFAULT_TIMEZONE = "Asia/Almaty"
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class SendOutcome:
     """What became of one send: sent (message id), gone (chat dead), refused or later."""
 
     kind: str  # "sent" | "gone" | "refused" | "later"
@@ -181,7 +181,7 @@ class DeliverySender:
 
     async def deliver(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> Outcome:
+    ) -> SendOutcome:
         """Send one message, following a migrated group and waiting out 429s."""
         for _ in range(MAX_FLOOD_WAITS):
             await self.pace.wait(chat_id)
@@ -206,15 +206,15 @@ class DeliverySender:
                 chat_id = new_id
                 continue
             except Forbidden as exc:
-                return Outcome("gone", chat_id, error=exc.message)
+                return SendOutcome("gone", chat_id, error=exc.message)
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():  # the chat was deleted
-                    return Outcome("gone", chat_id, error=exc.message)
-                return Outcome("refused", chat_id, error=exc.message)
+                    return SendOutcome("gone", chat_id, error=exc.message)
+                return SendOutcome("refused", chat_id, error=exc.message)
             except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, connection errors
-                return Outcome("later", chat_id, error=f"{type(exc).__name__}: {exc}")
-            return Outcome("sent", chat_id, message_id=message.message_id)
-        return Outcome("later", chat_id, error="flood limit", retry_after=1.0)
+                return SendOutcome("later", chat_id, error=f"{type(exc).__name__}: {exc}")
+            return SendOutcome("sent", chat_id, message_id=message.message_id)
+        return SendOutcome("later", chat_id, error="flood limit", retry_after=1.0)
 
     async def _send_delivery(self, due: DueDelivery, rendered: Rendered) -> bool:
         async with self.slots:
@@ -238,7 +238,9 @@ class DeliverySender:
         await self._record_failure(due, outcome, rendered)
         return False
 
-    async def _record_failure(self, due: DueDelivery, outcome: Outcome, rendered: Rendered) -> None:
+    async def _record_failure(
+        self, due: DueDelivery, outcome: SendOutcome, rendered: Rendered
+    ) -> None:
         if outcome.kind == "gone":
             log.info("chat %s is gone (%s): deactivating it", outcome.chat_id, outcome.error)
             await self.write(deliveries.drop_chat, chat_id=outcome.chat_id, reason=outcome.error)

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.eventviews import facts_to_dict
+from news.candidates import event_candidate, is_event
 from news.classify import classify_item
 from news.facts import Facts
-from news.group_stream import event_candidate, is_event
 from news.grouping import Candidate, EventState, Grouper
 from news.records import Classification
 from news.summary import summarise

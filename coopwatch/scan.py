@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
+from news.candidates import event_candidate, is_event
 from news.classify import classify_item
 from news.fetch import FeedFetcher
-from news.group_stream import event_candidate, is_event
 from news.grouping import Grouper
 from news.parse_pool import ParsePool
 from news.reading import read_feed
