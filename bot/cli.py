@@ -179,14 +179,14 @@ def _stream(path: str | None, process: Callable[[Iterable[str], TextIO], int]) -
 
 
 def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
-    """JSON Lines in, one verdict per line out (PRODUCT.md contract)."""
+    """JSON Lines in, one verdict per line out (the format in the README's command table)."""
     from news.classify import classify_stream
 
     return _stream(args.path, classify_stream)
 
 
 def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
-    """JSON Lines in, one event key per line out (PRODUCT.md contract)."""
+    """JSON Lines in, one event key per line out (the format in the README's command table)."""
     from news.group_stream import group_stream
 
     return _stream(args.path, group_stream)

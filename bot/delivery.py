@@ -4,7 +4,8 @@ Each delivery is committed as sent, with its message id, right after Telegram an
 transaction per message. A crash therefore loses nothing (pending rows go out after the
 restart), and the only way to send one twice is to die in the short window between
 Telegram's answer and that commit, or to lose the answer to a request Telegram did process
-(a timeout); see docs/design.md, "Delivery is at least once, with a window of milliseconds".
+(a timeout); see docs/design.md, "Delivery is an outbox, at least once, with a window of
+milliseconds".
 """
 
 from __future__ import annotations
