@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from coopwatch.settings import Settings
 from storage import Database, archive, audit, deliveries
+from storage import events as event_store
 from storage import feeds as feed_store
 from storage.audit import Figures
 from storage.deliveries import DeliveryStats
@@ -254,6 +255,28 @@ class Coopwatch:
 
     async def count_events(self, *, country: str | None = None) -> int:
         return await self.db.run(archive.count_events, country=country)
+
+    async def latest_events(self, *, offset: int, limit: int) -> tuple[list[EventInfo], int]:
+        """A page of the newest events (by when they were stored), and how many there are."""
+        return await self.db.run(event_store.latest_events, offset=offset, limit=limit)
+
+    async def country_events(
+        self, country: str, *, offset: int, limit: int
+    ) -> tuple[list[EventInfo], int]:
+        """A page of one country's events, newest first, and how many there are."""
+        return await self.db.run(
+            event_store.events_for_country, country=country, offset=offset, limit=limit
+        )
+
+    async def find_events(self, ref: str) -> list[EventInfo]:
+        """The events a typed reference names: a short id, a key, or a pair and day."""
+        return await self.db.run(event_store.find_events, ref=ref)
+
+    async def event_days(
+        self, *, since: date, until: date, country: str | None = None
+    ) -> list[tuple[date, tuple[str, ...]]]:
+        """(day, parties) of the events dated in ``since``..``until`` (/trends)."""
+        return await self.db.run(event_store.event_dates, since=since, until=until, country=country)
 
     async def stats(self) -> tuple[Figures, DeliveryStats]:
         """Subscribers, events and feed health; and the deliveries (/stats)."""

@@ -20,7 +20,6 @@ from bot.render import (
 )
 from handlers.common import chat_language, country_argument
 from storage import chats
-from storage import events as event_store
 
 _KEY = re.compile(r"^#?[A-Za-z0-9-]{1,40}$")
 
@@ -55,7 +54,7 @@ async def _show_event(update: Update, context: Context, key: str) -> None:
     if not _KEY.match(key):
         await _say(update, t(lang, "event_usage"))
         return
-    found = await context.coopwatch.db.run(event_store.find_events, ref=key)
+    found = await context.coopwatch.find_events(key)
     if not found:
         await _say(update, t(lang, "event_unknown", key=html.escape(key)))
         return
@@ -79,8 +78,8 @@ async def event(update: Update, context: Context) -> None:
 
 async def _show_country(update: Update, context: Context, code: str, page: int) -> None:
     lang = await chat_language(update, context)
-    found, total = await context.coopwatch.db.run(
-        event_store.events_for_country, country=code, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    found, total = await context.coopwatch.country_events(
+        code, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     views = [event_view(e, lang) for e in found]
     has_more = (page + 1) * PAGE_SIZE < total
@@ -104,9 +103,7 @@ async def country(update: Update, context: Context) -> None:
 
 async def _show_latest(update: Update, context: Context, page: int) -> None:
     lang = await chat_language(update, context)
-    found, total = await context.coopwatch.db.run(
-        event_store.latest_events, offset=page * PAGE_SIZE, limit=PAGE_SIZE
-    )
+    found, total = await context.coopwatch.latest_events(offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     has_more = (page + 1) * PAGE_SIZE < total
     views = [event_view(e, lang) for e in found]
     await _send(update, render_event_list(views, lang=lang, page=page, has_more=has_more))

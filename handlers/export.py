@@ -14,7 +14,6 @@ from bot.export import render_export
 from bot.i18n import t
 from bot.render import country_name
 from handlers.common import chat_language, country_argument, reply_html
-from storage import archive as archive_store
 
 # The newest events only: a document a subscriber can open, well under Telegram's 50 MB.
 MAX_EXPORT_EVENTS = 5000
@@ -32,9 +31,7 @@ async def export(update: Update, context: Context) -> None:
         code = await country_argument(update, lang, query)
         if code is None:
             return
-    entries = await context.coopwatch.db.run(
-        archive_store.list_events, country=code, limit=MAX_EXPORT_EVENTS
-    )
+    entries = await context.coopwatch.events(country=code, limit=MAX_EXPORT_EVENTS)
     if not entries:
         if code is None:
             await reply_html(update, t(lang, "export_empty"))
@@ -45,7 +42,7 @@ async def export(update: Update, context: Context) -> None:
         return
     total = len(entries)
     if total == MAX_EXPORT_EVENTS:  # perhaps cut: say so rather than call it every event
-        total = await context.coopwatch.db.run(archive_store.count_events, country=code)
+        total = await context.coopwatch.count_events(country=code)
     # Rendering thousands of rows is CPU work: off the event loop.
     data = await asyncio.to_thread(
         render_export, entries, "csv", title="coopwatch events", spreadsheet=True

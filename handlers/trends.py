@@ -15,7 +15,6 @@ from bot.i18n import t
 from bot.render import country_name
 from handlers.common import chat_language, country_argument, reply_html
 from news.facts import month_end
-from storage import events as event_store
 
 
 async def trends(update: Update, context: Context) -> None:
@@ -29,8 +28,8 @@ async def trends(update: Update, context: Context) -> None:
     if query and code is None:
         return
     months = last_months(datetime.now(UTC).date())
-    found = await context.coopwatch.db.run(
-        event_store.event_dates, since=months[0], until=month_end(months[-1]), country=code
+    found = await context.coopwatch.event_days(
+        since=months[0], until=month_end(months[-1]), country=code
     )
     chosen = country_trends(found, code, months) if code else states_trends(found, months)
     if chosen.total == 0:
