@@ -271,8 +271,7 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _add(app: Coopwatch, url: str, title: str | None) -> int:
     """Fetch, check and add one feed; 1 when it could not be added."""
-    from coopwatch.app import CLI
-    from coopwatch.feedadmin import FeedRefused
+    from coopwatch.app import CLI, FeedRefused
 
     try:
         added = await app.add_feed(url, title=title, actor=CLI, classify=False)

@@ -42,6 +42,10 @@ DisabledHook = Callable[[FeedInfo], Awaitable[None]]
 NewItemsHook = Callable[[Sequence[StoredItem]], Awaitable[None]]
 
 
+class FeedRefused(Exception):
+    """The feed cannot be added; the message says why, for the operator."""
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who changed something, for the audit log: a Telegram user, or the command line."""
@@ -197,8 +201,6 @@ class Coopwatch:
     async def _import(
         self, url: str, title: str | None, actor: Actor, classify: bool
     ) -> ImportedFeed:
-        from coopwatch.feedadmin import FeedRefused
-
         try:
             added = await self.add_feed(url, title=title, actor=actor, classify=classify)
         except FeedRefused as exc:

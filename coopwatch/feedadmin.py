@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from coopwatch.app import FeedRefused
 from news.errors import FeedError
 from news.fetch import FeedFetcher
 from news.parse_pool import ParsePool
@@ -17,10 +18,6 @@ from news.urlguard import check_url
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedExistsError, FeedInfo, StoredItem
-
-
-class FeedRefused(Exception):
-    """The feed cannot be added; the message says why, for the operator."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 
 from bot.context import Context
 from bot.i18n import count_of, t
-from coopwatch.feedadmin import FeedRefused
+from coopwatch.app import FeedRefused
 from handlers.common import actor_of, admin_only, chat_language, reply_html
 from handlers.paging import cut, fitting
 from storage.feeds import FeedInfo

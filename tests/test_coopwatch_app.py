@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from coopwatch.app import CLI, Actor, Coopwatch, default_feeds, open_coopwatch
-from coopwatch.feedadmin import FeedRefused
+from coopwatch.app import CLI, Actor, Coopwatch, FeedRefused, default_feeds, open_coopwatch
 from coopwatch.settings import Settings, load_settings
 from storage import audit
 from tests.bot.test_event_flow import rss

@@ -67,6 +67,38 @@ def test_the_allowed_exceptions_are_still_needed() -> None:
         assert name in imports_of(ROOT / where), f"{where} no longer imports {name}"
 
 
+def coopwatch_modules_used_by(path: Path) -> set[str]:
+    used: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("coopwatch."):
+            used.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            used.update(a.name for a in node.names if a.name.startswith("coopwatch."))
+    return used
+
+
+def test_the_rest_goes_through_the_application_object() -> None:
+    """Outside coopwatch/, only the application (and settings) is used, not its parts:
+    nothing else wires a poller or a pipeline (PollReport is a plain record of a poll)."""
+    public = {"coopwatch.app", "coopwatch.settings", "coopwatch.polling"}
+    reached = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for package in ("bot", "handlers")
+        for path in (ROOT / package).rglob("*.py")
+        for module in coopwatch_modules_used_by(path) - public
+    }
+    assert reached == set()
+    polling_users = {
+        path.relative_to(ROOT).as_posix()
+        for package in ("bot", "handlers")
+        for path in (ROOT / package).rglob("*.py")
+        if "coopwatch.polling" in coopwatch_modules_used_by(path)
+    }
+    for where in polling_users:
+        source = (ROOT / where).read_text(encoding="utf-8")
+        assert "from coopwatch.polling import PollReport\n" in source, where
+
+
 def test_only_storage_touches_the_database_libraries() -> None:
     users = {
         path.relative_to(ROOT).as_posix()
