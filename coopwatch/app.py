@@ -2,9 +2,10 @@
 
 `open_coopwatch(settings)` builds a `Coopwatch` (as lemon24/reader's `make_reader()` builds
 its `Reader`): it owns the database, the feed fetcher, the parse pool, the feed poller and the
-event pipeline. The bot (`bot/app.py`'s `post_init`), every CLI command, the doctor and the
-web server go through its methods and never put parts together themselves. Telegram is never
-imported here.
+event pipeline. The bot (`bot/app.py`'s `post_init`) and every CLI command that touches the
+database open it; handlers, jobs and CLI commands call its methods and never put parts
+together themselves (the web server reads the archive through its database). Telegram is
+never imported here.
 
 Parts are built on first use: `coopwatch feeds list` or `coopwatch export` must not pay for
 the HTTP client, feedparser or the classifier (issue 14: a fast CLI start).
