@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -26,12 +27,14 @@ from bot.jobs import schedule_jobs, tell_admins_feed_disabled
 from bot.web.metrics import FloodCountingRateLimiter
 from bot.web.server import start_web_server, stop_web_server, webhook_path
 from coopwatch.app import open_coopwatch
+from coopwatch.leadership import Leadership
 from coopwatch.settings import Settings
 from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from handlers.filter import filter_command
 from handlers.trends import trends as trends_command
 from storage.feeds import FeedInfo
+from storage.lease import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +134,30 @@ def build_application(
             settings, parse_in_processes=parse_in_processes, on_feed_disabled=on_feed_disabled
         )
         app.bot_data.coopwatch = coopwatch
+        leadership = Leadership(
+            LeaseStore(coopwatch.db.url),
+            single=coopwatch.db.backend == "sqlite",
+            on_deposed=lambda reason: end_run(app),
+        )
+        app.bot_data.leadership = leadership
+        web_port = settings.web_port_in_effect
+        if web_port is not None:
+            webhook = (
+                (webhook_path(settings), settings.webhook_secret) if settings.webhook_url else None
+            )
+            # Before the wait below, so a waiting instance answers /health and /metrics; its
+            # webhook route answers 503 until the Application starts, that is, until it leads.
+            await start_web_server(app, host=settings.web_listen, port=web_port, webhook=webhook)
+        # Only the leader goes on (run_polling/serve_webhook start getUpdates or setWebhook
+        # after post_init, the JobQueue after that); a waiting instance stays here.
+        await leadership.acquire()
+        leadership.start_heartbeat()
         seeded = await coopwatch.seed_default_feeds()
         if seeded:
             log.info("added %d default feeds to the empty database", seeded)
         await publish_commands(app)
         schedule_jobs(app)
         schedule_delivery_jobs(app)
-        web_port = settings.web_port_in_effect
-        if web_port is not None:
-            webhook = (
-                (webhook_path(settings), settings.webhook_secret) if settings.webhook_url else None
-            )
-            await start_web_server(app, host=settings.web_listen, port=web_port, webhook=webhook)
         log.info("coopwatch started as @%s (database: %s)", app.bot.username, coopwatch.db.backend)
 
     async def post_stop(app: BotApplication) -> None:
@@ -150,9 +165,14 @@ def build_application(
             await app.bot_data.coopwatch.cancel_polls()
         if app.bot_data.sender is not None:
             await app.bot_data.sender.finish()
+        if app.bot_data.leadership is not None:
+            # After the last send: the next leader may start at once.
+            await app.bot_data.leadership.close()
 
     async def post_shutdown(app: BotApplication) -> None:
         await stop_web_server(app)  # first: it reads the application closed below
+        if app.bot_data.leadership is not None:
+            await app.bot_data.leadership.close()  # a stop while waiting never reached post_stop
         coopwatch, app.bot_data.coopwatch = app.bot_data.coopwatch, None
         if coopwatch is not None:
             await coopwatch.aclose()
@@ -188,6 +208,31 @@ def build_application(
     app.bot_data.admin_ids = settings.admin_ids if admin_ids is None else admin_ids
     register_handlers(app)
     return app
+
+
+_ENDING: set[asyncio.Task[None]] = set()  # references, so the tasks are not collected
+
+
+def end_run(app: BotApplication) -> None:
+    """Stop the run of ``app`` (this instance lost its lease), however far it has started."""
+    stop = app.bot_data.stop_run
+    if stop is not None:  # serve_webhook's own stop
+        stop()
+        return
+    if app.running:
+        app.stop_running()
+        return
+
+    # Still starting (run_polling between post_init and Application.start): stop_running()
+    # now would only set a marker nobody reads any more, so stop once the application runs.
+    async def stop_once_running() -> None:
+        while not app.running:  # noqa: ASYNC110 - PTB has no event for "started"
+            await asyncio.sleep(0.05)
+        app.stop_running()
+
+    task = asyncio.get_running_loop().create_task(stop_once_running())
+    _ENDING.add(task)
+    task.add_done_callback(_ENDING.discard)
 
 
 ALLOWED_UPDATES = [

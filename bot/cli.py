@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from bot.console import ConsoleRequest
+    from bot.context import BotApplication
     from coopwatch.app import Coopwatch
     from coopwatch.settings import Settings
 
@@ -39,6 +40,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling (or webhooks), the feed scheduler and delivery, until SIGINT/SIGTERM."""
     from bot.app import ALLOWED_UPDATES, build_application
     from coopwatch.settings import ConfigError
+    from storage.lease import lock_sqlite_file
 
     if args.webhook:
         settings = settings.model_copy(update={"webhook_url": args.webhook})
@@ -47,16 +49,43 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"coopwatch: configuration error: {exc}", file=sys.stderr)
             return 2
-    if settings.console_mode:
+    if settings.console_mode and settings.webhook_url:
+        print("coopwatch: webhook mode needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 2
+    # SQLite is one instance: a second one on the same file stops here, with a message.
+    instance_lock = lock_sqlite_file(settings.database_url)
+    try:
+        if settings.console_mode:
+            return run_console(settings)
+        app = build_application(settings)
         if settings.webhook_url:
-            print("coopwatch: webhook mode needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
-            return 2
-        return run_console(settings)
-    app = build_application(settings)
-    if settings.webhook_url:
-        return run_webhook(app, settings)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
-    return 0
+            code = run_webhook(app, settings)
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
+            code = 0
+        return code or _deposed_exit(app)
+    finally:
+        if instance_lock is not None:
+            instance_lock.release()
+
+
+def _deposed_exit(app: BotApplication) -> int:
+    """Exit status 3 when the run ended because this instance lost its lease.
+
+    A fresh process starts as a waiting instance with nothing held over from its term (the
+    grouper's memory, polls in flight), so the supervisor's restart is the way back.
+    """
+    from coopwatch.leadership import DEPOSED
+
+    leadership = app.bot_data.leadership
+    if leadership is None or leadership.role != DEPOSED:
+        return 0
+    print(
+        f"coopwatch: lost leadership ({leadership.deposed_reason}); exiting so that the "
+        "supervisor starts this instance again as a waiting one",
+        file=sys.stderr,
+    )
+    return 3
 
 
 def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> int:

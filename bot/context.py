@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.delivery import DeliverySender
     from bot.web.server import WebServer
     from coopwatch.app import Coopwatch
+    from coopwatch.leadership import Leadership
     from coopwatch.polling import PollReport
     from handlers.guard import CommandRateLimit
 
@@ -41,6 +42,11 @@ class BotData:
     # Given the reports of the first poll run that polled any feed, then dropped (console
     # mode prints a one-line summary with it).
     first_poll_hook: Callable[[Sequence[PollReport]], None] | None = None
+    # Whether this instance leads (coopwatch/leadership.py); made in post_init.
+    leadership: Leadership | None = None
+    # How to end this run when the lease is lost; None: Application.stop_running
+    # (run_polling); serve_webhook sets its own.
+    stop_run: Callable[[], None] | None = None
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids

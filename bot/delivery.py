@@ -39,7 +39,7 @@ from bot.i18n import count_of
 from bot.render import Rendered
 from news.records import CENTRAL_ASIA
 from storage import Database, deliveries
-from storage.deliveries import DueDelivery
+from storage.deliveries import Claimant, DueDelivery
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ DEFAULT_TIMEZONE = "Asia/Almaty"
 class SendOutcome:
     """What became of one send: sent (message id), gone (chat dead), refused or later."""
 
-    kind: str  # "sent" | "gone" | "refused" | "later"
+    kind: str  # "sent" | "gone" | "refused" | "later" | "stopped" (not sent: stopping)
     chat_id: int
     message_id: int | None = None
     error: str = ""
@@ -162,9 +162,13 @@ class DeliverySender:
         pace: Pace | None = None,
         concurrency: int = CONCURRENCY,
         keep_going: Callable[[], bool] = lambda: True,
+        claimant: Claimant | None = None,
     ) -> None:
         self.bot = bot
         self.db = db
+        # Outbox rows are claimed with the leader's term (storage.deliveries): another
+        # instance never takes a row this one is sending, whatever the timing.
+        self.claimant = claimant or Claimant(term=0)
         self.pace = pace or Pace()
         self.slots = asyncio.Semaphore(concurrency)
         self.keep_going = keep_going
@@ -186,6 +190,10 @@ class DeliverySender:
         """Send one message, following a migrated group and waiting out 429s."""
         for _ in range(MAX_FLOOD_WAITS):
             await self.pace.wait(chat_id)
+            if not self.keep_going():
+                # Stopping, or the lease may be running out (coopwatch/leadership.py): the pacer's
+                # wait can be long, so ask again right before the request goes out.
+                return SendOutcome("stopped", chat_id)
             try:
                 message = await self.bot.send_message(
                     chat_id,
@@ -236,7 +244,8 @@ class DeliverySender:
                 source_count=due.source_count,
             )
             return True
-        await self._record_failure(due, outcome, rendered)
+        if outcome.kind != "stopped":  # a stopped send stays claimed for the next term
+            await self._record_failure(due, outcome, rendered)
         return False
 
     async def _record_failure(
@@ -284,9 +293,10 @@ class DeliverySender:
             sent += await self._gather_bursts()
             now = utcnow()
             batch = await self.db.run(
-                deliveries.due_deliveries,
+                deliveries.claim_due_deliveries,
                 now=now,
                 limit=BATCH,
+                claimant=self.claimant,
                 settled_before=now - timedelta(seconds=SETTLE_SECONDS),
             )
             ready = await self._spread(batch)
@@ -352,7 +362,7 @@ class DeliverySender:
 
     async def _wait_for_next(self) -> bool:
         """Sleep until the next delivery if it is due within the horizon; False if not."""
-        upcoming = await self.db.run(deliveries.next_due_at)
+        upcoming = await self.db.run(deliveries.next_due_at, term=self.claimant.term)
         if upcoming is None:
             return False
         wait = (upcoming - utcnow()).total_seconds()
@@ -553,8 +563,18 @@ def schedule_delivery_jobs(app: BotApplication) -> DeliverySender:
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
     db = app.bot_data.opened().db
     # Stop between messages once the application stops, so shutdown never waits for a
-    # 10,000-chat fan-out; what is left stays pending for the next start.
-    sender = DeliverySender(app.bot, db, keep_going=lambda: app.running)
+    # 10,000-chat fan-out; what is left stays pending for the next start. Stop as well the
+    # moment this instance may no longer be sure it leads (coopwatch/leadership.py).
+    leadership = app.bot_data.leadership
+    if leadership is None:
+        sender = DeliverySender(app.bot, db, keep_going=lambda: app.running)
+    else:
+        sender = DeliverySender(
+            app.bot,
+            db,
+            keep_going=lambda: app.running and leadership.is_leader(),
+            claimant=leadership.claimant(),
+        )
     app.bot_data.sender = sender
     once = {"max_instances": 1, "coalesce": True}
     jobs = app.job_queue

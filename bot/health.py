@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.context import BotApplication
 from bot.jobs import POLL_TICK_SECONDS
+from coopwatch.leadership import LeadershipStatus
 from storage import Database, StorageError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ class HealthReport:
     last_poll_at: datetime | None
     database_ok: bool
     database_error: str | None = None
+    # Whether this instance leads or waits (coopwatch/leadership.py); a waiting instance is
+    # healthy: it runs no scheduler, by design.
+    leadership: LeadershipStatus | None = None
 
     @property
     def ok(self) -> bool:
@@ -50,6 +54,7 @@ class HealthReport:
                 "last_run_at": self.last_poll_at.isoformat() if self.last_poll_at else None,
             },
             "database": {"ok": self.database_ok, "error": self.database_error},
+            "leadership": self.leadership.to_json() if self.leadership else None,
         }
 
 
@@ -118,14 +123,20 @@ def application_check(app: BotApplication, *, started_at: datetime) -> HealthChe
         now = datetime.now(UTC)
         last_run = app.bot_data.last_poll_ok_at
         database_error = await probe.check()
+        leadership = app.bot_data.leadership
+        status = leadership.status() if leadership is not None else None
+        # The scheduler runs only on the leader, from the moment it took the lead.
+        scheduler_ok = status is not None and not status.leading
+        if not scheduler_ok:
+            since = max(started_at, status.since) if status is not None else started_at
+            scheduler_ok = scheduler_is_fresh(last_run, started_at=since, now=now, max_age=max_age)
         return HealthReport(
             checked_at=now,
-            scheduler_ok=scheduler_is_fresh(
-                last_run, started_at=started_at, now=now, max_age=max_age
-            ),
+            scheduler_ok=scheduler_ok,
             last_poll_at=last_run,
             database_ok=database_error is None,
             database_error=database_error,
+            leadership=status,
         )
 
     return check

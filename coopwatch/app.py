@@ -297,6 +297,12 @@ class Coopwatch:
 
     # --- the end --------------------------------------------------------------------------
 
+    def poll_counts(self) -> tuple[dict[str, int], int]:
+        """Polls since start by outcome, and the new items they stored (for /metrics)."""
+        if self._poller is None:  # a waiting instance has polled nothing: build nothing
+            return {}, 0
+        return dict(self._poller.outcomes), self._poller.new_item_count
+
     async def cancel_polls(self) -> None:
         """Cut the polls under way (at shutdown, before the database closes)."""
         if self._poller is not None:

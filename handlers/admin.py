@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+from datetime import UTC, datetime
+
 from telegram import Update
 
 from bot.context import Context
 from bot.i18n import t
 from handlers.common import admin_only, chat_language, reply_html
 from handlers.paging import cut, join_within
-from storage import audit
+from storage import Database, audit, lease
 
 MAX_DETAIL = 300  # UTF-16 units of one audit entry's detail
 
@@ -32,8 +35,19 @@ async def stats(update: Update, context: Context) -> None:
             ok=figures.feeds_ok,
             failing=figures.feeds_failing,
             disabled=figures.feeds_disabled,
-        ),
+        )
+        + "\n"
+        + await _leader_line(context.coopwatch.db, lang),
     )
+
+
+async def _leader_line(db: Database, lang: str) -> str:
+    """Which instance leads (hostname:pid of the lease holder), for /stats."""
+    held = await db.run(lease.current_lease)
+    if held is None or held.expires_at <= datetime.now(UTC):
+        expired = f"{held.expires_at:%Y-%m-%d %H:%M:%S}" if held else "—"
+        return t(lang, "stats_no_leader", expired=expired)
+    return t(lang, "stats_leader", leader=html.escape(held.holder), term=held.term)
 
 
 @admin_only

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, and_, any_, bindparam, case, exists, func, literal, or_, update
@@ -20,12 +20,16 @@ from sqlmodel import Session, col, select
 
 from news.records import CENTRAL_ASIA
 from news.topics import keyword_filter, report_terms
-from storage import chats
+from storage import chats, lease
 from storage.models import Chat, Delivery, Event, Item, Subscription
 from storage.types import UTCDateTime, utcnow
 
 PENDING, SENT, FAILED, DIGEST, DIGESTED = "pending", "sent", "failed", "digest", "digested"
 WAITING = (PENDING, DIGEST)  # rows that still owe the chat a message
+# How long a claimed row stays with its claimant unless the claimant marks it first. Only a
+# backstop within one term (a batch abandoned by an unexpected error); a new leader voids
+# the old term's claims at once. Longer than a batch can take, 429 pauses included.
+CLAIM_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,25 +195,18 @@ def _filter_allows(passing: list[int], only_filtered: bool) -> Any:
     return or_(col(Chat.filter_words).is_(None), col(Chat.id).in_(passing))
 
 
-def due_deliveries(
-    *, session: Session, now: datetime, limit: int, settled_before: datetime | None = None
-) -> list[DueDelivery]:
-    """Pending deliveries whose time has come, oldest first, for active chats only.
-
-    ``settled_before``: only rows queued before then, so that the events of one poll are all
-    queued before the first is sent (and several for one chat can become one digest).
-    """
-    query = (
+def _due_query(now: datetime) -> Any:
+    """Pending deliveries of active chats whose time has come, oldest first."""
+    return (
         select(Delivery, Chat.type, Chat.language, Event.source_count)
         .join(Chat, col(Chat.id) == col(Delivery.chat_id))
         .join(Event, col(Event.id) == col(Delivery.event_id))
         .where(Delivery.status == PENDING, col(Delivery.next_attempt_at) <= now, col(Chat.active))
+        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
     )
-    if settled_before is not None:
-        query = query.where(col(Delivery.created_at) <= settled_before)
-    rows = session.exec(
-        query.order_by(col(Delivery.next_attempt_at), col(Delivery.id)).limit(limit)
-    ).all()
+
+
+def _due_records(session: Session, rows: Sequence[Any]) -> list[DueDelivery]:
     chat_ids = {delivery.chat_id for delivery, *_ in rows}
     followed: dict[int, list[str]] = {}
     if chat_ids:
@@ -234,13 +231,123 @@ def due_deliveries(
     ]
 
 
-def next_due_at(*, session: Session) -> datetime | None:
-    """When the earliest pending delivery of an active chat becomes due."""
-    return session.exec(
-        select(func.min(Delivery.next_attempt_at))
+def due_deliveries(
+    *, session: Session, now: datetime, limit: int, settled_before: datetime | None = None
+) -> list[DueDelivery]:
+    """Pending deliveries whose time has come, oldest first, for active chats only.
+
+    ``settled_before``: only rows queued before then, so that the events of one poll are all
+    queued before the first is sent (and several for one chat can become one digest).
+    """
+    query = _due_query(now)
+    if settled_before is not None:
+        query = query.where(col(Delivery.created_at) <= settled_before)
+    return _due_records(session, session.exec(query.limit(limit)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """Who claims outbox rows: a leader's term, and (PostgreSQL) the lease it must hold."""
+
+    term: int
+    holder: str | None = None  # set: claim only while (holder, term) holds the lease
+
+
+def _claimable(term: int, now: datetime) -> Any:
+    # A claim by an older term is void: that leader stopped sending before its lease
+    # expired, and only then could this term begin (docs/design.md, "High availability: one
+    # leader by a lease in PostgreSQL").
+    return or_(
+        col(Delivery.claim_term).is_(None),
+        col(Delivery.claim_term) < term,
+        col(Delivery.claimed_until) <= now,
+    )
+
+
+def claim_due_deliveries(
+    *,
+    session: Session,
+    now: datetime,
+    limit: int,
+    claimant: Claimant,
+    claim_seconds: float = CLAIM_SECONDS,
+    settled_before: datetime | None = None,
+) -> list[DueDelivery]:
+    """Take up to ``limit`` due deliveries for sending: due_deliveries, atomic across processes.
+
+    The rows are locked with FOR UPDATE SKIP LOCKED (PostgreSQL), so two senders never take
+    the same row, and marked with the claimant's term until ``now + claim_seconds``; the
+    sender's mark_* clear the claim. With a holder, nothing is claimed unless that holder
+    still has the lease with this term (fencing: a deposed leader claims nothing).
+    """
+    if claimant.holder is not None and not lease.holds_lease(
+        session=session, holder=claimant.holder, term=claimant.term
+    ):
+        return []
+    # One statement, so it is atomic on SQLite too (whose SELECT runs outside the
+    # transaction a later UPDATE would open); on PostgreSQL the rows another sender has
+    # locked are skipped rather than waited for.
+    chosen = (
+        sa_select(col(Delivery.id))
+        .join(Chat, col(Chat.id) == col(Delivery.chat_id))
+        .where(
+            col(Delivery.status) == PENDING,
+            col(Delivery.next_attempt_at) <= now,
+            col(Chat.active),
+            _claimable(claimant.term, now),
+        )
+        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Delivery)
+    )
+    if settled_before is not None:  # as in due_deliveries
+        chosen = chosen.where(col(Delivery.created_at) <= settled_before)
+    ids = list(
+        session.connection()
+        .execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(chosen.scalar_subquery()))
+            .values(claim_term=claimant.term, claimed_until=now + timedelta(seconds=claim_seconds))
+            .returning(col(Delivery.id))
+        )
+        .scalars()
+    )
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Delivery, Chat.type, Chat.language, Event.source_count)
+        .join(Chat, col(Chat.id) == col(Delivery.chat_id))
+        .join(Event, col(Event.id) == col(Delivery.event_id))
+        .where(col(Delivery.id).in_(ids))
+        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+        .execution_options(populate_existing=True)
+    ).all()
+    return _due_records(session, rows)
+
+
+def next_due_at(*, session: Session, term: int | None = None) -> datetime | None:
+    """When the earliest pending delivery of an active chat becomes due.
+
+    With ``term``, a row that term holds a live claim on counts from its claim's end.
+    """
+    due_at: Any = col(Delivery.next_attempt_at)
+    if term is not None:
+        held = and_(
+            col(Delivery.claim_term).is_not(None),
+            col(Delivery.claim_term) >= term,
+            col(Delivery.claimed_until) > col(Delivery.next_attempt_at),
+        )
+        due_at = case((held, col(Delivery.claimed_until)), else_=col(Delivery.next_attempt_at))
+    value = session.exec(
+        select(func.min(due_at))
         .join(Chat, col(Chat.id) == col(Delivery.chat_id))
         .where(Delivery.status == PENDING, col(Chat.active))
     ).one()
+    if isinstance(value, str):  # SQLite hands back the CASE's text untyped
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def mark_sent(*, session: Session, delivery_id: int, message_id: int, source_count: int) -> None:
@@ -258,6 +365,8 @@ def mark_sent(*, session: Session, delivery_id: int, message_id: int, source_cou
             attempts=col(Delivery.attempts) + 1,
             last_error=None,
             sent_at=utcnow(),
+            claim_term=None,
+            claimed_until=None,
         )
     )
 
@@ -279,6 +388,7 @@ def mark_retry(
         return 0
     delivery.next_attempt_at = next_attempt_at
     delivery.last_error = error[:1000]
+    delivery.claim_term = delivery.claimed_until = None
     if count_attempt:
         delivery.attempts += 1
     return delivery.attempts
@@ -292,6 +402,7 @@ def mark_failed(*, session: Session, delivery_id: int, error: str) -> None:
     delivery.status = FAILED
     delivery.attempts += 1
     delivery.last_error = error[:1000]
+    delivery.claim_term = delivery.claimed_until = None
 
 
 def drop_chat(*, session: Session, chat_id: int, reason: str) -> int:

@@ -179,6 +179,10 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The outbox claim (storage.deliveries.claim_due_deliveries): the leader term that took
+    # the row for sending, and until when; a later term or an expired claim may take it.
+    claim_term: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -193,3 +197,17 @@ class AuditEntry(SQLModel, table=True):
     source: str = Field(default="telegram", max_length=16)  # telegram | cli | console
     action: str = Field(max_length=32)  # addfeed, removefeed, pollnow, addchannel, ...
     detail: str = Field(default="", sa_type=Text)
+
+
+class LeaderLease(SQLModel, table=True):
+    """Who leads the instances sharing this database, until when (storage.lease)."""
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(sa_type=Text)  # "hostname:pid" of the instance
+    # The fencing token: one more at every change of holder, never reused.
+    term: int = Field(sa_column=Column(BigInteger, nullable=False))
+    acquired_at: datetime = Field(sa_type=UTCDateTime)
+    renewed_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -78,9 +78,10 @@ def coopwatch_modules_used_by(path: Path) -> set[str]:
 
 
 def test_the_rest_goes_through_the_application_object() -> None:
-    """Outside coopwatch/, only the application (and settings) is used, not its parts:
-    nothing else wires a poller or a pipeline (PollReport is a plain record of a poll)."""
-    public = {"coopwatch.app", "coopwatch.settings", "coopwatch.polling"}
+    """Outside coopwatch/, only the application, its settings and the leader lease (which
+    the bot's run holds) are used, not the application's parts: nothing else wires a poller
+    or a pipeline (PollReport is a plain record of a poll)."""
+    public = {"coopwatch.app", "coopwatch.settings", "coopwatch.leadership", "coopwatch.polling"}
     reached = {
         f"{path.relative_to(ROOT)}: {module}"
         for package in ("bot", "handlers")
@@ -113,7 +114,7 @@ def test_design_notes_cited_in_the_code_exist() -> None:
     """A comment that sends the reader to a docs/design.md heading names a real one."""
     design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
     headings = {line[3:].strip() for line in design.splitlines() if line.startswith("## ")}
-    cited = re.compile(r'design\.md[,:]?\s+"([^"]+)"')
+    cited = re.compile(r'design\.md[,:]?\s+\(?"([^"]+)"')
     missing = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):

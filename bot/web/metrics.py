@@ -69,6 +69,9 @@ class ProcessFigures:
     flood_waits: int = 0
     flood_wait_seconds: float = 0.0
     last_poll_at: datetime | None = None
+    # coopwatch/leadership.py: the role ("leader", "waiting", …) and this instance's name.
+    role: str | None = None
+    instance: str = ""
 
 
 class _Snapshot(Collector):
@@ -103,6 +106,14 @@ class _Snapshot(Collector):
                 "When the scheduler last completed a poll run (Unix time).",
                 process.last_poll_at.timestamp(),
             )
+        if process.role is not None:
+            leader = GaugeMetricFamily(
+                "coopwatch_leader",
+                "1 when this instance leads (polls Telegram and feeds, sends), 0 while it waits.",
+                labels=["instance"],
+            )
+            leader.add_metric([process.instance], 1.0 if process.role == "leader" else 0.0)
+            yield leader
         yield GaugeMetricFamily("coopwatch_items", "Feed items stored.", stored.items)
         yield GaugeMetricFamily(
             "coopwatch_items_classified",

@@ -255,15 +255,19 @@ def application_figures(app: BotApplication) -> ProcessFiguresSource:
 
     def figures() -> ProcessFigures:
         coopwatch = app.bot_data.coopwatch
-        poller = coopwatch.poller if coopwatch else None
+        polls, new_items = coopwatch.poll_counts() if coopwatch else ({}, 0)
         limiter = getattr(app.bot, "rate_limiter", None)
         counting = limiter if isinstance(limiter, FloodCountingRateLimiter) else None
+        leadership = app.bot_data.leadership
+        status = leadership.status() if leadership else None
         return ProcessFigures(
-            polls=dict(poller.outcomes) if poller else {},
-            new_items=poller.new_item_count if poller else 0,
+            polls=polls,
+            new_items=new_items,
             flood_waits=counting.flood_waits if counting else 0,
             flood_wait_seconds=counting.flood_wait_seconds if counting else 0.0,
             last_poll_at=app.bot_data.last_poll_ok_at,
+            role=status.role if status else None,
+            instance=status.instance if status else "",
         )
 
     return figures
@@ -344,9 +348,20 @@ async def serve_webhook(
     refused (503, so it sends them again) before the Application stops taking updates.
     """
     await app.initialize()
+    # A leader that loses its lease ends the run the same way as SIGTERM (coopwatch/leadership.py).
+    app.bot_data.stop_run = stopped.set
     try:
         if app.post_init is not None:
-            await app.post_init(app)
+            # A waiting instance stays in post_init until it leads: a stop ends the wait.
+            init = asyncio.ensure_future(app.post_init(app))
+            stopping = asyncio.ensure_future(stopped.wait())
+            await asyncio.wait({init, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not init.done():
+                init.cancel()
+                await asyncio.gather(init, return_exceptions=True)
+                return
+            init.result()
         await app.start()
         try:
             # Last: once Telegram knows the webhook, updates are taken up at once.

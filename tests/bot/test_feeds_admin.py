@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from coopwatch.leadership import instance_name
 from coopwatch.polling import FeedPoller
 from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
@@ -194,3 +195,4 @@ async def test_stats_and_audit_for_admins_only(
         figures = await _ask(fake_telegram, ADMIN, "/stats", 6)
         assert "Subscribers:" in figures and "Deliveries: 0 sent, 0 pending, 0 failed" in figures
         assert "Feeds: 0 ok, 0 failing, 0 disabled" in figures
+        assert f"Leader: {instance_name()} (term 1)" in figures  # hostname:pid, this process

@@ -19,6 +19,7 @@ import pytest
 from bot.health import HealthReport, max_poll_age, scheduler_is_fresh
 from bot.web.metrics import ProcessFigures
 from bot.web.server import HEAD_TIMEOUT, WebError, WebServer, build_web_app
+from coopwatch.leadership import instance_name
 from coopwatch.settings import Settings
 from storage import Database
 from tests.bot.harness import running_bot
@@ -48,6 +49,9 @@ async def test_health_reports_scheduler_and_database(
         assert answer.headers["content-type"].startswith("application/json")
         assert answer.json()["status"] == "ok"
         assert answer.json()["database"] == {"ok": True, "error": None}
+        leadership = answer.json()["leadership"]
+        assert (leadership["role"], leadership["single_instance"]) == ("leader", True)
+        assert leadership["instance"] == leadership["leader"] == instance_name()
         # The poll job's first tick comes a second after start; then its run is reported.
         deadline = time.monotonic() + 5
         while (last_run := answer.json()["scheduler"]["last_run_at"]) is None:

@@ -275,6 +275,12 @@ class ControlApi:
             return [action for chat, action in self.state.chat_actions if chat == chat_id]
 
     @property
+    def conflicts(self) -> int:
+        """getUpdates calls ended with 409 because a newer one arrived (two pollers)."""
+        with self.changed:
+            return self.state.conflicts
+
+    @property
     def pending_updates(self) -> int:
         """Updates queued and not yet confirmed by a getUpdates offset."""
         with self.changed:

@@ -136,9 +136,21 @@ class BotApi:
         limit = min(max(int_param(params, "limit", 100) or 100, 1), 100)
         timeout = min(max(_seconds(params.get("timeout")), 0.0), MAX_LONG_POLL)
         self._set_allowed_updates(params.get("allowed_updates"))
+        # Like Telegram: a newer getUpdates ends the one in progress (two bot instances
+        # polling with one token fight like this).
+        state.poll_generation += 1
+        generation = state.poll_generation
+        self.changed.notify_all()
         state.confirm(offset)
         deadline = time.monotonic() + timeout
         while True:
+            if state.poll_generation != generation:
+                state.conflicts += 1
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
             batch = state.deliverable(limit)
             remaining = deadline - time.monotonic()
             if batch or state.stopping or remaining <= 0:

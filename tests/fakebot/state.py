@@ -206,6 +206,9 @@ class FakeState:
     chat_actions: list[tuple[int, str]] = field(default_factory=list)
     requests: list[ApiRequest] = field(default_factory=list)
     stopping: bool = False
+    # One number per getUpdates call: a long poll that sees a newer one ends with 409.
+    poll_generation: int = 0
+    conflicts: int = 0  # getUpdates calls ended by a newer one
     _query_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # -- chats and users -------------------------------------------------------------------

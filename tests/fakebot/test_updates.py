@@ -178,3 +178,25 @@ async def test_a_real_application_polls_and_answers(fake_telegram: FakeTelegram)
     assert answer.text == "ok"
     (edited,) = fake_telegram.messages(CHAT)
     assert (edited.text, edited.buttons) == ("Again", [])
+
+
+async def test_a_newer_get_updates_ends_the_one_in_progress_with_409(
+    fake_bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    older = asyncio.ensure_future(fake_bot.get_updates(timeout=5))
+    await fake_telegram.wait_for_requests("getUpdates", 1)
+    # A second instance of the bot: its own connection, the same token.
+    async with Bot(
+        fake_telegram.token,
+        base_url=fake_telegram.base_url,
+        request=plain_http_request(),
+        get_updates_request=plain_http_request(),
+    ) as other:
+        assert await other.get_updates(timeout=0) == ()
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await older
+        fake_telegram.send_user_message(CHAT, "for whoever polls now")
+        newer = await other.get_updates(timeout=1)
+
+    assert [u.message.text for u in newer if u.message] == ["for whoever polls now"]
+    assert fake_telegram.conflicts == 1

@@ -12,6 +12,7 @@ import feedparser
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from coopwatch.leadership import instance_name
 from coopwatch.settings import Settings
 from storage import Database
 from storage import feeds as feed_store
@@ -77,6 +78,8 @@ async def test_a_polled_report_reaches_the_page_the_feed_and_the_metrics(
     assert metrics[("coopwatch_items", ())] == 2
     assert metrics[("coopwatch_events", ())] == 1
     assert metrics[("coopwatch_feeds_enabled", ())] == 1
+    assert metrics[("coopwatch_leader", (("instance", instance_name()),))] == 1
+    assert health["leadership"]["role"] == "leader"
     assert [entry.title.split(" · ")[0] for entry in atom.entries] == ["Kazakhstan – Tajikistan"]
     assert atom.entries[0].link.startswith(base + "/event/KZ-TJ-")
     assert health["database"] == {"ok": True, "error": None}
