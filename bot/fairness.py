@@ -29,7 +29,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.guard import CommandRateLimit
+from handlers.guard import CommandRateLimit, sender_key
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         # Button presses still reach the guard, which answers them so the spinner stops.
         if not isinstance(update, Update) or update.callback_query is not None:
             return False
-        user = update.effective_user
-        return user is not None and self.limiter.silenced(user.id)
+        sender = sender_key(update)
+        return sender is not None and self.limiter.silenced(sender)
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -131,7 +131,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         """Send within the limits; after a 429, wait it out (this chat only) and resend."""
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         chat_id = _int_or_str(data.get("chat_id"))
-        scope: object = ("chat", chat_id) if chat_id is not None else ("method", endpoint)
+        scope = _pause_scope(chat_id, endpoint, data)
         attempt = 0
         while True:
             await self._wait_out(scope)
@@ -187,6 +187,19 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         if limiter is None:
             limiter = self._groups[chat_id] = AsyncLimiter(*self._group_rate)
         return limiter
+
+
+def _pause_scope(chat_id: int | str | None, endpoint: str, data: dict[str, Any]) -> object:
+    """What a 429 on this request holds back: its chat, its button press, else its method.
+
+    answerCallbackQuery names no chat: held back by method, one flooder's 429 paused every
+    user's button answers (security review 3, follow-up); each press is its own scope.
+    """
+    if chat_id is not None:
+        return ("chat", chat_id)
+    if data.get("callback_query_id") is not None:
+        return ("callback", str(data["callback_query_id"]))
+    return ("method", endpoint)
 
 
 def _int_or_str(value: object) -> int | str | None:

@@ -20,8 +20,11 @@ class StructuredFormatter(logging.Formatter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
-        # Longest first: a secret's url-encoded spelling may contain a shorter one.
-        self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        # Longest first: a secret's url-encoded spelling may contain a shorter one. Each is
+        # also looked for as repr() writes it (`%r` in a message, an exception's args in a
+        # traceback) and as a field value is escaped (security review 3, finding 5).
+        spellings = {form for s in secrets if s for form in _logged_spellings(s)}
+        self.secrets = tuple(sorted(spellings, key=len, reverse=True))
 
     def format(self, record: logging.LogRecord) -> str:
         # Secrets (the bot token, the webhook secret) are replaced in the final line, so
@@ -30,8 +33,10 @@ class StructuredFormatter(logging.Formatter):
         return redact(self._fields(super().format(record), record), self.secrets)
 
     def _fields(self, line: str, record: logging.LogRecord) -> str:
+        # Each value is redacted before it is escaped as well, so no escaping can split a
+        # secret into a spelling that the final pass does not know.
         fields = [
-            f"{key}={_value(value)}"
+            f"{key}={_value(redact(str(value), self.secrets))}"
             for key, value in record.__dict__.items()
             if key not in _STANDARD and not key.startswith("_")
         ]
@@ -49,10 +54,20 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _logged_spellings(secret: str) -> set[str]:
+    """`secret` as written, as inside its repr(), and both as escaped in a field value."""
+    forms = {secret, repr(secret)[1:-1]}
+    return forms | {_escaped(form) for form in forms}
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
 def _value(value: object) -> str:
     text = str(value)
     if not text or any(ch.isspace() or ch in '"=' for ch in text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+        return '"' + _escaped(text) + '"'
     return text
 
 

@@ -1,4 +1,4 @@
-"""Abuse guard, run before every other handler: a per-user rate limit and a check on
+"""Abuse guard, run before every other handler: a per-sender rate limit and a check on
 command size and odd Unicode.
 
 Every update from a user counts — commands, plain messages, button presses, in any chat — so
@@ -95,6 +95,21 @@ def _limiter(context: Context) -> CommandRateLimit:
     return data.rate_limit
 
 
+def sender_key(update: Update) -> int | None:
+    """Whose budget an update spends: the user's, or the chat's it was sent on behalf of.
+
+    Anonymous group admins all come "from" GroupAnonymousBot, posts on behalf of a channel
+    from Channel_Bot and linked-channel forwards from 777000, in every group: keyed by "from",
+    one flooder would silence all of them everywhere (security review 3, finding 3). Their
+    `sender_chat` (the group, the channel) is who really speaks. Chat ids are negative and
+    user ids positive, so the two share one table. A button press is its user's own.
+    """
+    sender = update.effective_sender
+    if update.effective_user is None or sender is None:
+        return None  # channel posts: only the channel's administrators can write them
+    return sender.id
+
+
 def _answered(update: Update, is_command: bool) -> bool:
     """Whether the bot would answer this update (so a notice there makes sense)."""
     chat = update.effective_chat
@@ -103,12 +118,12 @@ def _answered(update: Update, is_command: bool) -> bool:
 
 async def guard(update: Update, context: Context) -> None:
     """Stop floods and malformed commands before any handler sees them."""
-    user = update.effective_user
+    sender = sender_key(update)
     message = update.effective_message
     is_command = bool(message and message.text and message.text.startswith("/"))
-    if user is None:
-        return  # channel posts: only the channel's administrators can write them
-    verdict = _limiter(context).check(user.id)
+    if sender is None:
+        return
+    verdict = _limiter(context).check(sender)
     if verdict != "ok":
         if update.callback_query:
             if verdict == "notify":

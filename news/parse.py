@@ -43,8 +43,8 @@ MAX_TITLE_CHARS = 500
 MAX_TEXT_CHARS = 20_000
 MAX_LINK_CHARS = 2_048
 MAX_KEY_CHARS = 512
+MAX_WORD_CHARS = 64  # a format or charset name
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)\b", re.I | re.S)
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
@@ -115,14 +115,16 @@ def parse_feed(
     if problem:
         warning = f"ill-formed feed: {problem}"
         log.info("parse %s: %s", url, warning)
+    # The feed's own title and link are bounded like an item's (security review 3, finding 2):
+    # the whole ParsedFeed crosses a pipe to the bot, whose memory a 5 MB title would cost.
     return ParsedFeed(
-        title=_clean_inline(parsed.feed.get("title")) or None,
-        link=canonical_link(parsed.feed.get("link")),
+        title=_shorten(_clean_inline(parsed.feed.get("title")), MAX_TITLE_CHARS) or None,
+        link=_bounded_link(parsed.feed.get("link")),
         language=language,
         items=items,
-        version=parsed.get("version", ""),
-        encoding=encoding or None,
-        warning=warning,
+        version=parsed.get("version", "")[:MAX_WORD_CHARS],
+        encoding=(encoding or "")[:MAX_WORD_CHARS] or None,
+        warning=_shorten(warning, MAX_TITLE_CHARS) if warning else None,
     )
 
 
@@ -160,16 +162,17 @@ def decode_as_feedparser(
 
 
 def reject_entity_declarations(text: bytes) -> None:
-    """Raise `EntityDeclarationError` when a DOCTYPE in `text` (UTF-8) declares entities.
+    """Raise `EntityDeclarationError` when `text` (UTF-8) contains `<!ENTITY` anywhere.
 
     feedparser's loose parser re-inserts "safe" entity declarations and expands them itself,
     so one nested entity can grow into hundreds of megabytes (billion laughs), and one long
     entity referenced many times does the same (quadratic blow-up). No real feed needs them.
-    After a DOCTYPE every `<!ENTITY` counts: an entity value may contain "]>", so finding the
-    end of the internal subset by text would let a second declaration through.
+    Every `<!ENTITY` counts, wherever it sits: feedparser collects declarations from the
+    whole head of the document, before the DOCTYPE too (security review 3, finding 1), and
+    an entity value may contain "]>", so no reading of the structure by text is safe. The
+    price is that a feed quoting `<!ENTITY` in a CDATA section is refused as well.
     """
-    doctype = _DOCTYPE.search(text)
-    if doctype and _ENTITY.search(text, doctype.end()):
+    if _ENTITY.search(text):
         raise EntityDeclarationError("the document declares XML entities; refused for safety")
 
 
@@ -235,9 +238,7 @@ def _make_items(
 
 
 def _make_item(entry: Any, language: str | None, fetched_at: datetime) -> FeedItem | None:
-    link = canonical_link(entry.get("link"))
-    if link is not None and len(link) > MAX_LINK_CHARS:
-        link = None
+    link = _bounded_link(entry.get("link"))
     text = _shorten(_best_text(entry), MAX_TEXT_CHARS)
     title = _shorten(_clean_inline(entry.get("title")), MAX_TITLE_CHARS) or _shorten(
         text, TITLE_FROM_TEXT_CHARS
@@ -253,6 +254,12 @@ def _make_item(entry: Any, language: str | None, fetched_at: datetime) -> FeedIt
         published=published,
         language=language,
     )
+
+
+def _bounded_link(value: object) -> str | None:
+    """The canonical link, or None past `MAX_LINK_CHARS` (such a link would not work anyway)."""
+    link = canonical_link(value)
+    return link if link is not None and len(link) <= MAX_LINK_CHARS else None
 
 
 def _best_text(entry: Any) -> str:

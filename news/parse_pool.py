@@ -45,7 +45,11 @@ log = logging.getLogger(__name__)
 
 PARSE_TIMEOUT = 20.0  # s; a 10 MiB feed of real articles parses in 1-3 s
 MEMORY_LIMIT = 128 * 1024 * 1024  # address space of one worker; ~32 MB of it is Python
-MAX_REPLY = 256 * 1024 * 1024  # a reply is at most 200 bounded items; more means corruption
+# The largest reply parse_feed's caps allow (security review 3, finding 2): 200 items whose
+# key, link, title and text are full of 4-byte characters (18.5 MB pickled, see the test),
+# plus the feed's own bounded fields. A longer frame means a bug or corruption: the worker is
+# dropped rather than its reply read into the bot's memory.
+MAX_REPLY = 32 * 1024 * 1024
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _POOLS: weakref.WeakSet[ParsePool] = weakref.WeakSet()
 

@@ -41,6 +41,9 @@ _EXTRA_BLOCKED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
     ipaddress.ip_network("100.64.0.0/10"),  # CGNAT, RFC 6598 (also excluded by is_global)
     ipaddress.ip_network("192.0.0.0/24"),  # IETF protocol assignments, RFC 6890
     ipaddress.ip_network("198.18.0.0/15"),  # benchmarking, RFC 2544
+    # Site-local, deprecated by RFC 3879 but still routed inside some networks; Python 3.11's
+    # is_global counts it public (review 3, finding 6).
+    ipaddress.ip_network("fec0::/10"),
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: embeds an IPv4 address
 

@@ -47,6 +47,24 @@ def quadratic(
     return body
 
 
+def entity_before_doctype(
+    codec: str = "utf-8", *, value_chars: int = 10, references: int = 3, declaration: bool = True
+) -> bytes:
+    """An entity declared before the DOCTYPE (security review 3, finding 1).
+
+    feedparser collects every `<!ENTITY` ahead of the first element wherever it sits and
+    puts the "safe" ones back once a DOCTYPE exists, so its loose parser expands them.
+    """
+    head = f'<?xml version="1.0" encoding="{codec}"?>\n' if declaration else ""
+    text = (
+        f'{head}<!ENTITY a "{"A" * value_chars}">\n<!DOCTYPE rss>\n'
+        '<rss version="2.0"><channel><title>Before</title>'
+        f"<item><title>x</title><description>{'&a;' * references}</description></item>"
+        "</channel></rss>"
+    )
+    return text.encode(codec)
+
+
 def nested(size: int) -> bytes:
     """`size` bytes of ever deeper elements that never close: slow for the loose parser."""
     head = b'<rss version="2.0"><channel><title>Nested</title><item><title>n</title>'

@@ -53,6 +53,8 @@ STOP_TIMEOUT = 5.0  # seconds open requests get to finish at shutdown
 # the bot. bot/web/connections.py applies them.
 HEAD_TIMEOUT = 5.0  # seconds for a request head, from its first byte (or the connection's)
 MAX_CONNECTIONS = 64  # over it the oldest idle or slow connection is closed
+# seconds for a request body, from the end of its head: a webhook update is a few KB
+BODY_TIMEOUT = 10.0
 
 
 class WebError(Exception):
@@ -220,7 +222,11 @@ class WebServer:
             http=type(
                 "WebProtocol",
                 (GuardedH11Protocol,),
-                {"head_timeout": HEAD_TIMEOUT, "max_connections": MAX_CONNECTIONS},
+                {
+                    "head_timeout": HEAD_TIMEOUT,
+                    "body_timeout": BODY_TIMEOUT,
+                    "max_connections": MAX_CONNECTIONS,
+                },
             ),
             timeout_graceful_shutdown=int(STOP_TIMEOUT),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from coopwatch.settings import Settings
 from handlers.guard import CommandRateLimit, odd_text
 from tests.bot.harness import running_bot
-from tests.fakebot.limits import RateLimits
+from tests.fakebot.limits import Rate, RateLimits
 from tests.fakebot.server import FakeTelegram
 
 USER = 5005
@@ -149,3 +150,68 @@ async def test_fuzzed_arguments_get_an_answer_and_no_error(
         fake_telegram.send_user_message(USER, command)
         [reply] = await fake_telegram.wait_for_messages(USER)
     assert reply.text and "Something went wrong" not in reply.text
+
+
+async def test_an_anonymous_admin_flood_does_not_silence_other_groups(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """Review 3, finding 3: every anonymous admin shares one "from" (GroupAnonymousBot)."""
+    fake_telegram.set_limits(RateLimits.off())
+    flooded, other = -1001111111111, -1002222222222
+    async with running_bot(settings, fake_telegram):
+        for _ in range(20):
+            fake_telegram.send_message_as_chat(flooded, "/help")
+        replies = await fake_telegram.wait_for_messages(flooded, 16, timeout=20)
+        fake_telegram.send_message_as_chat(other, "/help")
+        [answer] = await fake_telegram.wait_for_messages(other, 1, timeout=10)
+    assert sum("very fast" in m.text for m in replies) == 1  # the flooder is still limited
+    assert answer.text.startswith(replies[0].text[:20])
+
+
+async def test_posts_on_behalf_of_a_channel_count_per_channel(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """All of them come "from" Channel_Bot; the limit is the channel's, not everybody's."""
+    fake_telegram.set_limits(RateLimits.off())
+    group = -1003333333333
+    loud, quiet = -1004444444444, -1005555555555
+    async with running_bot(settings, fake_telegram):
+        for _ in range(20):
+            fake_telegram.send_message_as_chat(group, "/help", sender_chat_id=loud)
+        await fake_telegram.wait_for_messages(group, 16, timeout=20)
+        fake_telegram.send_message_as_chat(group, "/help", sender_chat_id=quiet)
+        replies = await fake_telegram.wait_for_messages(group, 17, timeout=10)
+    assert sum("very fast" in m.text for m in replies) == 1
+
+
+async def test_a_button_flood_does_not_hold_back_another_users_answer(
+    settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    """A 429 on one user's answerCallbackQuery must not pause every user's button answers."""
+    slow = Rate(1, 4.0, burst=3)  # a 429 says: retry after up to 4 s
+    fake_telegram.set_limits(
+        RateLimits(
+            global_rate=None,
+            private_rate=slow,
+            group_rate=None,
+            methods=frozenset({"answerCallbackQuery"}),
+        )
+    )
+    other = USER + 1
+    async with running_bot(settings, fake_telegram):
+        for chat in (USER, other):
+            fake_telegram.send_user_message(chat, "/settings")
+            await fake_telegram.wait_for_messages(chat, 1, timeout=10)
+        flooder = fake_telegram.last_message(USER)
+        for _ in range(5):
+            fake_telegram.press_button(USER, flooder.message_id, "set:m:digest")
+        await fake_telegram.wait_for_requests("answerCallbackQuery", 4, timeout=10)
+        await asyncio.sleep(0.3)  # the flooder's fourth answer was refused with 429
+        asked = time.monotonic()
+        query = fake_telegram.press_button(
+            other, fake_telegram.last_message(other).message_id, "set:m:digest"
+        )
+        await fake_telegram.wait_for_callback_answer(query, timeout=15)
+        waited = time.monotonic() - asked
+    assert any(t.method == "answerCallbackQuery" for t in fake_telegram.throttled)
+    assert waited < 2.0, f"the other user's button waited {waited:.1f} s"

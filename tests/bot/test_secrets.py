@@ -119,3 +119,24 @@ def test_the_settings_repr_holds_no_secret(monkeypatch: pytest.MonkeyPatch) -> N
     assert (
         TOKEN not in shown and HOOK not in shown and "w#rd" not in shown and "w%23rd" not in shown
     )
+
+
+@pytest.mark.parametrize("password", ['pa\\ss"w d', "it's\\x", "q\"u'o\\te"])
+def test_an_escaped_spelling_of_a_password_is_redacted_too(
+    monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    """Review 3, finding 5: `%r` in a message and the escaping of fields showed it."""
+    monkeypatch.setenv("DATABASE_URL", _url(password))
+    settings = load_settings()
+    stream = io.StringIO()
+    configure_logging(logging.INFO, secrets=settings.secrets(), stream=stream)
+    try:
+        log = logging.getLogger("test.secrets")
+        log.warning("msg %r", password, extra={"error": f"boom {password}"})
+        log.warning("in a list %s", [password], extra={"why": repr(password)})
+    finally:
+        configure_logging(logging.WARNING)
+    out = stream.getvalue()
+    for form in [password, repr(password)[1:-1], password.replace("\\", "\\\\")]:
+        assert form not in out, out
+    assert out.count(REDACTED) == 4, out

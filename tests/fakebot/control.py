@@ -26,6 +26,9 @@ from tests.fakebot.state import (
 )
 
 DEFAULT_GROUP_USER_ID = 424242  # who speaks in a group when the test does not say
+# The service accounts Telegram puts in "from" when a message is sent on behalf of a chat.
+ANONYMOUS_ADMIN = UserInfo(1087968824, "Group", "GroupAnonymousBot", is_bot=True)
+CHANNEL_BOT = UserInfo(136817688, "Channel", "Channel_Bot", is_bot=True)
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
 T = TypeVar("T")
 
@@ -166,6 +169,37 @@ class ControlApi:
             self.state.store(message)
             update_kind = "channel_post" if kind == "channel" else "message"
             update_id = self.state.push_update(update_kind, self.state.message_json(message))
+            self.changed.notify_all()
+            return update_id
+
+    def send_message_as_chat(
+        self, chat_id: int, text: str, *, sender_chat_id: int | None = None
+    ) -> int:
+        """Queue a group message sent on behalf of a chat; returns its update_id.
+
+        As Telegram sends it: by an anonymous administrator (no `sender_chat_id`: the group
+        itself is the sender, "from" is GroupAnonymousBot) or on behalf of a channel
+        (`sender_chat_id` of that channel, "from" is Channel_Bot) — the same "from" in every
+        group.
+        """
+        with self.changed:
+            chat = self.state.add_chat(chat_id)
+            sender_chat = sender_chat_id if sender_chat_id is not None else chat_id
+            self.state.add_chat(sender_chat, "channel" if sender_chat != chat_id else None)
+            service = ANONYMOUS_ADMIN if sender_chat == chat_id else CHANNEL_BOT
+            self.state.users[service.id] = service
+            message = StoredMessage(
+                chat_id=chat.id,
+                message_id=self.state.next_message_id(chat_id),
+                text=text,
+                entities=_command_entities(text),
+                date=int(time.time()),
+                sender_id=service.id,
+                from_bot=False,
+                sender_chat_id=sender_chat,
+            )
+            self.state.store(message)
+            update_id = self.state.push_update("message", self.state.message_json(message))
             self.changed.notify_all()
             return update_id
 

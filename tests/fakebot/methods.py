@@ -348,6 +348,9 @@ class BotApi:
         pending = self.state.callbacks.get(query_id)
         if pending is None or pending[2]:
             raise bad_request(QUERY_INVALID)
+        # Limited per chat the button was pressed in, when a test puts the method in its
+        # RateLimits (Telegram does not document a limit for it).
+        self._throttle("answerCallbackQuery", self.state.add_chat(pending[0]))
         text = text_param(params, "text")
         if text is not None and len(text) > 200:
             raise bad_request("MESSAGE_TOO_LONG")

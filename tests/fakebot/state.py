@@ -85,6 +85,7 @@ class StoredMessage:
     edit_date: int | None = None
     deleted: bool = False
     photo: Upload | None = None  # sendPhoto: the image; ``text`` is then its caption
+    sender_chat_id: int | None = None  # sent on behalf of a chat (anonymous admin, channel)
 
     @property
     def html(self) -> str | None:
@@ -311,6 +312,8 @@ class FakeState:
             data["sender_chat"] = chat.to_json()
         else:
             data["from"] = self.user(message.sender_id).to_json()
+            if message.sender_chat_id is not None:
+                data["sender_chat"] = self.chats[message.sender_chat_id].to_json()
         if message.entities:
             entities_key = "caption_entities" if message.photo is not None else "entities"
             data[entities_key] = [entity.to_json() for entity in message.entities]

@@ -10,6 +10,7 @@ import pytest
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
 from news.parse import (
     MAX_ITEMS_PER_FEED,
+    MAX_LINK_CHARS,
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
     ParsedFeed,
@@ -19,7 +20,7 @@ from news.parse import (
     parse_feed_async,
 )
 from tests.feedserver import ENTITY_BOMB, FIXTURES, HTML_PAGE, make_rss
-from tests.hostile import BILLION_LAUGHS, many_items, quadratic
+from tests.hostile import BILLION_LAUGHS, entity_before_doctype, many_items, quadratic
 
 FETCHED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 URL = "https://news.example.kz/rss"
@@ -324,6 +325,42 @@ def test_entity_declarations_are_refused_in_any_encoding(
     assert time.monotonic() - started < 1
 
 
+@pytest.mark.parametrize(
+    ("codec", "declaration", "content_type"),
+    [
+        ("utf-8", True, "application/rss+xml"),
+        ("utf-8", False, "application/rss+xml"),
+        ("utf-16", True, "application/xml"),
+        ("utf-16-le", False, "text/xml; charset=utf-16le"),
+        ("utf-16-be", False, "text/xml; charset=utf-16be"),
+        ("utf-32", True, "application/xml"),
+        ("koi8-r", True, "application/rss+xml"),
+        ("cp037", True, "application/xml"),
+    ],
+)
+def test_an_entity_declared_before_the_doctype_is_refused(
+    codec: str, declaration: bool, content_type: str
+) -> None:
+    """Review 3, finding 1: the check used to look for `<!ENTITY` only after the DOCTYPE."""
+    body = entity_before_doctype(codec, declaration=declaration)
+    with pytest.raises(EntityDeclarationError):
+        parse(body, {"Content-Type": content_type})
+
+
+def test_an_entity_declared_before_the_doctype_is_not_expanded() -> None:
+    """70 KB used to expand to hundreds of megabytes in 8 s; now refused at once."""
+    started = time.monotonic()
+    with pytest.raises(EntityDeclarationError):
+        parse(entity_before_doctype(value_chars=10_000, references=20_000))
+    assert time.monotonic() - started < 1
+
+
+def test_a_lower_case_entity_declaration_anywhere_is_refused() -> None:
+    body = rss("<item><title>A</title></item>").replace(b"<rss", b'<!entity a "x">\n<rss', 1)
+    with pytest.raises(EntityDeclarationError):
+        parse(body)
+
+
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
 def test_billion_laughs_in_utf16_without_declaration_or_bom_is_refused(codec: str) -> None:
     body = BILLION_LAUGHS.decode().split("?>", 1)[1].encode(codec)
@@ -365,3 +402,20 @@ def test_titles_texts_links_and_keys_are_bounded_before_storage() -> None:
     assert len(item.text) <= MAX_TEXT_CHARS + 1
     assert item.link is None
     assert item.key.startswith("sha256:") and len(item.key) < 100
+
+
+def test_the_feed_title_and_link_are_bounded_too() -> None:
+    """Review 3, finding 2: a 5 MB channel title came back whole, with a 1 MB link."""
+    emoji = "\U0001f600"
+    channel = f"<title>{emoji * 1_000_000}</title><link>https://a.example/{'b' * 1_000_000}</link>"
+    feed = parse(rss("<item><title>A</title></item>", channel=channel))
+    assert feed.title is not None and len(feed.title) <= MAX_TITLE_CHARS + 1
+    assert feed.link is None
+
+
+def test_a_feed_link_within_the_bound_is_kept() -> None:
+    link = "https://a.example/" + "p" * (MAX_LINK_CHARS - 30)
+    feed = parse(
+        rss("<item><title>A</title></item>", channel=f"<title>T</title><link>{link}</link>")
+    )
+    assert feed.link == link

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -15,10 +16,19 @@ from pathlib import Path
 import pytest
 
 from news.errors import EntityDeclarationError, FeedParseError, ParseLimitError
-from news.parse import parse_feed
-from news.parse_pool import ParsePool
+from news.parse import (
+    MAX_ITEMS_PER_FEED,
+    MAX_KEY_CHARS,
+    MAX_LINK_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    ParsedFeed,
+    parse_feed,
+)
+from news.parse_pool import MAX_REPLY, ParsePool
+from news.records import FeedItem
 from tests.feedserver import make_rss
-from tests.hostile import MiB, many_items, nested, quadratic, unclosed
+from tests.hostile import MiB, entity_before_doctype, many_items, nested, quadratic, unclosed
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 URL = "https://news.example.kz/rss"
@@ -57,6 +67,64 @@ async def test_a_worker_gives_what_parse_feed_gives() -> None:
         assert len(pool.pids) == 1  # a refused feed does not cost the worker
     finally:
         pool.close()
+
+
+async def test_an_entity_before_the_doctype_is_refused_in_the_worker() -> None:
+    """Review 3, finding 1: this body used to come back from a worker expanded to 20 MB."""
+    pool = ParsePool(1, timeout=10)
+    try:
+        body = entity_before_doctype(value_chars=1_000, references=20_000)
+        with pytest.raises(EntityDeclarationError):
+            await parse(pool, body, {"Content-Type": "application/rss+xml"})
+    finally:
+        pool.close()
+
+
+async def test_a_huge_feed_title_does_not_reach_the_parent() -> None:
+    """Review 3, finding 2: a 4 MB channel title used to come back whole to the bot."""
+    title = "\U0001f600" * 1_000_000
+    body = (
+        f'<rss version="2.0"><channel><title>{title}</title>'
+        "<item><title>x</title><description>y</description></item></channel></rss>"
+    ).encode()
+    pool = ParsePool(1, timeout=15)
+    try:
+        feed = await parse(pool, body, {"Content-Type": "application/rss+xml"})
+        assert isinstance(feed, ParsedFeed)
+        assert feed.title is not None and len(feed.title) <= MAX_TITLE_CHARS + 1
+    finally:
+        pool.close()
+
+
+def test_the_largest_reply_the_caps_allow_fits_under_max_reply() -> None:
+    """MAX_REPLY is derived from the field caps: every field full of 4-byte characters."""
+    wide = "\U0001f600"
+    item = FeedItem(
+        key=wide * MAX_KEY_CHARS,
+        link="https://a.example/" + wide * MAX_LINK_CHARS,
+        title=wide * (MAX_TITLE_CHARS + 1),
+        text=wide * (MAX_TEXT_CHARS + 1),
+        published=NOW,
+        language="ru",
+    )
+    # Distinct strings, so pickle cannot share them between items.
+    items = tuple(
+        FeedItem(
+            f"{n}{item.key}", f"{item.link}{n}", f"{n}{item.title}", f"{n}{item.text}", NOW, "ru"
+        )
+        for n in range(MAX_ITEMS_PER_FEED)
+    )
+    feed = ParsedFeed(
+        title=wide * (MAX_TITLE_CHARS + 1),
+        link=item.link,
+        language="ru",
+        items=items,
+        version="rss20",
+        encoding="utf-8",
+        warning="ill-formed feed: " + wide * (MAX_TITLE_CHARS + 1),
+    )
+    size = len(pickle.dumps(("ok", feed, False), protocol=pickle.HIGHEST_PROTOCOL))
+    assert size < MAX_REPLY <= 32 * MiB
 
 
 async def test_a_parse_over_time_is_cut_and_the_others_go_on() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from news.errors import FeedError, UnresolvableHostError, UnsafeURLError
 from news.fetch import FeedFetcher
-from news.urlguard import IPAddress, check_url
+from news.urlguard import IPAddress, check_url, is_public_address
 from tests.feedserver import FeedServer
 
 REFUSED = [
@@ -27,6 +27,8 @@ REFUSED = [
     "http://[::1]/rss",
     "http://[fe80::1]/rss",
     "http://[fd00::1]/rss",
+    "http://[fec0::1]/rss",  # deprecated site-local (RFC 3879): review 3, finding 6
+    "http://[feff:ffff::1]/rss",
     "http://[::ffff:127.0.0.1]/rss",  # IPv4-mapped IPv6
     "http://[::ffff:169.254.169.254]/rss",
     "http://2130706433/rss",  # 127.0.0.1 written as one number
@@ -48,6 +50,12 @@ REFUSED = [
 async def test_unsafe_urls_are_refused(url: str) -> None:
     with pytest.raises(UnsafeURLError):
         await check_url(url, allow_private=False)
+
+
+def test_site_local_ipv6_is_not_public() -> None:
+    assert not is_public_address(ipaddress.IPv6Address("fec0::1"))
+    assert not is_public_address(ipaddress.IPv6Address("feff:ffff:ffff:ffff::1"))
+    assert is_public_address(ipaddress.IPv6Address("2606:4700::1111"))
 
 
 async def test_unsafe_url_error_is_a_feed_error_with_a_reason() -> None:

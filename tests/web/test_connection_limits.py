@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from bot.web.server import HEAD_TIMEOUT, MAX_CONNECTIONS
+from bot.web.server import BODY_TIMEOUT, HEAD_TIMEOUT, MAX_CONNECTIONS
 from storage import Database
 from tests.web.archive import web_server
 
@@ -102,3 +102,43 @@ async def test_an_oversized_request_head_gets_431(sqlite_db: Database) -> None:
         assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"{base}/health")).status_code == 200
+
+
+async def _slow_body(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A full head announcing a large body, then the body at one byte a second."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nX")
+    await writer.drain()
+    return reader, writer
+
+
+async def test_a_body_dribbled_after_a_full_head_is_cut_off(sqlite_db: Database) -> None:
+    """Review 3, finding 4: the head deadline did not cover the body."""
+    async with web_server(sqlite_db) as base:
+        reader, writer = await _slow_body(port_of(base))
+        dribble = asyncio.create_task(_dribble(writer))
+        try:
+            closed_for, _ = await closed_after(reader, BODY_TIMEOUT + 4)
+        finally:
+            dribble.cancel()
+            writer.close()
+        assert closed_for <= BODY_TIMEOUT + 1.5
+
+
+async def test_slow_bodies_on_every_connection_leave_room_for_health(sqlite_db: Database) -> None:
+    """Review 3, finding 4: 70 slow bodies held every slot and /health was refused."""
+    async with web_server(sqlite_db) as base:
+        port = port_of(base)
+        slow = [await _slow_body(port) for _ in range(MAX_CONNECTIONS + 6)]
+        dribbles = [asyncio.create_task(_dribble(writer)) for _, writer in slow]
+        try:
+            await asyncio.sleep(1.2)  # every one of them is reading its body
+            started = time.monotonic()
+            async with httpx.AsyncClient() as client:
+                answer = await client.get(f"{base}/health", timeout=5)
+            assert answer.status_code == 200 and time.monotonic() - started < 2
+        finally:
+            for task in dribbles:
+                task.cancel()
+            for _, writer in slow:
+                writer.close()
