@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -78,12 +79,14 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
 )
 
 
-def register_handlers(app: BotApplication) -> None:
+def register_handlers(app: BotApplication, *, in_order: bool = False) -> None:
+    """``in_order``: every command finishes before the next starts (console mode)."""
     app.bot_data.commands = COMMANDS
     # Group -1 runs before every handler; it stops floods and malformed commands.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
     for spec in COMMANDS:
-        app.add_handler(CommandHandler(spec.name, spec.callback, block=spec.block))
+        block = spec.block or in_order
+        app.add_handler(CommandHandler(spec.name, spec.callback, block=block))
     app.add_handler(CallbackQueryHandler(feeds.feeds_page_button, pattern=r"^feeds:"))
     app.add_handler(CallbackQueryHandler(events.event_button, pattern=r"^(ev|cc|lt):"))
     app.add_handler(CallbackQueryHandler(subscriptions.settings_button, pattern=r"^set:"))
@@ -122,9 +125,18 @@ def build_application(
     token: str | None = None,
     admin_ids: frozenset[int] | None = None,
     parse_in_processes: bool = True,
+    console: bool = False,
 ) -> BotApplication:
-    """The Application with every handler and job; the application object opens in post_init."""
-    rate_limit = guard.CommandRateLimit()
+    """The Application with every handler and job; the application object opens in post_init.
+
+    ``console``: the chat is this terminal (bot/console.py). Its one user is the person who
+    runs the instance, often feeding a script through a pipe: no flood limit for them, and
+    commands answered in the order they were typed (`/addfeed A`, `/addfeed B`, `/pollnow`).
+    """
+    # A limit no one reaches: the console has a single user, the operator (review 4).
+    rate_limit = (
+        guard.CommandRateLimit(max_actions=sys.maxsize) if console else (guard.CommandRateLimit())
+    )
 
     async def post_init(app: BotApplication) -> None:
         async def on_feed_disabled(feed: FeedInfo) -> None:
@@ -206,7 +218,7 @@ def build_application(
     app = builder.build()
     app.bot_data.rate_limit = rate_limit
     app.bot_data.admin_ids = settings.admin_ids if admin_ids is None else admin_ids
-    register_handlers(app)
+    register_handlers(app, in_order=console)
     return app
 
 

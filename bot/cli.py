@@ -142,6 +142,7 @@ def run_console(settings: Settings) -> int:
         request=request,
         token=CONSOLE_TOKEN,
         admin_ids=settings.admin_ids | {CONSOLE_USER_ID},
+        console=True,
     )
 
     stopping: list[asyncio.Task[None]] = []  # a reference, so the task is not collected

@@ -492,13 +492,11 @@ class DeliverySender:
     async def _send_digest(
         self, chat_id: int, event_ids: list[int], lang: str, from_status: str = deliveries.DIGEST
     ) -> bool:
-        # A burst (pending rows) says what it is: "5 new events", not "Latest events".
-        heading = (
-            count_of(lang, "new_events", len(event_ids))
-            if from_status != deliveries.DIGEST
-            else None
-        )
-        parts = await eventviews.render_digest(self.db, event_ids, lang, heading=heading)
+        if from_status == deliveries.DIGEST:
+            parts = await eventviews.render_digest(self.db, event_ids, lang)
+        else:  # a burst: one compact message that says what it is ("7 new events")
+            heading = count_of(lang, "new_events", len(event_ids))
+            parts = [await eventviews.render_burst(self.db, event_ids, lang, heading)]
         first: int | None = None
         for part in parts:
             outcome = await self.deliver(chat_id, part, None)

@@ -18,6 +18,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.i18n import plural_form
 from bot.logs import redact
 from coopwatch.app import default_feeds
 from coopwatch.settings import Settings
@@ -345,7 +346,7 @@ def feeds_to_check(
     disabled = len(stored) - len(enabled)
     if not disabled:
         return enabled, []
-    note = f"{disabled} disabled feed(s) not checked; `coopwatch feeds list` says why"
+    note = f"{_count(disabled, 'disabled feed')} not checked; `coopwatch feeds list` says why"
     return enabled, [Finding("feeds", "warn", note)]
 
 
@@ -396,7 +397,8 @@ def write_report(findings: Sequence[Finding], out: TextIO, *, secrets: Sequence[
         out.write(redact(f"{mark} {finding.check}: {finding.detail}", secrets) + "\n")
     failed = sum(f.failed for f in findings)
     if failed:
-        out.write(f"{failed} problem(s) found; fix the lines marked {'✗' if fancy else 'FAIL'}\n")
+        mark = "✗" if fancy else "FAIL"
+        out.write(f"{_count(failed, 'problem')} found; fix the lines marked {mark}\n")
     else:
         out.write("everything needed to run looks fine\n")
 
@@ -424,3 +426,8 @@ def _redact(exc: BaseException, secret: str) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 problem", "2 problems": the report is English, with the bot's plural rule."""
+    return f"{n} {noun}" if plural_form("en", n) == "one" else f"{n} {noun}s"

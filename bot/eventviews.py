@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
+from bot import render
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
 from news.facts import Facts, Figure
 from news.language import detect_language
@@ -109,3 +110,13 @@ async def render_digest(
         chunk = views[start : start + 5]
         pages.append(render_event_list(chunk, lang=lang, page=start // 5, heading=heading).text)
     return pages
+
+
+async def render_burst(db: Database, event_ids: Sequence[int], lang: str, heading: str) -> str:
+    """Several new events for one chat at once, as one compact message."""
+    views: list[EventView] = []
+    for event_id in event_ids:
+        event = await db.run(event_store.get_event_by_id, event_id=event_id)
+        if event is not None:
+            views.append(event_view(event, lang))
+    return render.render_burst(views, lang=lang, heading=heading)

@@ -66,7 +66,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "and_more": "… and {n} more",
         "topics": "Topics",
         "event_id": "Event",
-        "open_hint": "Details: /event ID",
     },
     "ru": {
         "visit": "визит",
@@ -94,7 +93,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "and_more": "… и ещё {n}",
         "topics": "Темы",
         "event_id": "Событие",
-        "open_hint": "Подробнее: /event НОМЕР",
     },
 }
 _MONTHS = {
@@ -301,6 +299,8 @@ _EN_CURRENCIES = {
     "CNY": "yuan",
 }
 _RU_CURRENCIES = {
+    "USD": "долларов",
+    "EUR": "евро",
     "RUB": "руб.",
     "KZT": "тенге",
     "UZS": "сумов",
@@ -311,7 +311,8 @@ _RU_CURRENCIES = {
 
 
 def format_amount(figure: Figure, lang: str) -> str:
-    """A sum in the reader's language: "$800 million", "800 млн $" (as written when unknown)."""
+    """A sum in the reader's language: "$800 million", "800 млн долларов" (as written when
+    unknown)."""
     if figure.amount is None or figure.currency is None:
         return clean(figure.written, 40)
     value, word = figure.amount, ""
@@ -322,8 +323,10 @@ def format_amount(figure: Figure, lang: str) -> str:
     number = f"{value:.2f}".rstrip("0").rstrip(".")
     if lang == "ru":
         number = number.replace(".", ",")
-        unit = _SYMBOLS.get(figure.currency) or _RU_CURRENCIES.get(figure.currency, figure.currency)
-        return " ".join(p for p in (number, word, unit) if p)
+        # "800 млн долларов", as Russian outlets write it, not "800 млн $".
+        unit = _RU_CURRENCIES.get(figure.currency) if word else None
+        unit = unit or _SYMBOLS.get(figure.currency) or _RU_CURRENCIES.get(figure.currency)
+        return " ".join(p for p in (number, word, unit or figure.currency) if p)
     symbol = _SYMBOLS.get(figure.currency)
     if symbol:
         return f"{symbol}{number}" + (f" {word}" if word else "")
@@ -335,11 +338,16 @@ def _figure_text(figure: Figure, lang: str) -> str:
     amount = format_amount(figure, lang)
     period = figure.period
     when = _PERIODS[lang].get(period, "") if period else ""
-    if period and not when and period.isdigit():
-        when = f"in {period}" if lang == "en" else f"за {period} год"
+    year = period[3:] if period and period.startswith("by ") else period
+    dated = bool(year and year.isdigit())  # "2025", or a deadline "by 2025"
+    if period and not when and dated:
+        if period.startswith("by "):  # a deadline stays one: "by 2025", "к 2025 году"
+            when = period if lang == "en" else f"к {year} году"
+        else:
+            when = f"in {period}" if lang == "en" else f"за {period} год"
     if figure.role == "target":
         goal = f"target {amount}" if lang == "en" else f"цель — {amount}"
-        return f"{goal} {when}".strip() if when and period and period.isdigit() else goal
+        return f"{goal} {when}".strip() if when and dated else goal
     return f"{amount} {when}".strip()
 
 
@@ -522,15 +530,15 @@ def render_event_list(
         return Rendered(f"<b>{heading}</b>\n{_s(lang, 'no_events')}", [])
     per_item = (MAX_MESSAGE - 200) // len(shown)
     blocks = []
-    for n, event in enumerate(shown, start=1):
-        # The event's own id, not its place on the page: "/event 42" finds it again later.
-        head = f"{_list_number(event, n)}. {_header(event, lang)}"
+    for event in shown:
+        # The command itself under each item, as alerts show it: a bare "7." read as list
+        # numbering, and a generic "/event ID" hint made people copy the wrong number.
+        head = _header(event, lang)
+        ref = f"/event {event.id}" if event.id is not None else ""
         room = max(0, per_item - utf16_len(head) - 60)
         summary = esc(event.summary, min(room // 2, 280)) if room else ""
-        blocks.append("\n".join(p for p in (head, summary) if p))
+        blocks.append("\n".join(p for p in (head, summary, ref) if p))
     text = f"<b>{heading}</b>\n\n" + "\n\n".join(blocks)
-    if any(e.id is not None for e in shown):
-        text += f"\n\n{_s(lang, 'open_hint')}"
     detail_row = [
         (_list_number(e, n), f"ev:{e.key}")
         for n, e in enumerate(shown, 1)
@@ -541,6 +549,39 @@ def render_event_list(
     if has_more and _callback(target):
         buttons.append([(_s(lang, "more"), target)])
     return Rendered(text, buttons)
+
+
+BURST_LISTED = 15  # a burst digest names this many events; the rest wait behind /latest
+_BURST_LINE = 110  # characters of summary per event in a burst digest
+
+
+def render_burst(events: Sequence[EventView], *, lang: str, heading: str) -> str:
+    """Many new events at once (first run, a new feed) as one short message, oldest first.
+
+    One line of header and one of summary per event, each with the `/event N` that opens it:
+    a burst is a list to pick from, not N alerts (review 4, finding 1). Past BURST_LISTED
+    events, "… and N more: /latest"; whatever is listed, the message fits Telegram's limit.
+    """
+    blocks: list[str] = []
+    for event in events[:BURST_LISTED]:
+        ref = f"/event {event.id} · " if event.id is not None else ""
+        summary = esc(first_line(event.summary), _BURST_LINE)
+        blocks.append("\n".join(p for p in (ref + _header(event, lang), summary) if p))
+    rest = len(events) - len(blocks)
+    while blocks:
+        tail = f"\n\n{_s(lang, 'and_more', n=rest)}: /latest" if rest else ""
+        text = f"<b>{esc(heading)}</b>\n\n" + "\n\n".join(blocks) + tail
+        if utf16_len(text) <= MAX_MESSAGE:
+            return text
+        blocks.pop()  # hostile headers (long place names): fewer events, never a cut tag
+        rest += 1
+    return f"<b>{esc(heading)}</b>\n\n{_s(lang, 'and_more', n=rest)}: /latest"
+
+
+def first_line(summary: str) -> str:
+    """The summary's first sentence (the event itself, by how summaries are built)."""
+    match = re.match(r".+?[.!?](?=\s|$)", summary.strip())
+    return match.group(0) if match else summary
 
 
 def _list_number(event: EventView, n: int) -> str:

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.eventviews import facts_to_dict
+from bot.eventviews import facts_from_dict, facts_to_dict
 from news.candidates import event_candidate, is_event
 from news.classify import classify_item
-from news.facts import Facts
+from news.facts import Facts, merge_facts
 from news.grouping import Candidate, EventState, Grouper
 from news.records import Classification
 from news.summary import summarise
@@ -173,6 +173,9 @@ class EventPipeline:
                 },
             )
             return event, True
+        # The details must not depend on which outlet was polled first (review 4).
+        known = await self.db.run(event_store.get_event, key=key)
+        merged = merge_facts(facts_from_dict(known.facts), facts) if known else facts
         joined = await self.db.run(
             event_store.add_source,
             key=key,
@@ -183,6 +186,8 @@ class EventPipeline:
             span=_shown_span(grouper.event(key), was_announced=key in announced),
             topics=topics,
             terms=terms,
+            facts=facts_to_dict(merged),
+            place=facts.place,
         )
         if joined is None:
             raise PipelineError(f"event {key} is in the grouping state but not in the database")

@@ -29,7 +29,15 @@ from news.item import (
 from news.jsonlines import JsonLine, read_json_lines
 from news.language import detect_language
 from news.records import Classification, EventType, Evidence, Span
-from news.sentence import STRONG, TYPE_PRECEDENCE, Analysis, read, with_cues, with_mentions
+from news.sentence import (
+    STRONG,
+    TYPE_PRECEDENCE,
+    Analysis,
+    read,
+    trigger_screen,
+    with_cues,
+    with_mentions,
+)
 from news.text import clean_text, split_sentences
 
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
@@ -64,6 +72,10 @@ class Classifier:
         if not (title or body) or not any(ch.isalpha() for ch in title + body):
             return Classification(False, "none", (), 0.3, lang or "en", notes=("no text",))
         sentences = ([title] if title else []) + split_lead(body)
+        if not any(map(trigger_screen(self.lexicon).may_match, sentences)):
+            # No trigger word anywhere (most news): negative whoever it names, and what
+            # `_negative` says of an item whose sentences found no trigger.
+            return self._negative([], lang, [])
         analyses = self._with_mentions([read(s, self.lexicon) for s in sentences], day)
         has_title = bool(title)
         notes: list[str] = []

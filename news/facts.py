@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -324,8 +324,14 @@ _PERIODS = (
 )
 _PERIOD_RE = tuple((name, re.compile(p, re.I)) for name, p in _PERIODS)
 _YEAR_PERIOD = re.compile(
-    r"\b(?:in|by|for|by the end of|в|к|за|по итогам)\s+((?:19|20)\d\d)\b", re.I
+    r"(?<!\w)(in|by|for|by the end of|в|к|за|по итогам)\s+((?:19|20)\d\d)\b", re.I
 )
+# "by 2025", "к 2025 году": a deadline for a goal, not the year a sum was counted in.
+_DEADLINE = {"by", "by the end of", "к"}
+# Where one clause of a sentence ends and another begins: what a figure measures, and when,
+# is read inside its own clause ("raise it to $2 billion by 2025; Kazakhstan will invest
+# $500 million": the $2 billion is not an investment, the $500 million not for 2025).
+_CLAUSE_BREAK = re.compile(r";|,\s+(?:and|but|while|whereas|а|и|но|тогда как|при этом)\s", re.I)
 _CURRENCY_CODES = (
     ("USD", r"\$|US\s?dollars|dollars|USD|долл\w*"),
     ("EUR", r"€|euros?|EUR|евро"),
@@ -399,6 +405,60 @@ def extract_facts(title: str, text: str, *, language: str, published: datetime |
         figures=figures(body),
         visit_kind=_visit_kind(lead),
     )
+
+
+# How specific a visit kind is: a report that says "state visit" beats one that says "visit".
+_KIND_RANK = {"state": 3, "official": 2, "working": 1}
+MERGED_TERMS = 12  # documents, sectors, sums, counts an event keeps from all its reports
+MERGED_FIGURES = 6
+
+
+def merge_facts(kept: Facts, joining: Facts) -> Facts:
+    """What an event states once ``joining`` (a further report) adds to ``kept``.
+
+    The details must not depend on which outlet was polled first: the more specific visit
+    kind wins (state > official > working > plain visit); a place fills a gap; documents,
+    sectors, sums and counts are the union, bounded; figures are merged by what they measure
+    (a report's "trade $800 million" is not repeated by another's, a new noun is added).
+    Dates are the grouper's business (its span), so ``kept``'s stay.
+    """
+    kind = max((kept.visit_kind, joining.visit_kind), key=lambda k: _KIND_RANK.get(k or "", 0))
+    place, place_country = kept.place, kept.place_country
+    if place is None:
+        place, place_country = joining.place, joining.place_country
+    return replace(
+        kept,
+        visit_kind=kind,
+        place=place,
+        place_country=place_country,
+        documents=_unique((*kept.documents, *joining.documents))[:MERGED_TERMS],
+        document_kinds=tuple(dict.fromkeys((*kept.document_kinds, *joining.document_kinds))),
+        sectors=_unique((*kept.sectors, *joining.sectors))[:MERGED_TERMS],
+        money=_unique((*kept.money, *joining.money))[:MERGED_TERMS],
+        counts=_unique((*kept.counts, *joining.counts))[:MERGED_TERMS],
+        figures=_merge_figures(kept.figures, joining.figures),
+    )
+
+
+def _merge_figures(kept: tuple[Figure, ...], joining: tuple[Figure, ...]) -> tuple[Figure, ...]:
+    measures = {f.measure for f in kept if f.measure}
+    sums = {(f.amount, f.currency) for f in kept if f.amount is not None}
+    written = {f.written.lower() for f in kept}
+    merged = list(kept)
+    for figure in joining:
+        if (
+            figure.measure in measures
+            or (figure.amount, figure.currency) in sums
+            or figure.written.lower() in written
+        ):
+            continue  # the same noun, or the same sum under another noun: said already
+        written.add(figure.written.lower())
+        if figure.measure:
+            measures.add(figure.measure)
+        if figure.amount is not None:
+            sums.add((figure.amount, figure.currency))
+        merged.append(figure)
+    return tuple(merged[:MERGED_FIGURES])
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
@@ -624,10 +684,16 @@ def figures(body: str) -> tuple[Figure, ...]:
             # "…$800 million last year, and a target of $1 billion": up to the comma is the
             # earlier figure's period.
             before = before[before.find(",") + 1 :] if "," in before else before
+        breaks_before = list(_CLAUSE_BREAK.finditer(before))
+        # Across a ";" a new clause starts with its own subject: nothing is lent to it.
+        lend = same_sentence and not any(b.group(0) == ";" for b in breaks_before)
+        before = before[breaks_before[-1].end() :] if breaks_before else before
         after = body[m.end() : min(sentence_end, m.end() + 60)]
         next_money = _MONEY.search(after)
         after = after[: next_money.start()] if next_money else after
-        measure = _measure(before, after) or (previous_measure if same_sentence else None)
+        clause_end = _CLAUSE_BREAK.search(after)
+        after = after[: clause_end.start()] if clause_end else after
+        measure = _measure(before, after) or (previous_measure if lend else None)
         previous_end, previous_sentence, previous_measure = m.end(), sentence_start, measure
         written = m.group(0).strip()
         amount, currency = _amount(written)
@@ -695,7 +761,10 @@ def _period(before: str, after: str) -> str | None:
         if pattern.search(clause):
             return name
     year = _YEAR_PERIOD.search(clause)
-    return year.group(1) if year else None
+    if year is None:
+        return None
+    deadline = year.group(1).lower() in _DEADLINE
+    return f"by {year.group(2)}" if deadline else year.group(2)
 
 
 # Above this no state's trade, budget or loan goes in any of the currencies read (Uzbekistan's

@@ -33,6 +33,7 @@ import httpcore
 import httpx
 
 from news.errors import FeedError, UnresolvableHostError, UnsafeURLError
+from news.keepalive import SitePools
 from news.urlguard import GuardedNetwork, Resolver, check_literal
 
 try:
@@ -153,14 +154,14 @@ class FeedFetcher:
         self._clock = clock
         self._global = asyncio.Semaphore(global_limit)
         self._per_host: dict[str, asyncio.Semaphore] = {}
-        limits = httpx.Limits(max_connections=global_limit, max_keepalive_connections=global_limit)
         if transport is None:
             guard = GuardedNetwork(allow_private=allow_private, resolver=resolver, inner=network)
-            transport = _GuardedTransport(guard, limits)
+            # Keep-alive per site (news.keepalive): the next feed of a site in this run reuses
+            # the connection instead of paying a TCP handshake per 304.
+            transport = SitePools(guard, per_site=per_host_limit)
         self._client = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(connect_timeout, read=read_timeout, pool=connect_timeout),
-            limits=limits,
             headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip"},
             transport=transport,
             trust_env=False,  # a proxy from the environment would bypass the SSRF guard
@@ -330,24 +331,6 @@ def _map_big_buffers_on_their_own() -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
-
-
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport, with its connection pool on the guarded network backend.
-
-    httpx does not take a network backend as an argument, so the pool it built is replaced by
-    an identical one that has it (same TLS context and limits; no proxy: trust_env is off).
-    """
-
-    def __init__(self, network: httpcore.AsyncNetworkBackend, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=network,
-        )
 
 
 class _CappedBody:

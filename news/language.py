@@ -18,10 +18,11 @@ RUSSIAN_SHARE = 0.3
 
 def cyrillic_share(text: str) -> float:
     """Share of Cyrillic letters among all letters of ``text`` (0.0 when it has none)."""
-    letters = sum(map(len, _LETTERS.findall(text)))  # runs, not characters: far fewer objects
+    # Counted as what a deletion removes: one C call each, no list of runs to build.
+    letters = len(text) - len(_LETTERS.sub("", text))
     if letters == 0:
         return 0.0
-    return sum(map(len, _CYRILLIC.findall(text))) / letters
+    return (len(text) - len(_CYRILLIC.sub("", text))) / letters
 
 
 SAMPLE_CHARS = 800  # the script of an item is clear long before its end

@@ -17,10 +17,10 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
@@ -28,6 +28,9 @@ from feedparser.encodings import convert_to_utf8
 
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
 from news.records import FeedItem
+
+if TYPE_CHECKING:
+    from news.parse_pool import ParsePool  # the pool's workers import this module
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,27 @@ class ParsedFeed:
     version: str  # feedparser's name of the format, e.g. "rss20", "atom10"
     encoding: str | None
     warning: str | None = None  # why feedparser found the document ill-formed, if it did
+    # `feed_fingerprint` of the body, set by `parse_if_changed`: the caller stores it once the
+    # items are stored, and passes it back at the next poll.
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedFeed:
+    """The body is the one parsed last time (same fingerprint): nothing to parse or store."""
+
+    fingerprint: str
+
+
+def feed_fingerprint(body: bytes, headers: Mapping[str, str], *, url: str) -> str:
+    """A hash of everything `parse_feed` reads: the body, the URL links resolve against, and
+    the headers that decide the charset and the language. Equal fingerprints, equal items."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (url, lower.get("content-type", ""), lower.get("content-language", "")):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def parse_feed(
@@ -126,6 +150,33 @@ def parse_feed(
         encoding=(encoding or "")[:MAX_WORD_CHARS] or None,
         warning=_shorten(warning, MAX_TITLE_CHARS) if warning else None,
     )
+
+
+async def parse_if_changed(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    url: str,
+    fetched_at: datetime,
+    previous: str | None,
+    pool: ParsePool | None = None,
+) -> ParsedFeed | UnchangedFeed:
+    """Parse a 200 body unless its fingerprint equals ``previous``, the fingerprint of the last
+    body of this feed that was parsed *and stored* (None: parse).
+
+    Many sites answer every poll with 200 and the same bytes (no ETag, or one that changes
+    with each response); those bodies cost a hash, not a parse in a worker. The result carries
+    the new fingerprint (`ParsedFeed.fingerprint`); a failed parse raises as `parse_feed` does
+    and leaves nothing to store, so the body is parsed again next time.
+    """
+    fingerprint = feed_fingerprint(body, headers, url=url)
+    if fingerprint == previous:
+        return UnchangedFeed(fingerprint)
+    if pool is None:
+        parsed = await parse_feed_async(body, headers, url=url, fetched_at=fetched_at)
+    else:
+        parsed = await pool.parse(body, headers, url=url, fetched_at=fetched_at)
+    return replace(parsed, fingerprint=fingerprint)
 
 
 async def parse_feed_async(

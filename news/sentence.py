@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from news.gazetteer import Gazetteer, Lexicon
 from news.records import EventType, Evidence, Span
-from news.text import Token, tokenize
+from news.text import Token, WordScreen, tokenize
 
 # When a sentence holds several triggers: a call is the most specific, signing documents is
 # the outcome worth reporting, a visit frames any talks held during it.
@@ -184,6 +185,8 @@ class Analysis:
 
     def role_countries(self) -> dict[str, str]:
         """Office phrases of this sentence tied to exactly one country ("crown prince": SA)."""
+        if not self.roles or not self.mentions:
+            return {}  # asked of every sentence; most have no office word or no mention
         countries = [m for m in self.mentions if m.kind == "country"]
         found: dict[str, set[str]] = {}
         for r, i in self._links(countries):
@@ -246,6 +249,8 @@ class Analysis:
             return len(gap) <= 2 and not blocked.intersection(gap) and not self._corporate(gap)
         if m.start >= role.end:  # "President of Uzbekistan", "глава МИД Казахстана"
             gap = range(role.end, m.start)
+            if len(gap) > 6:
+                return False  # too far, whatever lies between (checked first: it is cheap)
             if self._corporate(gap):
                 return False  # "Chairman of the Board of Russia's ...": a company's officer
             if gap and self.tokens[m.start - 1].forms[0] in _PLACE_PREPOSITIONS:
@@ -256,6 +261,8 @@ class Analysis:
     def _corporate(self, gap: range) -> bool:
         """A company, bank or NGO between an office and its country ("Chairman of the Board
         of Russia's Sberbank"); a national or central bank is a state body."""
+        if not gap:
+            return False
         if any(_STATE_BANK.intersection(self.tokens[i].forms) for i in gap):
             return False
         companies = self.cues.get("company", ())
@@ -360,6 +367,12 @@ class Analysis:
 def analyse(sentence: str, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
     """Tokenise ``sentence`` once and find mentions, triggers, roles and cues in it."""
     return with_mentions(read(sentence, lexicon), gazetteer, lexicon, day)
+
+
+@lru_cache(maxsize=4)
+def trigger_screen(lexicon: Lexicon) -> WordScreen:
+    """A screen passing every sentence that ``read`` could find a trigger word in."""
+    return WordScreen(lexicon.core.required_keys(lambda category: category in _TRIGGER_WORDS))
 
 
 def read(sentence: str, lexicon: Lexicon) -> Analysis:

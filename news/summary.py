@@ -64,15 +64,25 @@ _BRACKETED = re.compile(
     re.I,
 )
 # ", the press service of the Ministry reported today." — the outlet's attribution, not news.
+# A dot inside a word ("El.kz", "Kun.uz", "24.kg") is part of an outlet's name, not a stop.
+_NOT_STOP = r"(?:[^.!?]|\.(?=\w))"
 _ATTRIBUTION_EN = re.compile(
-    r",\s*(?:the\s+|as\s+)?[^,.;]{0,120}?\breport(?:ed|s)"
+    r",\s*(?:the\s+|as\s+)?(?:[^,.;]|\.(?=\w)){0,120}?\b(?:report(?:ed|s)|learn(?:t|ed))"
     r"(?:\s+(?:today|yesterday|(?:on\s+)?\w+day))?"
-    r"(?:,?\s+(?:citing|via|from|according to)\s[^.]{0,80})?\s*(?=[.!]?$)",
+    rf"(?:,?\s+(?:citing|via|from|according to)\s{_NOT_STOP}{{0,80}})?\s*(?=[.!]?$)",
 )
 _ATTRIBUTION_RU = re.compile(
     r",\s*(?:—\s*)?(?:как\s+)?(?:сообщает|сообщают|сообщили|сообщило|передает|передаёт|пишет|"
-    r"информирует|со ссылкой на)\b[^.!?]{0,160}(?=[.!]?$)"
+    rf"информирует|со ссылкой на)\b{_NOT_STOP}{{0,160}}(?=[.!]?$)"
 )
+# A sentence that opens by pointing back ("Об этом сообщили на переговорах…", "Такое мнение
+# высказал…", "This was said at…") means nothing without the sentence before it.
+_ANAPHORIC = re.compile(
+    r"^(?:Об этом|О том|Такое (?:мнение|заявление)|Такую (?:оценку|позицию)|Это|This|That|"
+    r"These)\b"
+)
+# "NUR-SULTAN. KAZINFORM President…": an agency's name in capitals after a dateline.
+_CAPS_AGENCY = re.compile(r"^([A-ZА-ЯЁ][A-ZА-ЯЁ\-]{2,})\s+(?=[A-ZА-ЯЁ])")
 _REPORTED_TODAY = re.compile(r"\s*\b(?:reported today|сообщили сегодня)\b", re.I)
 _SPACES = re.compile(r"[ \t]+")
 
@@ -119,8 +129,19 @@ def summarise(
         chosen = [headline]  # the text never says it in one sentence; the headline does
     elif first is None:
         chosen = [headline if len(headline) >= 40 and headline[-2:-1] != "?" else sentences[0]]
+    elif first > 0 and _ANAPHORIC.match(sentences[first]):
+        chosen = [sentences[first - 1], sentences[first]]  # "Об этом" needs its "это"
     else:
         chosen = [sentences[first]]
+    if (
+        first is not None
+        and first + 1 < len(sentences)
+        and _ANAPHORIC.match(sentences[first + 1])
+        and _names_event(sentences[first + 1], language, countries)
+    ):
+        # "Такое мнение высказал … на встрече с …" completes the sentence before it; "Об этом
+        # пишет «Синьхуа»" (one party at most, no event) is an attribution and stays out.
+        chosen.append(sentences[first + 1])
     after = sentences[first + 1 :] if first is not None else sentences[1:]
     outcome = next((s for s in after if _OUTCOME.search(s)), None)
     if outcome is not None and outcome not in chosen:
@@ -207,6 +228,9 @@ def _strip_dateline(body: str) -> str:
         after_dash = match.group(0).rstrip().endswith(("-", "–", "—"))
         if after_dash and agency and len(agency.group(0).split()) <= 3:
             body = body[agency.end() :]
+        caps = _CAPS_AGENCY.match(body)
+        if caps is not None and caps.group(1) in _agency_words():
+            body = body[caps.end() :]  # "NUR-SULTAN. KAZINFORM " has no dash to go by
     return body
 
 
@@ -216,6 +240,11 @@ def _is_dateline(mark: str) -> bool:
         return True
     head = mark.split(",")[0].rstrip(" .:-–—").upper()
     return head in _dateline_words()
+
+
+@cache
+def _agency_words() -> frozenset[str]:
+    return frozenset(word.upper() for word in _AGENCIES.replace("\\", "").split("|"))
 
 
 @cache

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -101,28 +100,40 @@ def word_forms(word: str) -> tuple[str, ...]:
 
 def tokenize(sentence: str) -> list[Token]:
     """Words (letters and digits) of a sentence with their offsets and match keys."""
-    # tuple.__new__ skips the NamedTuple constructor, a Python function: this runs per word.
-    return [
-        _new_tuple(Token, (word := m.group(), m.start(), m.end(), word_forms(word)))
-        for m in _WORD.finditer(sentence)
-    ]
+    # This runs per word, so it avoids Python-level calls: `findall` makes the words in C
+    # (no match objects), and `str.find` from the end of the previous word gives each one's
+    # offset, which is exact because the gap before a word holds no letter or digit.
+    # tuple.__new__ skips the NamedTuple constructor, a Python function.
+    tokens: list[Token] = []
+    append, find, new, forms = tokens.append, sentence.find, _new_tuple, word_forms
+    end = 0
+    for word in _WORD.findall(sentence):
+        start = find(word, end)
+        end = start + len(word)
+        append(new(Token, (word, start, end, forms(word))))
+    return tokens
 
 
 _new_tuple = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class Match(Generic[T]):
-    """Tokens ``start``..``end`` (exclusive) matched a phrase carrying ``payloads``."""
+class Match(NamedTuple, Generic[T]):
+    """Tokens ``start``..``end`` (exclusive) matched a phrase carrying ``payloads``.
+
+    A NamedTuple built with tuple.__new__, like Token: thousands are made per second, and a
+    frozen dataclass's __init__ (one object.__setattr__ per field) cost several times more.
+    """
 
     start: int
     end: int
     payloads: tuple[T, ...]
 
 
-# The patterns a word can start: second-key tables of longer phrases, one-word payloads.
-_Start = tuple[tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...], tuple[T, ...]]
-_NO_START: _Start[Any] = ((), ())
+# The patterns a word can start: second-key tables of longer phrases, one-word payloads, and
+# every second key of those tables (most next words continue none: one set test says so).
+_Seconds = tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...]
+_Start = tuple[_Seconds[T], tuple[T, ...], frozenset[str]]
+_NO_START: _Start[Any] = ((), (), frozenset())
 MAX_CACHED_FORMS = 262_144  # per matcher; cleared when full, as news vocabulary is small
 
 
@@ -167,20 +178,42 @@ class PhraseMatcher(Generic[T]):
         for phrase in phrases:
             self.add(phrase, payload, inflect=inflect)
 
+    def required_keys(self, wanted: Callable[[T], bool]) -> frozenset[str]:
+        """Keys of which a text must have one (among its words' forms) to hold a phrase carrying
+        a ``wanted`` payload: per phrase, the keys of its most telling word ("visit" rather than
+        "on" of "on a visit"), as every word of a phrase must be there for it to match."""
+        keys = {key for key, payloads in self._single.items() if any(map(wanted, payloads))}
+        for key, seconds in self._longer.items():
+            for key2, rests in seconds.items():
+                for rest, bucket in rests.items():
+                    if any(map(wanted, bucket)):
+                        words = [frozenset((key,)), frozenset((key2,)), *rest]
+                        keys.update(max(words, key=lambda forms: min(map(len, forms))))
+        return frozenset(keys)
+
     def find(self, tokens: Sequence[Token]) -> list[Match[T]]:
         """Longest non-overlapping matches, left to right."""
         found: list[Match[T]] = []
-        starts = self._starts
+        get = self._starts.get
+        # Most words start no phrase: one comprehension (no per-word loop body) keeps the
+        # positions that may; a word not seen before (None) is looked up in the loop.
+        hits = [(i, s) for i, t in enumerate(tokens) if (s := get(t[3])) is not _NO_START]
         end = 0  # the end of the last match: matches do not overlap
-        for i, token in enumerate(tokens):
+        count = len(tokens)
+        for i, start in hits:
             if i < end:
                 continue
-            start = starts.get(token.forms)
             if start is None:
-                start = self._start(token.forms)
-            if start is _NO_START:
+                start = self._start(tokens[i].forms)
+                if start is _NO_START:
+                    continue
+            longer, single, second_keys = start
+            if longer and i + 1 < count and not second_keys.isdisjoint(tokens[i + 1][3]):
+                best = self._longest_at(tokens, i, longer, single)
+            elif single:
+                best = _new_tuple(Match, (i, i + 1, single))
+            else:
                 continue
-            best = self._longest_at(tokens, i, start)
             if best is not None:
                 found.append(best)
                 end = best.end
@@ -193,17 +226,19 @@ class PhraseMatcher(Generic[T]):
         for key in forms:
             for p in self._single.get(key, ()):
                 _append(single, p)
-        start: _Start[T] = (longer, tuple(single)) if longer or single else _NO_START
+        second_keys = frozenset(key2 for seconds in longer for key2 in seconds)
+        start: _Start[T] = (longer, tuple(single), second_keys) if longer or single else _NO_START
         if len(self._starts) >= MAX_CACHED_FORMS:
             self._starts.clear()
         self._starts[forms] = start
         return start
 
-    def _longest_at(self, tokens: Sequence[Token], i: int, start: _Start[T]) -> Match[T] | None:
-        longer, single = start
+    def _longest_at(
+        self, tokens: Sequence[Token], i: int, longer: _Seconds[T], single: tuple[T, ...]
+    ) -> Match[T] | None:
         best_len = 0
         payloads: list[T] = []
-        if longer and i + 1 < len(tokens):
+        if i + 1 < len(tokens):
             following = tokens[i + 1].forms
             for seconds in longer:
                 for key2 in following:
@@ -219,8 +254,8 @@ class PhraseMatcher(Generic[T]):
                         for p in bucket:
                             _append(payloads, p)
         if best_len:
-            return Match(i, i + best_len, tuple(payloads))
-        return Match(i, i + 1, single) if single else None
+            return _new_tuple(Match, (i, i + best_len, tuple(payloads)))
+        return _new_tuple(Match, (i, i + 1, single)) if single else None
 
 
 def _rest_matches(rest: tuple[frozenset[str], ...], tokens: Sequence[Token], at: int) -> bool:
@@ -235,3 +270,32 @@ def _rest_matches(rest: tuple[frozenset[str], ...], tokens: Sequence[Token], at:
 def _append(items: list[T], item: T) -> None:
     if item not in items:
         items.append(item)
+
+
+class WordScreen:
+    """Whether a sentence has a word with one of ``keys`` among its forms, without tokenising.
+
+    A sentence without such a word cannot hold a phrase starting with one, so a caller can skip
+    reading it; a word seen before is answered by a set operation over the sentence's words.
+    """
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self._keys = keys
+        self._yes: set[str] = set()  # words (as written) with a key among their forms
+        self._no: set[str] = set()
+
+    def may_match(self, sentence: str) -> bool:
+        words = set(_WORD.findall(sentence))
+        if not words.isdisjoint(self._yes):
+            return True
+        if len(self._no) >= MAX_CACHED_FORMS:
+            self._no.clear()
+        for word in words - self._no:
+            if self._keys.isdisjoint(word_forms(word)):
+                self._no.add(word)
+            else:
+                if len(self._yes) >= MAX_CACHED_FORMS:
+                    self._yes.clear()
+                self._yes.add(word)
+                return True
+        return False

@@ -214,8 +214,13 @@ def add_source(
     span: tuple[date, date] | None = None,
     topics: tuple[str, ...] = (),
     terms: frozenset[str] = frozenset(),
+    facts: dict[str, Any] | None = None,
+    place: str | None = None,
 ) -> EventInfo | None:
     """Attach a further report to an event; alert now if it was held back and ``alert``.
+
+    ``facts``: the event's facts with this report's merged in (the caller merges them);
+    ``place``: this report's place, stored when the event had none.
 
     Subscribers already alerted are not alerted again: the sender edits their messages to
     the new source count instead. ``span``: the event's days as the reports now state them
@@ -234,11 +239,15 @@ def add_source(
     event.source_count = session.exec(select(func.count()).where(Item.event_id == event.id)).one()
     event.state = state
     event.updated_at = utcnow()
+    if facts is not None:
+        event.facts = json.dumps(facts, ensure_ascii=False, default=str)
+    if place and not event.place:
+        event.place = place
     if span is not None:
-        facts = json.loads(event.facts) if event.facts else {}
+        stated = json.loads(event.facts) if event.facts else {}
         end = span[1].isoformat() if span[1] > span[0] else None
         event.event_date = span[0]
-        event.facts = json.dumps(facts | {"event_date": span[0].isoformat(), "event_end": end})
+        event.facts = json.dumps(stated | {"event_date": span[0].isoformat(), "event_end": end})
     event.topics = ",".join(merge_topics(_split(event.topics), topics))
     session.flush()
     assert event.id is not None

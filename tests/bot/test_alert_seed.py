@@ -71,7 +71,7 @@ def test_the_seed_report_gives_the_alert_the_product_brief_promises() -> None:
 
 def test_a_russian_subscriber_reads_the_figures_in_russian() -> None:
     text, _ = _alert(SEED_TITLE, SEED_TEXT, "ru")
-    assert "Товарооборот: 800 млн $ за прошлый год, цель — 1 млрд $" in text
+    assert "Товарооборот: 800 млн долларов за прошлый год, цель — 1 млрд долларов" in text
     assert "государственный визит" in text
 
 
@@ -80,7 +80,7 @@ def test_a_russian_report_gives_the_span_the_visit_and_the_meaning_of_its_figure
     assert "19–20 мая 2021" in text
     assert summary.startswith("Президент Казахстана Касым-Жомарт Токаев 19–20 мая")
     assert "Sputnik" not in summary
-    assert "Товарооборот: 800 млн $ за прошлый год, цель — 1 млрд $" in text
+    assert "Товарооборот: 800 млн долларов за прошлый год, цель — 1 млрд долларов" in text
 
 
 def test_figures_without_a_known_currency_are_shown_as_written() -> None:

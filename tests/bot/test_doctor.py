@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.doctor import Finding, write_report
+from bot.doctor import Finding, feeds_to_check, write_report
+from coopwatch.settings import Settings
 from storage import Database
 from storage import feeds as feed_store
+from storage.feeds import FeedInfo
 from tests.fakebot.server import FakeTelegram
 from tests.feedserver import HTML_PAGE, FeedServer, make_rss
 
@@ -189,7 +191,7 @@ def test_plain_ascii_report_where_marks_cannot_be_shown() -> None:
     out.flush()
     text = raw.getvalue().decode("ascii")
     assert "ok database: fine" in text and "FAIL Bot API: refused" in text
-    assert "1 problem(s) found" in text
+    assert "1 problem found" in text and "(s)" not in text
 
 
 def test_every_feed_failing_points_at_the_network(
@@ -214,3 +216,19 @@ def test_no_network_is_said_once_instead_of_blaming_each_feed(
     assert report["network"].startswith("✗") and report["network"].count("no network") == 1
     assert not any(check.startswith("feed ") for check in report)
     assert "changed its domain" not in "".join(report.values())
+
+
+def test_counts_read_as_english_not_with_a_plural_in_brackets(settings: Settings) -> None:
+    def stored(n: int, enabled: bool) -> FeedInfo:
+        return FeedInfo(
+            n, f"https://example.org/{n}", f"Outlet {n}", None, enabled, None, None,
+            None, None, 0, None, None, None,
+        )  # fmt: skip
+
+    for disabled, expected in ((1, "1 disabled feed not"), (2, "2 disabled feeds not")):
+        feeds = [stored(0, True)] + [stored(n, False) for n in range(1, disabled + 1)]
+        _, [note] = feeds_to_check(feeds, settings)
+        assert note.detail.startswith(expected), note.detail
+    out = io.StringIO()
+    write_report([Finding("a", "fail", "x"), Finding("b", "fail", "y")], out)
+    assert "2 problems found" in out.getvalue()

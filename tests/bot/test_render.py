@@ -217,3 +217,19 @@ async def test_the_fake_bot_api_accepts_a_hostile_alert(fake_telegram: FakeTeleg
 def test_a_capital_is_named_in_the_subscribers_language() -> None:
     assert "Душанбе" in seen(render_alert(EVENT, lang="ru")).splitlines()[0]
     assert "Tashkent" in seen(render_alert(replace(EVENT, place="Ташкент"), lang="en"))
+
+
+def test_a_deadline_reads_as_one_and_russian_sums_in_words() -> None:
+    from bot.render import figures_line
+    from news.facts import Facts, Figure
+
+    facts = Facts(
+        figures=(
+            Figure("$800 million", "trade", "result", "last year", 8e8, "USD"),
+            Figure("$2 billion", "trade", "target", "by 2025", 2e9, "USD"),
+        )
+    )
+    assert figures_line(facts, "en") == "Trade: $800 million last year, target $2 billion by 2025"
+    assert figures_line(facts, "ru") == (
+        "Товарооборот: 800 млн долларов за прошлый год, цель — 2 млрд долларов к 2025 году"
+    )

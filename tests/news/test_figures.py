@@ -29,3 +29,31 @@ def test_real_sums_keep_their_amount() -> None:
         (1.5e12, "UZS"),
         (950e9, "USD"),
     ]
+
+
+# -- review 4, finding 8: figures in multi-clause sentences ---------------------------------
+
+
+def test_a_clause_boundary_ends_what_a_figure_measures_and_when() -> None:
+    found = figures(
+        "Trade between the two countries reached $1.5 billion last year, and the presidents "
+        "agreed to raise it to $2 billion by 2025; Kazakhstan will invest $500 million in a "
+        "new plant."
+    )
+    assert [(f.written, f.measure, f.role, f.period) for f in found] == [
+        ("$1.5 billion", "trade", "result", "last year"),
+        ("$2 billion", "trade", "target", "by 2025"),  # a deadline, not "in 2025"
+        ("$500 million", "investment", "target", None),
+    ]
+
+
+def test_a_russian_deadline_stays_a_deadline() -> None:
+    found = figures(
+        "Товарооборот в прошлом году составил 1,5 млрд долларов, стороны намерены довести его "
+        "до 2 млрд долларов к 2025 году; а Казахстан направит 500 млн долларов инвестиций в завод."
+    )
+    assert [(f.measure, f.period) for f in found] == [
+        ("trade", "last year"),
+        ("trade", "by 2025"),
+        ("investment", None),
+    ]

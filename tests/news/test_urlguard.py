@@ -11,7 +11,8 @@ import pytest
 
 from news.errors import FeedError, UnresolvableHostError, UnsafeURLError
 from news.fetch import FeedFetcher
-from news.urlguard import IPAddress, check_url, is_public_address
+from news.keepalive import SitePools
+from news.urlguard import GuardedNetwork, IPAddress, check_url, is_public_address
 from tests.feedserver import FeedServer
 
 REFUSED = [
@@ -261,3 +262,72 @@ async def test_a_name_that_does_not_resolve_is_a_dns_error_through_the_guard() -
     async with FeedFetcher(allow_private=False, resolver=FakeDNS({})) as fetcher:
         result = await fetcher.fetch("http://gone.example/rss")
     assert result.error_kind == "dns"
+
+
+async def test_feeds_of_one_site_reuse_the_connection_to_the_checked_address(
+    feed_server: FeedServer,
+) -> None:
+    """Keep-alive: one lookup and one connection per site; a later private answer (rebinding)
+    cannot reach the reused connection, which goes to the address checked when it opened."""
+    dns = FakeDNS({"site.example": [[PUBLIC], [LOOPBACK]]})
+    internet = LoopbackInternet(feed_server.port)
+    feed_server.add("/second.xml", feed_server.routes["/gen/feed.xml"].body)
+    base = f"http://site.example:{feed_server.port}"
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        results = [
+            await fetcher.fetch(f"{base}/gen/feed.xml"),
+            await fetcher.fetch(f"{base}/second.xml"),
+            await fetcher.fetch(f"{base}/gen/feed.xml"),
+        ]
+    assert [r.outcome for r in results] == ["ok", "ok", "ok"]
+    assert dns.asked == ["site.example"]
+    assert internet.connected == [(str(PUBLIC), feed_server.port)]
+
+
+async def test_two_names_at_one_address_never_share_a_connection(
+    feed_server: FeedServer,
+) -> None:
+    """httpcore pools by scheme, name and port: each name is looked up and checked itself."""
+    dns = FakeDNS(
+        {"one.example": [[PUBLIC]], "two.example": [[PUBLIC]], "three.example": [[LOOPBACK]]}
+    )
+    internet = LoopbackInternet(feed_server.port)
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        one = await fetcher.fetch(f"http://one.example:{feed_server.port}/gen/feed.xml")
+        two = await fetcher.fetch(f"http://two.example:{feed_server.port}/gen/feed.xml")
+        three = await fetcher.fetch(f"http://three.example:{feed_server.port}/gen/feed.xml")
+    assert (one.outcome, two.outcome, three.error_kind) == ("ok", "ok", "unsafe_url")
+    assert dns.asked == ["one.example", "two.example", "three.example"]
+    assert internet.connected == [(str(PUBLIC), feed_server.port)] * 2
+
+
+async def test_an_idle_connection_per_site_outlives_the_global_limit(
+    feed_server: FeedServer,
+) -> None:
+    """More sites than requests in flight (20): each site's connection is still kept."""
+    names = [f"site{i}.example" for i in range(30)]
+    dns = FakeDNS({name: [[PUBLIC]] for name in names})
+    internet = LoopbackInternet(feed_server.port)
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        for _ in range(2):
+            for name in names:
+                result = await fetcher.fetch(f"http://{name}:{feed_server.port}/gen/feed.xml")
+                assert result.outcome == "ok"
+    assert len(internet.connected) == len(names) and dns.asked == names
+
+
+async def test_past_max_sites_the_least_recently_used_idle_site_is_closed(
+    feed_server: FeedServer,
+) -> None:
+    dns = FakeDNS({f"s{i}.example": [[PUBLIC]] for i in range(3)})
+    internet = LoopbackInternet(feed_server.port)
+    pools = SitePools(
+        GuardedNetwork(allow_private=False, resolver=dns, inner=internet), per_site=2, max_sites=2
+    )
+    async with httpx.AsyncClient(transport=pools) as client:
+        for name in ["s0", "s1", "s2", "s1", "s0"]:
+            response = await client.get(f"http://{name}.example:{feed_server.port}/gen/feed.xml")
+            assert response.status_code == 200
+            assert pools.sites <= 2
+    # s0 was closed for s2, s1 was kept (used last), s0 came back on a new connection
+    assert dns.asked == ["s0.example", "s1.example", "s2.example", "s0.example"]
