@@ -19,6 +19,7 @@ RUN groupadd --system --gid 10001 coopwatch \
 # Only what the package needs; the runtime dependencies come from pyproject.toml (no extras).
 COPY pyproject.toml README.md /src/
 COPY bot /src/bot
+COPY coopwatch /src/coopwatch
 COPY handlers /src/handlers
 COPY news /src/news
 COPY storage /src/storage

@@ -30,13 +30,13 @@ test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m "not slow" -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check bot handlers news storage tests bench
-	$(BIN)/ruff format --check bot handlers news storage tests bench
+	$(BIN)/ruff check bot coopwatch handlers news storage tests bench
+	$(BIN)/ruff format --check bot coopwatch handlers news storage tests bench
 	$(BIN)/mypy
 
 format: $(VENV)/.installed-test
-	$(BIN)/ruff format bot handlers news storage tests bench
-	$(BIN)/ruff check --fix bot handlers news storage tests bench
+	$(BIN)/ruff format bot coopwatch handlers news storage tests bench
+	$(BIN)/ruff check --fix bot coopwatch handlers news storage tests bench
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/classify.py

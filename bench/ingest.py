@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.feedserver_process import feed_hosts, feed_url  # noqa: E402
-from bot.polling import FeedPoller  # noqa: E402
+from coopwatch.polling import FeedPoller  # noqa: E402
 from news.fetch import FeedFetcher  # noqa: E402
 from news.keepalive import KEEPALIVE_EXPIRY  # noqa: E402
 from news.parse_pool import ParsePool  # noqa: E402

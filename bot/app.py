@@ -1,4 +1,4 @@
-"""The composition root: build the Application, open and close shared services."""
+"""The composition root: build the Application; open and close the application object."""
 
 from __future__ import annotations
 
@@ -7,42 +7,33 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.delivery import DELIVERY_KEY, DeliverySender, schedule_delivery_jobs
+from bot.context import CONTEXT_TYPES, BotApplication, Context
+from bot.delivery import schedule_delivery_jobs
 from bot.fairness import ChatOrderedProcessor
-from bot.feedadmin import default_feeds
 from bot.i18n import LANGUAGES, t
 from bot.jobs import schedule_jobs, tell_admins_feed_disabled
-from bot.leadership import LEADERSHIP_KEY, STOP_RUN_KEY, Leadership
-from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller
-from bot.services import SERVICES_KEY, Services
-from bot.settings import Settings
 from bot.web.metrics import FloodCountingRateLimiter
 from bot.web.server import start_web_server, stop_web_server, webhook_path
+from coopwatch.app import open_coopwatch
+from coopwatch.leadership import Leadership
+from coopwatch.settings import Settings
 from handlers import admin, events, export, fallback, feeds, guard, start, subscriptions
 from handlers.errors import error_handler
 from handlers.filter import filter_command
 from handlers.trends import trends as trends_command
-from news.fetch import FeedFetcher
-from news.parse_pool import shared_pool
-from storage import Database
-from storage import feeds as feed_store
 from storage.feeds import FeedInfo
 from storage.lease import LeaseStore
 
@@ -62,7 +53,7 @@ class BotCommandSpec:
     block: bool = True
 
 
-HandlerCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+HandlerCallback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 # The order here is the order of the menu and of /help.
 COMMANDS: tuple[BotCommandSpec, ...] = (
@@ -88,11 +79,9 @@ COMMANDS: tuple[BotCommandSpec, ...] = (
 )
 
 
-def register_handlers(
-    app: Application[Any, Any, Any, Any, Any, Any], *, in_order: bool = False
-) -> None:
+def register_handlers(app: BotApplication, *, in_order: bool = False) -> None:
     """``in_order``: every command finishes before the next starts (console mode)."""
-    app.bot_data["commands"] = COMMANDS
+    app.bot_data.commands = COMMANDS
     # Group -1 runs before every handler; it stops floods and malformed commands.
     app.add_handler(TypeHandler(Update, guard.guard), group=-1)
     for spec in COMMANDS:
@@ -114,7 +103,7 @@ def register_handlers(
     app.add_error_handler(error_handler)
 
 
-async def publish_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def publish_commands(app: BotApplication) -> None:
     """setMyCommands for the default language and for each language we speak."""
     for lang in LANGUAGES:
         commands = [
@@ -137,8 +126,8 @@ def build_application(
     admin_ids: frozenset[int] | None = None,
     parse_in_processes: bool = True,
     console: bool = False,
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The Application with every handler and job; services open in post_init.
+) -> BotApplication:
+    """The Application with every handler and job; the application object opens in post_init.
 
     ``console``: the chat is this terminal (bot/console.py). Its one user is the person who
     runs the instance, often feeding a script through a pipe: no flood limit for them, and
@@ -149,39 +138,20 @@ def build_application(
         guard.CommandRateLimit(max_actions=sys.maxsize) if console else (guard.CommandRateLimit())
     )
 
-    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        db = Database(settings.database_url)
-        await asyncio.to_thread(db.upgrade)
-        leadership = Leadership(
-            LeaseStore(db.url),
-            single=db.backend == "sqlite",
-            on_deposed=lambda reason: end_run(app),
-        )
-        app.bot_data[LEADERSHIP_KEY] = leadership
-        fetcher = FeedFetcher(allow_private=settings.allow_private_feeds)
-
-        async def on_disabled(feed: FeedInfo) -> None:
+    async def post_init(app: BotApplication) -> None:
+        async def on_feed_disabled(feed: FeedInfo) -> None:
             await tell_admins_feed_disabled(app, feed)
 
-        pipeline = EventPipeline(db=db)
-        poller = FeedPoller(
-            db=db,
-            fetcher=fetcher,
-            interval=settings.poll_interval,
-            max_item_age=timedelta(hours=settings.max_item_age),
-            on_new_items=pipeline.on_new_items,
-            on_disabled=on_disabled,
-            # The process-wide pool: /addfeed (parse_feed_async) shares its workers.
-            parser=shared_pool() if parse_in_processes else None,
+        coopwatch = await open_coopwatch(
+            settings, parse_in_processes=parse_in_processes, on_feed_disabled=on_feed_disabled
         )
-        app.bot_data[SERVICES_KEY] = Services(
-            settings=settings,
-            db=db,
-            fetcher=fetcher,
-            poller=poller,
-            pipeline=pipeline,
-            admin_ids=settings.admin_ids if admin_ids is None else admin_ids,
+        app.bot_data.coopwatch = coopwatch
+        leadership = Leadership(
+            LeaseStore(coopwatch.db.url),
+            single=coopwatch.db.backend == "sqlite",
+            on_deposed=lambda reason: end_run(app),
         )
+        app.bot_data.leadership = leadership
         web_port = settings.web_port_in_effect
         if web_port is not None:
             webhook = (
@@ -194,37 +164,30 @@ def build_application(
         # after post_init, the JobQueue after that); a waiting instance stays here.
         await leadership.acquire()
         leadership.start_heartbeat()
-        if settings.default_feeds:
-            seeded = await db.run(feed_store.add_default_feeds, feeds=default_feeds())
-            if seeded:
-                log.info("added %d default feeds to the empty database", seeded)
+        seeded = await coopwatch.seed_default_feeds()
+        if seeded:
+            log.info("added %d default feeds to the empty database", seeded)
         await publish_commands(app)
         schedule_jobs(app)
         schedule_delivery_jobs(app)
-        log.info("coopwatch started as @%s (database: %s)", app.bot.username, db.backend)
+        log.info("coopwatch started as @%s (database: %s)", app.bot.username, coopwatch.db.backend)
 
-    async def post_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        services: Services | None = app.bot_data.get(SERVICES_KEY)
-        if services is not None:
-            await services.poller.cancel_running()
-        sender: DeliverySender | None = app.bot_data.get(DELIVERY_KEY)
-        if sender is not None:
-            await sender.finish()
-        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
-        if leadership is not None:
-            await leadership.close()  # after the last send: the next leader may start at once
+    async def post_stop(app: BotApplication) -> None:
+        if app.bot_data.coopwatch is not None:
+            await app.bot_data.coopwatch.cancel_polls()
+        if app.bot_data.sender is not None:
+            await app.bot_data.sender.finish()
+        if app.bot_data.leadership is not None:
+            # After the last send: the next leader may start at once.
+            await app.bot_data.leadership.close()
 
-    async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        await stop_web_server(app)  # first: it reads the services closed below
-        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
-        if leadership is not None:
-            await leadership.close()  # a stop while waiting never reached post_stop
-        services: Services | None = app.bot_data.pop(SERVICES_KEY, None)
-        if services is not None:
-            if services.poller.parser is not None:
-                services.poller.parser.close()  # kills busy workers: no wait at SIGTERM
-            await services.fetcher.aclose()
-            services.db.close()
+    async def post_shutdown(app: BotApplication) -> None:
+        await stop_web_server(app)  # first: it reads the application closed below
+        if app.bot_data.leadership is not None:
+            await app.bot_data.leadership.close()  # a stop while waiting never reached post_stop
+        coopwatch, app.bot_data.coopwatch = app.bot_data.coopwatch, None
+        if coopwatch is not None:
+            await coopwatch.aclose()
         log.info("coopwatch stopped")
 
     builder = (
@@ -234,6 +197,7 @@ def build_application(
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        .context_types(CONTEXT_TYPES)
         # Telegram's limits: ~30 messages/s overall, 20/min per group; a 429 is waited out
         # (retry_after) for its chat only and the same request resent, a few times, before it
         # surfaces.
@@ -252,7 +216,8 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
-    app.bot_data[guard.RATE_LIMIT_KEY] = rate_limit
+    app.bot_data.rate_limit = rate_limit
+    app.bot_data.admin_ids = settings.admin_ids if admin_ids is None else admin_ids
     register_handlers(app, in_order=console)
     return app
 
@@ -260,9 +225,9 @@ def build_application(
 _ENDING: set[asyncio.Task[None]] = set()  # references, so the tasks are not collected
 
 
-def end_run(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def end_run(app: BotApplication) -> None:
     """Stop the run of ``app`` (this instance lost its lease), however far it has started."""
-    stop = app.bot_data.get(STOP_RUN_KEY)
+    stop = app.bot_data.stop_run
     if stop is not None:  # serve_webhook's own stop
         stop()
         return

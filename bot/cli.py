@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from bot.console import ConsoleRequest
-    from bot.settings import Settings
-    from news.fetch import FeedFetcher
-    from storage import Database
+    from bot.context import BotApplication
+    from coopwatch.app import Coopwatch
+    from coopwatch.settings import Settings
 
 # Start-up: every command imports only what it uses, inside its function. The bot's own
 # modules pull in python-telegram-bot, SQLAlchemy, Alembic, the morphology dictionaries and
@@ -39,7 +39,7 @@ EXPORT_FORMATS = ("jsonl", "csv", "atom")
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling (or webhooks), the feed scheduler and delivery, until SIGINT/SIGTERM."""
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.settings import ConfigError
+    from coopwatch.settings import ConfigError
     from storage.lease import lock_sqlite_file
 
     if args.webhook:
@@ -69,15 +69,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             instance_lock.release()
 
 
-def _deposed_exit(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+def _deposed_exit(app: BotApplication) -> int:
     """Exit status 3 when the run ended because this instance lost its lease.
 
     A fresh process starts as a waiting instance with nothing held over from its term (the
     grouper's memory, polls in flight), so the supervisor's restart is the way back.
     """
-    from bot.leadership import DEPOSED, LEADERSHIP_KEY, Leadership
+    from coopwatch.leadership import DEPOSED
 
-    leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+    leadership = app.bot_data.leadership
     if leadership is None or leadership.role != DEPOSED:
         return 0
     print(
@@ -105,7 +105,7 @@ def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settin
 
 
 def _webhook_url_argument(value: str) -> str:
-    from bot.settings import EXPECTED, check_webhook_url
+    from coopwatch.settings import EXPECTED, check_webhook_url
 
     try:
         return check_webhook_url(value)
@@ -124,7 +124,6 @@ def run_console(settings: Settings) -> int:
         ConsoleRequest,
         first_poll_summary,
     )
-    from bot.jobs import FIRST_POLL_HOOK
 
     # The terminal is the chat: log lines (a failing feed, say) would break up the
     # conversation, so they go to a file in the working directory instead.
@@ -153,7 +152,7 @@ def run_console(settings: Settings) -> int:
         stopping.append(asyncio.get_running_loop().create_task(_answer_then_stop(app, request)))
 
     request.on_eof = at_end_of_input
-    app.bot_data[FIRST_POLL_HOOK] = lambda reports: request.notice(
+    app.bot_data.first_poll_hook = lambda reports: request.notice(
         first_poll_summary(reports, log_file)
     )
     app.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=STOP_SIGNALS)
@@ -184,16 +183,13 @@ async def _answer_then_stop(
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    """Apply database migrations."""
-    from storage import Database
+    """Apply database migrations (opening the application applies them)."""
 
-    db = Database(settings.database_url)
-    try:
-        db.upgrade()
-        print(f"database at revision {db.current_revision()}")
-    finally:
-        db.close()
-    return 0
+    async def work(app: Coopwatch) -> int:
+        print(f"database at revision {app.db.current_revision()}")
+        return 0
+
+    return _with_coopwatch(settings, work)
 
 
 def _open_input(path: str | None) -> TextIO:
@@ -213,14 +209,14 @@ def _stream(path: str | None, process: Callable[[Iterable[str], TextIO], int]) -
 
 
 def cmd_classify(settings: Settings, args: argparse.Namespace) -> int:
-    """JSON Lines in, one verdict per line out (PRODUCT.md contract)."""
+    """JSON Lines in, one verdict per line out (the format in the README's command table)."""
     from news.classify import classify_stream
 
     return _stream(args.path, classify_stream)
 
 
 def cmd_group(settings: Settings, args: argparse.Namespace) -> int:
-    """JSON Lines in, one event key per line out (PRODUCT.md contract)."""
+    """JSON Lines in, one event key per line out (the format in the README's command table)."""
     from news.group_stream import group_stream
 
     return _stream(args.path, group_stream)
@@ -244,43 +240,37 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
-    from storage import Database
+def _with_coopwatch(
+    settings: Settings, work: Callable[[Coopwatch], Awaitable[int]], *, seed: bool = False
+) -> int:
+    """Open the application (the one composition root, coopwatch.app), run `work`, close it.
+
+    ``seed``: the commands that poll add the default feeds to an empty database first, as
+    `coopwatch run` does.
+    """
+    from coopwatch.app import open_coopwatch
 
     async def main() -> int:
-        db = Database(settings.database_url)
-        db.upgrade()
+        app = await open_coopwatch(settings)
         try:
-            return await work(db)
+            if seed:
+                await app.seed_default_feeds()
+            return await work(app)
         finally:
-            db.close()
+            await app.aclose()
 
     return asyncio.run(main())
 
 
-def _with_services(
-    settings: Settings, work: Callable[[Database, FeedFetcher], Awaitable[int]]
-) -> int:
-    from news.fetch import FeedFetcher
-
-    async def with_fetcher(db: Database) -> int:
-        async with FeedFetcher(allow_private=settings.allow_private_feeds) as fetcher:
-            return await work(db, fetcher)
-
-    return _with_database(settings, with_fetcher)
-
-
 def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
     """coopwatch feeds list | add URL [--title T] | remove ID | import OPML | export."""
-    from news.errors import OpmlError
-    from news.opml import OpmlFeed, parse_opml, render_opml
-    from storage import audit
-    from storage import feeds as feed_store
 
-    async def work(db: Database) -> int:
+    async def work(app: Coopwatch) -> int:
+        from coopwatch.app import CLI
+
         action = args.feeds_command
         if action == "list":
-            for feed in await db.run(feed_store.list_feeds):
+            for feed in await app.list_feeds():
                 error = f"  last error: {feed.last_error}" if feed.last_error else ""
                 print(
                     f"{feed.id}\t{feed.status}\t{feed.item_count} items\t"
@@ -288,103 +278,79 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
                 )
             return 0
         if action == "add":
-            return await _add_all(db, [(args.url, args.title)])
+            return await _add(app, args.url, args.title)
         if action == "remove":
-            removed = await db.run(feed_store.remove_feed, feed_id=args.id)
+            removed = await app.remove_feed(args.id, actor=CLI)
             if removed is None:
                 print(f"coopwatch: no feed with id {args.id}", file=sys.stderr)
                 return 1
-            await db.run(
-                audit.record,
-                action="removefeed",
-                detail=f"{args.id} {removed.url}",
-                user_id=None,
-                source="cli",
-            )
             print(f"removed feed {args.id}: {removed.title}")
             return 0
         if action == "import":
-            try:
-                entries = parse_opml(await asyncio.to_thread(Path(args.path).read_bytes))
-            except (OSError, OpmlError) as exc:
-                print(f"coopwatch: cannot read {args.path}: {exc}", file=sys.stderr)
-                return 1
-            failures = await _add_all(db, [(e.url, e.title or None) for e in entries])
-            print(f"imported {len(entries) - failures} of {len(entries)} feeds")
-            return 1 if failures and failures == len(entries) else 0
-        feeds = await db.run(feed_store.list_feeds)
-        sys.stdout.buffer.write(
-            render_opml([OpmlFeed(f.url, f.title) for f in feeds], title="coopwatch feeds")
-        )
+            return await _import(app, args.path)
+        sys.stdout.buffer.write(await app.export_opml())
         return 0
 
-    async def _add_all(db: Database, feeds: list[tuple[str, str | None]]) -> int:
-        """Fetch, check and add each feed; how many could not be added."""
-        # Only adding fetches: the other actions start without the HTTP and feed parser code.
-        from news.fetch import FeedFetcher
+    return _with_coopwatch(settings, work)
 
-        async with FeedFetcher(allow_private=settings.allow_private_feeds) as fetcher:
-            return sum([await _add(db, fetcher, url, title) for url, title in feeds])
 
-    async def _add(db: Database, fetcher: FeedFetcher, url: str, title: str | None) -> int:
-        from bot.feedadmin import FeedRefused, add_feed_checked
+# The items of a feed added from the command line wait unclassified; the running bot's
+# backlog job classifies and groups them (one grouping state, the bot's, so no second event
+# for the same report).
 
-        try:
-            added = await add_feed_checked(
-                db=db,
-                fetcher=fetcher,
-                url=url,
-                title=title,
-                allow_private=settings.allow_private_feeds,
-                interval=settings.poll_interval,
-                max_item_age=timedelta(hours=settings.max_item_age),
-            )
-        except FeedRefused as exc:
-            print(f"coopwatch: cannot add {url}: {exc}", file=sys.stderr)
-            return 1
-        await db.run(
-            audit.record,
-            action="addfeed",
-            detail=f"{added.feed.id} {added.feed.url}",
-            user_id=None,
-            source="cli",
-        )
-        print(f"added feed {added.feed.id}: {added.feed.title} ({added.item_count} items)")
-        # The items wait unclassified; the running bot's backlog job classifies and groups
-        # them (one grouping state, the bot's, so no second event for the same report).
-        return 0
 
-    return _with_database(settings, work)
+async def _add(app: Coopwatch, url: str, title: str | None) -> int:
+    """Fetch, check and add one feed; 1 when it could not be added."""
+    from coopwatch.app import CLI, FeedRefused
+
+    try:
+        added = await app.add_feed(url, title=title, actor=CLI, classify=False)
+    except FeedRefused as exc:
+        print(f"coopwatch: cannot add {url}: {exc}", file=sys.stderr)
+        return 1
+    print(f"added feed {added.feed.id}: {added.feed.title} ({added.item_count} items)")
+    return 0
+
+
+async def _import(app: Coopwatch, path: str) -> int:
+    from coopwatch.app import CLI
+    from news.errors import OpmlError
+
+    try:
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        results = await app.import_opml(data, actor=CLI, classify=False)
+    except (OSError, OpmlError) as exc:
+        print(f"coopwatch: cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    for result in results:
+        if result.added is not None:
+            feed = result.added.feed
+            print(f"added feed {feed.id}: {feed.title} ({result.added.item_count} items)")
+        else:
+            print(f"coopwatch: cannot add {result.url}: {result.refused}", file=sys.stderr)
+    failures = sum(result.added is None for result in results)
+    print(f"imported {len(results) - failures} of {len(results)} feeds")
+    return 1 if failures and failures == len(results) else 0
 
 
 def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     """One dry pass over every enabled feed, printing the events found; nothing is sent."""
-    from bot.feedadmin import default_feeds
-    from bot.scan import scan
-    from storage import feeds as feed_store
 
-    async def work(db: Database, fetcher: FeedFetcher) -> int:
-        if settings.default_feeds:
-            await db.run(feed_store.add_default_feeds, feeds=default_feeds())
-        return await scan(db, fetcher, sys.stdout)
+    async def work(app: Coopwatch) -> int:
+        return await app.scan(sys.stdout)
 
-    return _with_services(settings, work)
+    return _with_coopwatch(settings, work, seed=True)
 
 
 def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
     """One real poll cycle (due feeds, or every enabled feed); alerts go to the outbox."""
-    from bot.feedadmin import default_feeds
-    from bot.pollcycle import poll_once
-    from storage import feeds as feed_store
 
-    async def work(db: Database, fetcher: FeedFetcher) -> int:
-        if settings.default_feeds:
-            await db.run(feed_store.add_default_feeds, feeds=default_feeds())
-        summary = await poll_once(settings, db, fetcher, every_feed=args.all)
+    async def work(app: Coopwatch) -> int:
+        summary = await app.poll_cycle(every_feed=args.all)
         print(summary.line(), flush=True)
         return 1 if summary.all_failed else 0
 
-    return _with_services(settings, work)
+    return _with_coopwatch(settings, work, seed=True)
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -392,7 +358,6 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.export import render_export
     from bot.render import country_name
     from news.countries import look_up_country
-    from storage import Database, archive
 
     country = None
     if args.country:
@@ -407,16 +372,15 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             )
             print(f"coopwatch: unknown country {args.country!r}{hint}", file=sys.stderr)
             return 2
-    db = Database(settings.database_url)
-    try:
-        db.upgrade()
-        entries = db.call(archive.list_events, country=country, since=args.since)
-    finally:
-        db.close()
-    title = "coopwatch events" + (f" — {country}" if country else "")
-    sys.stdout.buffer.write(render_export(entries, args.format, title=title, country=country))
-    sys.stdout.flush()
-    return 0
+
+    async def work(app: Coopwatch) -> int:
+        entries = await app.events(country=country, since=args.since)
+        title = "coopwatch events" + (f" — {country}" if country else "")
+        sys.stdout.buffer.write(render_export(entries, args.format, title=title, country=country))
+        sys.stdout.flush()
+        return 0
+
+    return _with_coopwatch(settings, work)
 
 
 def _day_argument(value: str) -> date:
@@ -533,7 +497,7 @@ def _explain(exc: Exception) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from bot.settings import ConfigError, load_settings, unknown_env_keys
+    from coopwatch.settings import ConfigError, load_settings, unknown_env_keys
 
     try:
         settings = load_settings()

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from telegram.error import BadRequest
 from telegram.request import BaseRequest, RequestData
 
-from bot.polling import PollReport
+from coopwatch.polling import PollReport
 
 CONSOLE_TOKEN = "0:console"  # PTB needs a token; the console transport never sends it anywhere
 CONSOLE_LOG = "coopwatch-console.log"

@@ -4,7 +4,8 @@ Each delivery is committed as sent, with its message id, right after Telegram an
 transaction per message. A crash therefore loses nothing (pending rows go out after the
 restart), and the only way to send one twice is to die in the short window between
 Telegram's answer and that commit, or to lose the answer to a request Telegram did process
-(a timeout); see docs/design.md, "Delivery is at least once, with a window of milliseconds".
+(a timeout); see docs/design.md, "Delivery is an outbox, at least once, with a window of
+milliseconds".
 """
 
 from __future__ import annotations
@@ -30,14 +31,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ContextTypes
 
 from bot import eventviews
+from bot.context import BotApplication, Context
 from bot.fairness import retry_seconds
 from bot.i18n import count_of
-from bot.leadership import LEADERSHIP_KEY, Leadership
 from bot.render import Rendered
-from bot.services import SERVICES_KEY
 from news.records import CENTRAL_ASIA
 from storage import Database, Session, deliveries
 from storage.deliveries import Claimant, DueDelivery
@@ -48,7 +47,6 @@ _DEFAULT_FOLLOWED = tuple(sorted(CENTRAL_ASIA))
 T = TypeVar("T")
 P = ParamSpec("P")
 
-DELIVERY_KEY = "delivery"
 SEND_TICK_SECONDS = 1.0
 EDIT_TICK_SECONDS = 15.0
 DIGEST_TICK_SECONDS = 60.0
@@ -74,7 +72,7 @@ DEFAULT_TIMEZONE = "Asia/Almaty"
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class SendOutcome:
     """What became of one send: sent (message id), gone (chat dead), refused or later."""
 
     kind: str  # "sent" | "gone" | "refused" | "later" | "stopped" (not sent: stopping)
@@ -191,14 +189,14 @@ class DeliverySender:
 
     async def deliver(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
-    ) -> Outcome:
+    ) -> SendOutcome:
         """Send one message, following a migrated group and waiting out 429s."""
         for _ in range(MAX_FLOOD_WAITS):
             await self.pace.wait(chat_id)
             if not self.keep_going():
-                # Stopping, or the lease may be running out (bot/leadership.py): the pacer's
+                # Stopping, or the lease may be running out (coopwatch/leadership.py): the pacer's
                 # wait can be long, so ask again right before the request goes out.
-                return Outcome("stopped", chat_id)
+                return SendOutcome("stopped", chat_id)
             try:
                 message = await self.bot.send_message(
                     chat_id,
@@ -220,15 +218,15 @@ class DeliverySender:
                 chat_id = new_id
                 continue
             except Forbidden as exc:
-                return Outcome("gone", chat_id, error=exc.message)
+                return SendOutcome("gone", chat_id, error=exc.message)
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():  # the chat was deleted
-                    return Outcome("gone", chat_id, error=exc.message)
-                return Outcome("refused", chat_id, error=exc.message)
+                    return SendOutcome("gone", chat_id, error=exc.message)
+                return SendOutcome("refused", chat_id, error=exc.message)
             except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, connection errors
-                return Outcome("later", chat_id, error=f"{type(exc).__name__}: {exc}")
-            return Outcome("sent", chat_id, message_id=message.message_id)
-        return Outcome("later", chat_id, error="flood limit", retry_after=1.0)
+                return SendOutcome("later", chat_id, error=f"{type(exc).__name__}: {exc}")
+            return SendOutcome("sent", chat_id, message_id=message.message_id)
+        return SendOutcome("later", chat_id, error="flood limit", retry_after=1.0)
 
     async def _send_delivery(self, due: DueDelivery, rendered: Rendered) -> bool:
         async with self.slots:
@@ -253,7 +251,9 @@ class DeliverySender:
             await self._record_failure(due, outcome, rendered)
         return False
 
-    async def _record_failure(self, due: DueDelivery, outcome: Outcome, rendered: Rendered) -> None:
+    async def _record_failure(
+        self, due: DueDelivery, outcome: SendOutcome, rendered: Rendered
+    ) -> None:
         if outcome.kind == "gone":
             log.info("chat %s is gone (%s): deactivating it", outcome.chat_id, outcome.error)
             await self.write(deliveries.drop_chat, chat_id=outcome.chat_id, reason=outcome.error)
@@ -539,32 +539,34 @@ def digest_slot(now: datetime, hour: int, timezone: str) -> datetime | None:
 # -- jobs --------------------------------------------------------------------------------
 
 
-def _sender(context: ContextTypes.DEFAULT_TYPE) -> DeliverySender:
-    found: DeliverySender = context.application.bot_data[DELIVERY_KEY]
-    return found
+def _sender(context: Context) -> DeliverySender:
+    sender = context.bot_data.sender
+    if sender is None:
+        raise RuntimeError("the delivery jobs run before schedule_delivery_jobs made the sender")
+    return sender
 
 
-async def deliver_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def deliver_due(context: Context) -> None:
     """Start draining the outbox (in the background, so the tick returns at once)."""
     _sender(context).start_drain()
 
 
-async def edit_grown_alerts(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def edit_grown_alerts(context: Context) -> None:
     await _sender(context).edit_grown()
 
 
-async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def send_digests(context: Context) -> None:
     await _sender(context).send_digests()
 
 
-def schedule_delivery_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> DeliverySender:
-    """Create the sender and its three jobs; call from post_init once the services exist."""
+def schedule_delivery_jobs(app: BotApplication) -> DeliverySender:
+    """Create the sender and its three jobs; call from post_init once coopwatch is open."""
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
-    db: Database = app.bot_data[SERVICES_KEY].db
+    db = app.bot_data.opened().db
     # Stop between messages once the application stops, so shutdown never waits for a
     # 10,000-chat fan-out; what is left stays pending for the next start. Stop as well the
-    # moment this instance may no longer be sure it leads (bot/leadership.py).
-    leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+    # moment this instance may no longer be sure it leads (coopwatch/leadership.py).
+    leadership = app.bot_data.leadership
     if leadership is None:
         sender = DeliverySender(app.bot, db, keep_going=lambda: app.running)
     else:
@@ -574,7 +576,7 @@ def schedule_delivery_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> De
             keep_going=lambda: app.running and leadership.is_leader(),
             claimant=leadership.claimant(),
         )
-    app.bot_data[DELIVERY_KEY] = sender
+    app.bot_data.sender = sender
     once = {"max_instances": 1, "coalesce": True}
     jobs = app.job_queue
     jobs.run_repeating(

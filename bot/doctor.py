@@ -11,7 +11,6 @@ import asyncio
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -19,13 +18,12 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.feedadmin import default_feeds
 from bot.i18n import plural_form
 from bot.logs import redact
-from bot.settings import Settings
-from news.errors import FeedError
+from coopwatch.app import default_feeds
+from coopwatch.settings import Settings
 from news.fetch import FeedFetcher, FetchResult
-from news.parse import parse_feed_async
+from news.reading import read_feed
 from storage import Database, StorageError
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
@@ -273,13 +271,7 @@ async def check_feed(fetcher: FeedFetcher, feed: FeedTarget, *, time_limit: floa
     """Fetch and parse one feed, as /addfeed does; nothing is stored."""
     try:
         async with asyncio.timeout(time_limit):
-            result = await fetcher.fetch(feed.url)
-            if result.outcome != "ok":
-                problem = _fetch_problem(feed.url, result)
-                return Finding(feed.label, "fail", problem, cause=result.error_kind)
-            parsed = await parse_feed_async(
-                result.body, result.headers, url=feed.url, fetched_at=datetime.now(UTC)
-            )
+            read = await read_feed(fetcher, feed.url)
     except TimeoutError:
         return Finding(
             feed.label,
@@ -287,14 +279,19 @@ async def check_feed(fetcher: FeedFetcher, feed: FeedTarget, *, time_limit: floa
             f"{feed.url}: no complete answer within {time_limit:g} s",
             cause="timeout",
         )
-    except FeedError as exc:
+    result = read.result
+    if result.outcome != "ok":
+        problem = _fetch_problem(feed.url, result)
+        return Finding(feed.label, "fail", problem, cause=result.error_kind)
+    if read.parsed is None:
         return Finding(
             feed.label,
             "fail",
-            f"{feed.url}: not a usable feed ({exc}); find the site's RSS or Atom address",
+            f"{feed.url}: not a usable feed ({read.parse_error}); find the site's RSS or Atom "
+            "address",
         )
     moved = f"; it moved to {result.moved_to}" if result.moved_to else ""
-    return Finding(feed.label, "ok", f"{feed.url}: {len(parsed.items)} items{moved}")
+    return Finding(feed.label, "ok", f"{feed.url}: {len(read.parsed.items)} items{moved}")
 
 
 def _fetch_problem(url: str, result: FetchResult) -> str:

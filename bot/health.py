@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram.ext import Application
-
-from bot.jobs import LAST_POLL_KEY, POLL_TICK_SECONDS
-from bot.leadership import LEADERSHIP_KEY, Leadership, LeadershipStatus
-from bot.services import SERVICES_KEY, Services
+from bot.context import BotApplication
+from bot.jobs import POLL_TICK_SECONDS
+from coopwatch.leadership import LeadershipStatus
 from storage import Database, StorageError
 
 log = logging.getLogger(__name__)
@@ -39,7 +37,7 @@ class HealthReport:
     last_poll_at: datetime | None
     database_ok: bool
     database_error: str | None = None
-    # Whether this instance leads or waits (bot/leadership.py); a waiting instance is
+    # Whether this instance leads or waits (coopwatch/leadership.py); a waiting instance is
     # healthy: it runs no scheduler, by design.
     leadership: LeadershipStatus | None = None
 
@@ -115,19 +113,17 @@ def _retrieve(future: asyncio.Future[None]) -> None:
         future.exception()
 
 
-def application_check(
-    app: Application[Any, Any, Any, Any, Any, Any], *, started_at: datetime
-) -> HealthCheck:
+def application_check(app: BotApplication, *, started_at: datetime) -> HealthCheck:
     """The check of a running Application: its poll job's last run and its database."""
-    services: Services = app.bot_data[SERVICES_KEY]
-    probe = DatabaseProbe(services.db)
-    max_age = max_poll_age(services.settings.poll_interval)
+    coopwatch = app.bot_data.opened()
+    probe = DatabaseProbe(coopwatch.db)
+    max_age = max_poll_age(coopwatch.settings.poll_interval)
 
     async def check() -> HealthReport:
         now = datetime.now(UTC)
-        last_run: datetime | None = app.bot_data.get(LAST_POLL_KEY)
+        last_run = app.bot_data.last_poll_ok_at
         database_error = await probe.check()
-        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        leadership = app.bot_data.leadership
         status = leadership.status() if leadership is not None else None
         # The scheduler runs only on the leader, from the moment it took the lead.
         scheduler_ok = status is not None and not status.leading

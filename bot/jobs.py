@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 
+from bot.context import BotApplication, BotData, Context
 from bot.i18n import t
-from bot.polling import FeedPoller
 from bot.render import clean
-from bot.retention import RETENTION_FIRST_SECONDS, RETENTION_TICK_SECONDS, retention_job
-from bot.services import SERVICES_KEY, services
+from coopwatch.app import Coopwatch
 from storage import chats
 from storage.feeds import FeedInfo
 
@@ -23,39 +20,56 @@ log = logging.getLogger(__name__)
 # The poll job only looks for due feeds; each feed's own next-poll time sets the pace.
 POLL_TICK_SECONDS = 5.0
 BACKLOG_TICK_SECONDS = 60.0
-# bot_data key: when a poll_due() run last completed (aware UTC datetime); /health reads it.
-LAST_POLL_KEY = "last_poll_ok_at"
 RETENTION_JOB = "prune-old-rows"
-# bot_data key: a callable given the reports of the first poll run that polled any feed, then
-# dropped (console mode prints a one-line summary with it).
-FIRST_POLL_HOOK = "first_poll_hook"
+RETENTION_TICK_SECONDS = 6 * 3600.0  # a day's growth is small; four looks a day keep it flat
+RETENTION_FIRST_SECONDS = 300.0  # not in the busy first minutes after a start
 
 
-async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def poll_feeds(context: Context) -> None:
     """Poll the feeds that are due (in the background, so the tick returns at once)."""
-    poller = services(context).poller
+    coopwatch = context.coopwatch
     # Not application.create_task: the application waits for those at stop, and a slow feed
     # would hold up a SIGTERM; the poller cancels its own tasks instead (post_stop).
-    poller.start_task(_poll_and_record(poller, context.application.bot_data))
+    coopwatch.poller.start_task(_poll_and_record(coopwatch, context.bot_data))
 
 
-async def _poll_and_record(poller: FeedPoller, bot_data: dict[Any, Any]) -> None:
-    reports = await poller.poll_due()
-    if reports and FIRST_POLL_HOOK in bot_data:
-        bot_data.pop(FIRST_POLL_HOOK)(reports)
+async def _poll_and_record(coopwatch: Coopwatch, bot_data: BotData) -> None:
+    reports = await coopwatch.poll_due()
+    hook = bot_data.first_poll_hook
+    if reports and hook is not None:
+        bot_data.first_poll_hook = None
+        hook(reports)
     # Only a completed run counts: a scheduler stuck on the database stops advancing this.
-    bot_data[LAST_POLL_KEY] = poller.clock()
+    bot_data.last_poll_ok_at = coopwatch.poller.clock()
 
 
-async def classify_backlog(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def classify_backlog(context: Context) -> None:
     """Classify items a failed or interrupted pipeline left behind (and the CLI's)."""
     try:
-        await services(context).pipeline.process_backlog()
+        await context.coopwatch.process_backlog()
     except Exception:
         log.exception("classifying the backlog failed; it is tried again in a minute")
 
 
-def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def retention_job(context: Context) -> None:
+    """Delete old items and finished deliveries; RETENTION_DAYS=0 keeps everything."""
+    try:
+        pruned = await context.coopwatch.prune()
+    except Exception:
+        log.exception("pruning old rows failed; it is tried again at the next run")
+        return
+    if pruned is not None and (pruned.items or pruned.deliveries):
+        log.info(
+            "pruned old rows",
+            extra={
+                "items": pruned.items,
+                "deliveries": pruned.deliveries,
+                "days": context.coopwatch.settings.retention_days,
+            },
+        )
+
+
+def schedule_jobs(app: BotApplication) -> None:
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
     app.job_queue.run_repeating(
         classify_backlog,
@@ -80,13 +94,11 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
 
 
-async def tell_admins_feed_disabled(
-    app: Application[Any, Any, Any, Any, Any, Any], feed: FeedInfo
-) -> None:
+async def tell_admins_feed_disabled(app: BotApplication, feed: FeedInfo) -> None:
     """Tell every admin, in a private chat and in their language, that a feed was disabled."""
-    svc = app.bot_data[SERVICES_KEY]
-    for admin_id in sorted(svc.admin_ids):
-        chat = await svc.db.run(chats.get_chat, chat_id=admin_id)
+    db = app.bot_data.opened().db
+    for admin_id in sorted(app.bot_data.admin_ids):
+        chat = await db.run(chats.get_chat, chat_id=admin_id)
         text = t(
             chat.language if chat else "en",
             "feed_disabled_notice",

@@ -6,34 +6,21 @@ import html
 from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.i18n import t
-from bot.services import services
 from handlers.common import admin_only, chat_language, reply_html
 from handlers.paging import cut, join_within
-from storage import Database, audit, deliveries, lease
+from storage import Database, audit, lease
 
 MAX_DETAIL = 300  # UTF-16 units of one audit entry's detail
 
 
-async def record_admin_action(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, detail: str
-) -> None:
-    """Keep an admin action in the audit table (who, what, when)."""
-    user = update.effective_user
-    await services(context).db.run(
-        audit.record, action=action, detail=detail, user_id=user.id if user else None
-    )
-
-
 @admin_only
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     """Subscribers, events, deliveries and feed health."""
     lang = await chat_language(update, context)
-    db = services(context).db
-    figures = await db.run(audit.figures, now=datetime.now(UTC))
-    sent = await db.run(deliveries.delivery_stats)
+    figures, sent = await context.coopwatch.stats()
     await reply_html(
         update,
         t(
@@ -50,7 +37,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             disabled=figures.feeds_disabled,
         )
         + "\n"
-        + await _leader_line(db, lang),
+        + await _leader_line(context.coopwatch.db, lang),
     )
 
 
@@ -64,10 +51,10 @@ async def _leader_line(db: Database, lang: str) -> str:
 
 
 @admin_only
-async def audit_log(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def audit_log(update: Update, context: Context) -> None:
     """The last admin actions, newest first."""
     lang = await chat_language(update, context)
-    entries = await services(context).db.run(audit.recent, limit=20)
+    entries = await context.coopwatch.db.run(audit.recent, limit=20)
     if not entries:
         await reply_html(update, t(lang, "audit_empty"))
         return

@@ -11,11 +11,11 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.i18n import language_of, t
 from bot.render import MAX_MESSAGE, country_name, utf16_len
-from bot.services import services
+from coopwatch.app import Actor
 from news.countries import look_up_country
 from storage import chats
 
@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]*>")
 
 
-async def chat_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def chat_language(update: Update, context: Context) -> str:
     """The language stored for the chat, else the user's Telegram language."""
     chat = update.effective_chat
     if chat is not None:
-        info = await services(context).db.run(chats.get_chat, chat_id=chat.id)
+        info = await context.coopwatch.db.run(chats.get_chat, chat_id=chat.id)
         if info is not None:
             return info.language
     user = update.effective_user
@@ -81,16 +81,22 @@ async def country_argument(update: Update, lang: str, query: str) -> str | None:
     return None
 
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def actor_of(update: Update) -> Actor:
+    """Who sent the update, for the audit log of an admin action."""
+    user = update.effective_user
+    return Actor(user_id=user.id if user else None)
 
 
 def admin_only(handler: Handler) -> Handler:
     """Refuse, politely and without side effects, anyone not in ADMIN_IDS."""
 
     @functools.wraps(handler)
-    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def guarded(update: Update, context: Context) -> None:
         user = update.effective_user
-        if not services(context).is_admin(user.id if user else None):
+        if not context.bot_data.is_admin(user.id if user else None):
             await reply_html(update, t(await chat_language(update, context), "admin_only"))
             return
         await handler(update, context)

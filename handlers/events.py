@@ -7,8 +7,8 @@ import re
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.eventviews import event_view
 from bot.i18n import t
 from bot.render import (
@@ -18,10 +18,8 @@ from bot.render import (
     render_event_details,
     render_event_list,
 )
-from bot.services import services
 from handlers.common import chat_language, country_argument
 from storage import chats
-from storage import events as event_store
 
 _KEY = re.compile(r"^#?[A-Za-z0-9-]{1,40}$")
 
@@ -43,20 +41,20 @@ async def _say(update: Update, text: str) -> None:
         await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
 
 
-async def _subscribed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[str, ...]:
+async def _subscribed(update: Update, context: Context) -> tuple[str, ...]:
     chat = update.effective_chat
     if chat is None:
         return ()
-    info = await services(context).db.run(chats.get_chat, chat_id=chat.id)
+    info = await context.coopwatch.db.run(chats.get_chat, chat_id=chat.id)
     return info.countries if info else ()
 
 
-async def _show_event(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+async def _show_event(update: Update, context: Context, key: str) -> None:
     lang = await chat_language(update, context)
     if not _KEY.match(key):
         await _say(update, t(lang, "event_usage"))
         return
-    found = await services(context).db.run(event_store.find_events, ref=key)
+    found = await context.coopwatch.find_events(key)
     if not found:
         await _say(update, t(lang, "event_unknown", key=html.escape(key)))
         return
@@ -69,7 +67,7 @@ async def _show_event(update: Update, context: ContextTypes.DEFAULT_TYPE, key: s
     )
 
 
-async def event(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def event(update: Update, context: Context) -> None:
     """Details of one event with every source."""
     args = context.args or []
     if len(args) != 1:
@@ -78,12 +76,10 @@ async def event(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show_event(update, context, args[0])
 
 
-async def _show_country(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, page: int
-) -> None:
+async def _show_country(update: Update, context: Context, code: str, page: int) -> None:
     lang = await chat_language(update, context)
-    found, total = await services(context).db.run(
-        event_store.events_for_country, country=code, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    found, total = await context.coopwatch.country_events(
+        code, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     views = [event_view(e, lang) for e in found]
     has_more = (page + 1) * PAGE_SIZE < total
@@ -92,7 +88,7 @@ async def _show_country(
     )
 
 
-async def country(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def country(update: Update, context: Context) -> None:
     """Recent events involving a country, newest first, five per page."""
     lang = await chat_language(update, context)
     query = " ".join(context.args or []).strip()
@@ -105,17 +101,15 @@ async def country(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show_country(update, context, code, 0)
 
 
-async def _show_latest(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
+async def _show_latest(update: Update, context: Context, page: int) -> None:
     lang = await chat_language(update, context)
-    found, total = await services(context).db.run(
-        event_store.latest_events, offset=page * PAGE_SIZE, limit=PAGE_SIZE
-    )
+    found, total = await context.coopwatch.latest_events(offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     has_more = (page + 1) * PAGE_SIZE < total
     views = [event_view(e, lang) for e in found]
     await _send(update, render_event_list(views, lang=lang, page=page, has_more=has_more))
 
 
-async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def latest(update: Update, context: Context) -> None:
     """The newest events overall."""
     await _show_latest(update, context, 0)
 
@@ -125,7 +119,7 @@ _BUTTON = re.compile(
 )
 
 
-async def event_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def event_button(update: Update, context: Context) -> None:
     """[Details], [<country> events] and [More]; old or forged data is answered harmlessly."""
     query = update.callback_query
     if query is None:

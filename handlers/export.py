@@ -8,20 +8,18 @@ from datetime import UTC, datetime
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.export import render_export
 from bot.i18n import t
 from bot.render import country_name
-from bot.services import services
 from handlers.common import chat_language, country_argument, reply_html
-from storage import archive as archive_store
 
 # The newest events only: a document a subscriber can open, well under Telegram's 50 MB.
 MAX_EXPORT_EVENTS = 5000
 
 
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export(update: Update, context: Context) -> None:
     """Send the events (of one country, if named) as a CSV document."""
     chat = update.effective_chat
     if chat is None:
@@ -33,9 +31,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         code = await country_argument(update, lang, query)
         if code is None:
             return
-    entries = await services(context).db.run(
-        archive_store.list_events, country=code, limit=MAX_EXPORT_EVENTS
-    )
+    entries = await context.coopwatch.events(country=code, limit=MAX_EXPORT_EVENTS)
     if not entries:
         if code is None:
             await reply_html(update, t(lang, "export_empty"))
@@ -46,7 +42,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     total = len(entries)
     if total == MAX_EXPORT_EVENTS:  # perhaps cut: say so rather than call it every event
-        total = await services(context).db.run(archive_store.count_events, country=code)
+        total = await context.coopwatch.count_events(country=code)
     # Rendering thousands of rows is CPU work: off the event loop.
     data = await asyncio.to_thread(
         render_export, entries, "csv", title="coopwatch events", spreadsheet=True

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
-from bot.feedadmin import FeedRefused, add_feed_checked
+from bot.context import Context
 from bot.i18n import count_of, t
-from bot.services import services
-from handlers.admin import record_admin_action
-from handlers.common import admin_only, chat_language, reply_html
+from coopwatch.app import FeedRefused
+from handlers.common import actor_of, admin_only, chat_language, reply_html
 from handlers.paging import cut, fitting
-from storage import feeds as feed_store
 from storage.feeds import FeedInfo
 
 FEEDS_PER_PAGE = 10
@@ -26,7 +23,7 @@ MAX_ERROR = 600
 
 
 @admin_only
-async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def addfeed(update: Update, context: Context) -> None:
     """Fetch and parse a URL; add it as a feed, or say why not."""
     lang = await chat_language(update, context)
     args = context.args or []
@@ -34,24 +31,14 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, html.escape(t(lang, "addfeed_usage")))
         return
     url, title = args[0], " ".join(args[1:]).strip() or None
-    svc = services(context)
     await reply_html(update, t(lang, "addfeed_checking", url=cut(url, 200)))
     try:
-        added = await add_feed_checked(
-            db=svc.db,
-            fetcher=svc.fetcher,
-            url=url,
-            title=title[:300] if title else None,
-            allow_private=svc.settings.allow_private_feeds,
-            interval=svc.settings.poll_interval,
-            max_item_age=timedelta(hours=svc.settings.max_item_age),
+        added = await context.coopwatch.add_feed(
+            url, title=title[:300] if title else None, actor=actor_of(update)
         )
     except FeedRefused as exc:
         await reply_html(update, t(lang, "addfeed_refused", reason=cut(str(exc), MAX_ERROR)))
         return
-    await record_admin_action(update, context, "addfeed", f"{added.feed.id} {added.feed.url}")
-    if added.new_items and svc.poller.on_new_items is not None:
-        await svc.poller.on_new_items(added.new_items)
     await reply_html(
         update,
         t(
@@ -66,7 +53,7 @@ async def addfeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @admin_only
-async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def removefeed(update: Update, context: Context) -> None:
     """Remove a feed by id."""
     lang = await chat_language(update, context)
     args = context.args or []
@@ -74,18 +61,17 @@ async def removefeed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await reply_html(update, t(lang, "removefeed_usage"))
         return
     feed_id = int(args[0])
-    removed = await services(context).db.run(feed_store.remove_feed, feed_id=feed_id)
+    removed = await context.coopwatch.remove_feed(feed_id, actor=actor_of(update))
     if removed is None:
         await reply_html(update, t(lang, "removefeed_unknown", id=feed_id))
         return
-    await record_admin_action(update, context, "removefeed", f"{feed_id} {removed.url}")
     await reply_html(
         update, t(lang, "removefeed_done", id=feed_id, title=cut(removed.title, MAX_TITLE))
     )
 
 
 @admin_only
-async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feeds(update: Update, context: Context) -> None:
     """List feeds with their health, paged."""
     lang = await chat_language(update, context)
     text, markup = await _feeds_page(context, lang, 0)
@@ -95,14 +81,13 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def feeds_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feeds_page_button(update: Update, context: Context) -> None:
     """The [More] button of /feeds (callback data "feeds:FIRST", the position of the next feed)."""
     query = update.callback_query
     if query is None:
         return
-    svc = services(context)
     lang = await chat_language(update, context)
-    if not svc.is_admin(query.from_user.id):
+    if not context.bot_data.is_admin(query.from_user.id):
         await query.answer(t(lang, "admin_only"), show_alert=True)
         return
     data = (query.data or "").split(":", 1)
@@ -118,14 +103,14 @@ async def feeds_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def _feeds_page(
-    context: ContextTypes.DEFAULT_TYPE, lang: str, first: int
+    context: Context, lang: str, first: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Feeds from position `first`, as many as fit in one message (at most ten).
 
     Pages are cut by size, not by count: a hostile feed's title or error text must not push
     a page over Telegram's limit, which would hide every feed id on it from the admin.
     """
-    all_feeds = await services(context).db.run(feed_store.list_feeds)
+    all_feeds = await context.coopwatch.list_feeds()
     if not all_feeds:
         return t(lang, "feeds_empty"), None
     first = min(max(first, 0), len(all_feeds) - 1)
@@ -181,13 +166,10 @@ def _feed_line(feed: FeedInfo, lang: str) -> str:
 
 
 @admin_only
-async def pollnow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pollnow(update: Update, context: Context) -> None:
     """Make every feed due and poll them now."""
     lang = await chat_language(update, context)
-    svc = services(context)
-    await svc.db.run(feed_store.schedule_all_now, now=svc.poller.clock())
-    await record_admin_action(update, context, "pollnow", "")
-    reports = await svc.poller.poll_due(join_in_flight=True)
+    reports = await context.coopwatch.poll_all(actor=actor_of(update))
     await reply_html(
         update,
         t(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import html
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.i18n import t
-from bot.services import services
 from handlers.common import chat_language, reply_html
 from handlers.subscriptions import may_change
 from news.topics import (
@@ -40,13 +39,13 @@ def _usage(lang: str) -> str:
     return t(lang, "filter_usage", topics=html.escape(", ".join(topic_names(lang))))
 
 
-async def filter_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def filter_command(update: Update, context: Context) -> None:
     """Show, set or clear the words an event must mention to be pushed to this chat."""
     chat = update.effective_chat
     if chat is None:
         return
     lang = await chat_language(update, context)
-    db = services(context).db
+    db = context.coopwatch.db
     info = await db.run(chats.get_chat, chat_id=chat.id)
     if info is None:
         await reply_html(update, t(lang, "filter_start_first"))

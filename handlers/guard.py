@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
+from bot.context import Context
 from bot.i18n import t
 from handlers.common import chat_language, reply_html
 
@@ -87,15 +88,11 @@ def odd_text(text: str) -> bool:
     return False
 
 
-RATE_LIMIT_KEY = "command_rate_limit"
-
-
-def _limiter(context: ContextTypes.DEFAULT_TYPE) -> CommandRateLimit:
-    limiter = context.application.bot_data.get(RATE_LIMIT_KEY)
-    if limiter is None:
-        limiter = context.application.bot_data[RATE_LIMIT_KEY] = CommandRateLimit()
-    assert isinstance(limiter, CommandRateLimit)
-    return limiter
+def _limiter(context: Context) -> CommandRateLimit:
+    data = context.bot_data
+    if data.rate_limit is None:
+        data.rate_limit = CommandRateLimit()
+    return data.rate_limit
 
 
 def sender_key(update: Update) -> int | None:
@@ -119,7 +116,7 @@ def _answered(update: Update, is_command: bool) -> bool:
     return is_command or (chat is not None and chat.type == chat.PRIVATE)
 
 
-async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard(update: Update, context: Context) -> None:
     """Stop floods and malformed commands before any handler sees them."""
     sender = sender_key(update)
     message = update.effective_message

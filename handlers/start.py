@@ -6,23 +6,22 @@ import html
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.i18n import language_of, t
-from bot.services import services
 from handlers.common import chat_language, reply_html
 from handlers.subscriptions import may_change
 from news.records import CENTRAL_ASIA
 from storage import chats
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """Register the chat and subscribe it to the five Central Asian states."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return
     lang = language_of(user.language_code if user else None)
-    db = services(context).db
+    db = context.coopwatch.db
     known = await db.run(chats.get_chat, chat_id=chat.id)
     if (known is None or not known.active) and not await may_change(update, context):
         # In a group, only administrators may switch its alerts on (or back on).
@@ -43,13 +42,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(update, t(info.language, "welcome" if created else "welcome_back"))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """List the commands (and the admin ones for admins)."""
     lang = await chat_language(update, context)
     user = update.effective_user
-    is_admin = services(context).is_admin(user.id if user else None)
+    is_admin = context.bot_data.is_admin(user.id if user else None)
     lines = [t(lang, "help_intro"), ""]
-    specs = context.application.bot_data.get("commands", ())
+    specs = context.bot_data.commands
     lines += [_help_line(spec, lang) for spec in specs if not spec.admin]
     if is_admin and any(spec.admin for spec in specs):
         lines += ["", t(lang, "help_admin")]

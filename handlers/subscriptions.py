@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import Context
 from bot.i18n import LANGUAGES, language_of, t
 from bot.render import country_name
-from bot.services import services
 from handlers.common import admin_only, chat_language, reply_html
 from handlers.paging import cut, join_within
 from news.countries import resolve_country, suggest_country
@@ -33,7 +32,7 @@ MAX_UNKNOWN_SHOWN = 40  # unknown words answered one by one; beyond them, a coun
 # -- who may change what ----------------------------------------------------------------
 
 
-async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def may_change(update: Update, context: Context) -> bool:
     """Anyone in a private chat; only administrators in a group or a channel.
 
     A command in a channel can only have been posted by its administrators; a button under
@@ -63,19 +62,19 @@ async def may_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     return member.status in ADMINS
 
 
-async def _refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _refuse_non_admin(update: Update, context: Context) -> bool:
     if await may_change(update, context):
         return False
     await reply_html(update, t(await chat_language(update, context), "group_admins_only"))
     return True
 
 
-async def _ensure_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatInfo | None:
+async def _ensure_chat(update: Update, context: Context) -> ChatInfo | None:
     """The chat's row, created on first use (a group may /subscribe before anyone /starts)."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return None
-    db = services(context).db
+    db = context.coopwatch.db
     info = await db.run(chats.get_chat, chat_id=chat.id)
     if info is None:
         info, _ = await db.run(
@@ -145,14 +144,14 @@ def _unknown_message(words: list[str], lang: str) -> str:
     )
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: Context) -> None:
     """Follow the countries named (none: the five Central Asian states again)."""
     if await _refuse_non_admin(update, context):
         return
     info = await _ensure_chat(update, context)
     if info is None:
         return
-    lang, db = info.language, services(context).db
+    lang, db = info.language, context.coopwatch.db
     codes, unknown = parse_countries(context.args or [])
     if unknown:
         # Change nothing when part of the request is unclear: the user retypes it whole.
@@ -168,14 +167,14 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, _following(updated, lang))
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: Context) -> None:
     """Stop following the countries named (none: stop every alert)."""
     if await _refuse_non_admin(update, context):
         return
     info = await _ensure_chat(update, context)
     if info is None:
         return
-    lang, db = info.language, services(context).db
+    lang, db = info.language, context.coopwatch.db
     codes, unknown = parse_countries(context.args or [])
     if unknown:
         await reply_html(update, _unknown_message(unknown, lang))
@@ -235,7 +234,7 @@ def settings_keyboard(info: ChatInfo) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings(update: Update, context: Context) -> None:
     """Show the filters with buttons; "/settings hour 18" and "/settings tz Europe/Moscow"."""
     args = context.args or []
     if args and await _refuse_non_admin(update, context):
@@ -248,19 +247,19 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if error:
             await reply_html(update, error)
             return
-        info = await services(context).db.run(chats.get_chat, chat_id=info.id) or info
+        info = await context.coopwatch.db.run(chats.get_chat, chat_id=info.id) or info
     await update.effective_chat.send_message(
         settings_text(info), parse_mode=ParseMode.HTML, reply_markup=settings_keyboard(info)
     )
 
 
-async def _settings_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatInfo | None:
+async def _settings_of(update: Update, context: Context) -> ChatInfo | None:
     """The chat's settings; for a group nobody set up yet, only an administrator's look
     registers it (registering switches its alerts on), anyone else sees the defaults."""
     chat = update.effective_chat
     if chat is None:
         return None
-    info = await services(context).db.run(chats.get_chat, chat_id=chat.id)
+    info = await context.coopwatch.db.run(chats.get_chat, chat_id=chat.id)
     if info is not None or await may_change(update, context):
         return info or await _ensure_chat(update, context)
     return chats.unsaved_chat(
@@ -269,10 +268,10 @@ async def _settings_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Ch
 
 
 async def _apply_setting_args(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, info: ChatInfo, args: list[str]
+    update: Update, context: Context, info: ChatInfo, args: list[str]
 ) -> str | None:
     """Apply "/settings hour N" or "/settings tz ZONE"; the error text, or None when done."""
-    lang, db = info.language, services(context).db
+    lang, db = info.language, context.coopwatch.db
     what, value = args[0].lower(), " ".join(args[1:]).strip()
     if what in ("hour", "час") and value.isdigit() and int(value) < 24:
         await db.run(chats.set_digest_hour, chat_id=info.id, hour=int(value))
@@ -287,13 +286,13 @@ async def _apply_setting_args(
     return t(lang, "settings_usage")
 
 
-async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settings_button(update: Update, context: Context) -> None:
     """A /settings button: toggle a type, switch mode, move the hour, change language."""
     query = update.callback_query
     chat = update.effective_chat
     if query is None or chat is None:
         return
-    db = services(context).db
+    db = context.coopwatch.db
     parts = (query.data or "").split(":")
     if len(parts) != 3 or not _valid(parts[1], parts[2]):
         await query.answer(t(await chat_language(update, context), "stale_button"))
@@ -348,7 +347,7 @@ async def _apply_button(db: Database, info: ChatInfo, what: str, value: str) -> 
 # -- /lang ------------------------------------------------------------------------------
 
 
-async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang(update: Update, context: Context) -> None:
     """/lang en or /lang ru."""
     args = [a.lower() for a in context.args or []]
     if not args or args[0] not in LANGUAGES:
@@ -359,7 +358,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     info = await _ensure_chat(update, context)
     if info is None:
         return
-    await services(context).db.run(chats.set_language, chat_id=info.id, language=args[0])
+    await context.coopwatch.db.run(chats.set_language, chat_id=info.id, language=args[0])
     await reply_html(update, t(args[0], "lang_set"))
 
 
@@ -367,7 +366,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @admin_only
-async def addchannel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def addchannel(update: Update, context: Context) -> None:
     """Subscribe a channel the bot administers to the five Central Asian states."""
     lang = await chat_language(update, context)
     args = context.args or []
@@ -379,7 +378,7 @@ async def addchannel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         channel = await context.bot.get_chat(args[0])
     except TelegramError:
         # The console transport has no channels: say so rather than blame the @name.
-        key = "addchannel_console" if services(context).settings.console_mode else None
+        key = "addchannel_console" if context.coopwatch.settings.console_mode else None
         await reply_html(update, t(lang, key or "addchannel_not_found", name=name))
         return
     if channel.type != Chat.CHANNEL:
@@ -392,7 +391,7 @@ async def addchannel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if me is None or me.status not in ADMINS or getattr(me, "can_post_messages", True) is False:
         await reply_html(update, t(lang, "addchannel_not_admin", name=name))
         return
-    db = services(context).db
+    db = context.coopwatch.db
     _, created = await db.run(
         chats.register_chat,
         chat_id=channel.id,
@@ -410,7 +409,7 @@ async def addchannel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 _MUTE = re.compile(r"^mute:([A-Z]{2})$")
 
 
-async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def mute_button(update: Update, context: Context) -> None:
     """[Mute <country>] under an alert: stop following that country in this chat."""
     query = update.callback_query
     if query is None:
@@ -425,7 +424,7 @@ async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(t(lang, "mute_admins_only"), show_alert=True)
         return
     code = found.group(1)
-    info = await services(context).db.run(
+    info = await context.coopwatch.db.run(
         chats.remove_countries, chat_id=chat.id, countries={code}, default=CENTRAL_ASIA
     )
     if info is None:

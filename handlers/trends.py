@@ -8,18 +8,16 @@ from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import ContextTypes
 
 from bot.charts import country_trends, last_months, render_chart, states_trends
+from bot.context import Context
 from bot.i18n import t
 from bot.render import country_name
-from bot.services import services
 from handlers.common import chat_language, country_argument, reply_html
 from news.facts import month_end
-from storage import events as event_store
 
 
-async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def trends(update: Update, context: Context) -> None:
     """A PNG chart of events per month by partner country (no country: the five states)."""
     chat = update.effective_chat
     if chat is None:
@@ -30,8 +28,8 @@ async def trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query and code is None:
         return
     months = last_months(datetime.now(UTC).date())
-    found = await services(context).db.run(
-        event_store.event_dates, since=months[0], until=month_end(months[-1]), country=code
+    found = await context.coopwatch.event_days(
+        since=months[0], until=month_end(months[-1]), country=code
     )
     chosen = country_trends(found, code, months) if code else states_trends(found, months)
     if chosen.total == 0:

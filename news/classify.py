@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from news.gazetteer import Gazetteer, Lexicon
 from news.item import (
-    Candidate,
+    QualifyingSentence,
     doubt,
     item_rules,
     main_pair,
@@ -26,6 +26,7 @@ from news.item import (
     visitor_and_first_stop,
     with_counterpart,
 )
+from news.jsonlines import JsonLine, read_json_lines
 from news.language import detect_language
 from news.records import Classification, EventType, Evidence, Span
 from news.sentence import (
@@ -118,7 +119,7 @@ class Classifier:
         carried: Mapping[str, str],
         item: Sequence[Analysis],
         notes: list[str],
-    ) -> Candidate | None:
+    ) -> QualifyingSentence | None:
         if not a.triggers:
             return None
         label = f"sentence {index + 1}"
@@ -180,11 +181,11 @@ class Classifier:
             return None
         event_type = next(t for t in TYPE_PRECEDENCE if t in types)
         score = _score(index, a, parties, len(strong)) - (0.2 if tour else 0.0)
-        return Candidate(index, a, event_type, parties, score)
+        return QualifyingSentence(index, a, event_type, parties, score)
 
     def _positive(
         self,
-        candidates: list[Candidate],
+        candidates: list[QualifyingSentence],
         title: Analysis | None,
         analyses: Sequence[Analysis],
         lang: str,
@@ -206,7 +207,10 @@ class Classifier:
         )
 
     def _event_type(
-        self, chosen: Sequence[Candidate], title: Analysis | None, analyses: Sequence[Analysis]
+        self,
+        chosen: Sequence[QualifyingSentence],
+        title: Analysis | None,
+        analyses: Sequence[Analysis],
     ) -> EventType:
         """One type for the item, from the sentences that name its pair and the headline.
 
@@ -369,20 +373,19 @@ def classify_stream(lines: Iterable[str], out: TextIO) -> int:
     Returns the number of lines answered with an error object.
     """
     errors = 0
-    for number, line in enumerate(lines, start=1):
-        answer = _answer_line(number, line)
+    for line in read_json_lines(lines):
+        answer = _answer_line(line)
         errors += "error" in answer
         out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     out.flush()
     return errors
 
 
-def _answer_line(number: int, line: str) -> dict[str, Any]:
-    try:
-        item = json.loads(line)
-    except ValueError as exc:
-        return {"id": number, "line": number, "error": f"not valid JSON: {exc}"}
-    if not isinstance(item, dict):
+def _answer_line(line: JsonLine) -> dict[str, Any]:
+    number, item = line.number, line.item
+    if line.error is not None:
+        return {"id": number, "line": number, "error": f"not valid JSON: {line.error}"}
+    if item is None:
         return {"id": number, "line": number, "error": "each line must be a JSON object"}
     item_id = item.get("id", number)
     title, text = item.get("title"), item.get("text")

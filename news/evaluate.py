@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from news.classify import Classifier, classify_item, parse_published
+from news.jsonlines import read_json_lines
 from news.records import Classification
 
 HIGH_CONFIDENCE = 0.8  # the calibration target: >= 90% of items above this are right
-PUSH_CONFIDENCE = 0.7  # bot.pipeline.ALERT_CONFIDENCE: positives below it are listed, not pushed
+# coopwatch.pipeline.ALERT_CONFIDENCE: positives below it are listed, not pushed.
+PUSH_CONFIDENCE = 0.7
 
 
 class EvaluationError(Exception):
@@ -31,7 +33,7 @@ class EvaluationError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ScoredItem:
     """One labelled item and the classifier's answer."""
 
     item_id: str
@@ -87,7 +89,7 @@ class Scores:
         return self.types_right / self.tp if self.tp else 1.0
 
 
-def score(outcomes: Iterable[Outcome]) -> Scores:
+def score(outcomes: Iterable[ScoredItem]) -> Scores:
     rows = list(outcomes)
     tps = [o for o in rows if o.expected_label and o.got.label]
     return Scores(
@@ -104,10 +106,10 @@ def score(outcomes: Iterable[Outcome]) -> Scores:
 class EvalReport:
     """All outcomes of one evaluation run, with the summary figures derived from them."""
 
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[ScoredItem, ...]
 
     @property
-    def scored(self) -> tuple[Outcome, ...]:
+    def scored(self) -> tuple[ScoredItem, ...]:
         """The outcomes the figures are computed on: every item not marked doubtful."""
         return tuple(o for o in self.outcomes if not o.doubtful)
 
@@ -152,11 +154,11 @@ class EvalReport:
         pushed = [o for o in rows if o.got.confidence >= PUSH_CONFIDENCE]
         return len(pushed), sum(o.expected_label for o in pushed)
 
-    def errors(self) -> list[Outcome]:
+    def errors(self) -> list[ScoredItem]:
         return [o for o in self.outcomes if not o.fully_right or not _type_right(o)]
 
 
-def _type_right(o: Outcome) -> bool:
+def _type_right(o: ScoredItem) -> bool:
     return not (o.expected_label and o.got.label) or o.expected_type == o.got.event_type
 
 
@@ -173,7 +175,7 @@ def evaluate_items(
         else:
             got = classifier.classify(title, text, published=published)
         outcomes.append(
-            Outcome(
+            ScoredItem(
                 item_id=str(item.get("id", number)),
                 language=str(item.get("language") or got.language),
                 expected_label=bool(item.get("label")),
@@ -213,13 +215,18 @@ def read_clusters(path: Path) -> list[dict[str, Any]]:
 
 def _read_items(path: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        items = [(n, json.loads(line)) for n, line in enumerate(lines, 1) if line.strip()]
-    except (OSError, ValueError) as exc:
+        text = path.read_text(encoding="utf-8")
+        lines = list(read_json_lines(text.splitlines(), skip_blank=True))
+    except OSError as exc:
         raise EvaluationError(f"cannot read items from {path}: {exc}") from exc
-    for n, item in items:
-        if not isinstance(item, dict):
-            raise EvaluationError(f"{path} line {n} is not a JSON object")
+    for line in lines:
+        if line.error is not None:
+            raise EvaluationError(f"cannot read items from {path}: {line.error}") from line.error
+    items: list[tuple[int, dict[str, Any]]] = []
+    for line in lines:
+        if line.item is None:
+            raise EvaluationError(f"{path} line {line.number} is not a JSON object")
+        items.append((line.number, line.item))
     if not items:
         raise EvaluationError(f"{path} holds no items")
     return items
@@ -303,7 +310,7 @@ def evaluate_grouping(items: Sequence[dict[str, Any]]) -> GroupingReport:
     lines = [json.dumps(_group_input(item), ensure_ascii=False) for item in items]
     out = io.StringIO()
     group_stream(lines, out)
-    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    answers = [line.value for line in read_json_lines(out.getvalue().splitlines())]
     gold = [str(item.get("cluster") or "") or None for item in items]
     keys = [str(a["event"]) if a.get("event") else None for a in answers]
     precision, recall, f1 = bcubed(gold, keys)
@@ -377,7 +384,7 @@ def _line(name: str, s: Scores) -> str:
     )
 
 
-def _error(o: Outcome) -> str:
+def _error(o: ScoredItem) -> str:
     expected = f"{o.expected_label} {o.expected_type} {list(o.expected_countries)}"
     got = f"{o.got.label} {o.got.event_type} {list(o.got.countries)} conf={o.got.confidence}"
     tag = " (doubtful)" if o.doubtful else ""

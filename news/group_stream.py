@@ -1,7 +1,8 @@
 """`coopwatch group`: classification and grouping over a JSON Lines file, offline.
 
 Items are taken in publication order, as the live pipeline meets them, and answered in input
-order. `candidate_for` is what the live pipeline calls too, so both group alike.
+order. Candidates are built by news/candidates.py, as in the live pipeline, so both group
+alike.
 """
 
 from __future__ import annotations
@@ -13,44 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from news.facts import Facts, announced_window, extract_facts, month_end, reports_arrival
-from news.grouping import Candidate, EventState, Grouper
-from news.records import CENTRAL_ASIA, Classification
+from news.candidates import event_candidate, is_event
+from news.facts import Facts, month_end
+from news.grouping import EventState, Grouper
+from news.jsonlines import JsonLine, read_json_lines
+from news.records import Classification
 
 OPEN_DAYS = timedelta(days=45)  # an event no report has joined for this long is closed
-_WORD = re.compile(r"[^\W\d_]{4,}")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[  ]\d{3})*")
-_SCALES = {
-    "trillion": 10**12,
-    "трлн": 10**12,
-    "billion": 10**9,
-    "bn": 10**9,
-    "млрд": 10**9,
-    "миллиард": 10**9,
-    "million": 10**6,
-    "mln": 10**6,
-    "m": 10**6,
-    "млн": 10**6,
-    "миллион": 10**6,
-    "thousand": 10**3,
-    "тыс": 10**3,
-    "тысяч": 10**3,
-}
-# Words every report of the same pair shares: they say nothing about *which* event it is.
-_STOPWORD_TEXT = """
-    that this with from have been were will their they which also about after during between
-    over into more other said says told according president presidents minister ministers prime
-    foreign affairs republic head state states country countries sides side both parties party
-    cooperation bilateral relations visit visits official talks meeting held news today year
-    years government which where while would could should being there these those agency
-    service press ministry report reported republic's что этот этого того также который которые
-    было были будет будут между после время президент президента президентом министр министра
-    министров премьер глава главы республики республика страны стран стороны сторон
-    сотрудничества сотрудничество двусторонних двустороннего отношений визит визита визитом
-    переговоры переговоров встреча встречи сообщает сообщили пресс службы службе году года
-    сегодня
-"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,124 +33,6 @@ class _Row:
     # "2021-10" or "2021": published some time then. Not a time to order or group by, but the
     # year that "on October 24-25" means.
     period_end: date | None = None
-
-
-def content_tokens(text: str, language: str, limit: int = 80) -> tuple[str, ...]:
-    """Distinct content stems of `text`, prefixed by language ("en:dushan")."""
-    stems: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
-        if word in _STOPWORDS:
-            continue
-        stems.setdefault(f"{language}:{word[:6]}", None)
-        if len(stems) >= limit:
-            break
-    return tuple(stems)
-
-
-def _figure(span: str) -> str | None:
-    """The value of a written figure ("$1.5 billion", "800 млн долларов") as digits."""
-    number = _NUMBER.search(span)
-    if number is None:
-        return None
-    value = _number_value(number.group(0))
-    rest = span[number.end() :].lower()
-    for word, scale in _SCALES.items():
-        if re.match(rf"\s*{word}", rest):
-            value *= scale
-            break
-    return f"{value:.0f}"
-
-
-def _number_value(written: str) -> float:
-    digits = written.replace(" ", "").replace("\u00a0", "")
-    if "," in digits and "." in digits:
-        digits = digits.replace(",", "")  # 1,500.5
-    elif digits.count(",") == 1 and len(digits.split(",")[1]) != 3:
-        digits = digits.replace(",", ".")  # 1,5 (Russian decimal comma)
-    else:
-        digits = digits.replace(",", "")  # 1,500
-    if digits.count(".") > 1:
-        digits = digits.replace(".", "")  # 1.000.000
-    return float(digits)
-
-
-def is_event(result: Classification) -> bool:
-    """A positive that names two parties, one of them Central Asian: what gets grouped."""
-    return (
-        result.label
-        and result.event_type != "none"
-        and len(result.countries) >= 2
-        and bool(CENTRAL_ASIA.intersection(result.countries))
-    )
-
-
-def event_candidate(
-    item_id: str,
-    title: str,
-    text: str,
-    *,
-    published: datetime | None,
-    classification: Classification,
-    fallback_day: date,
-    reference: date | None = None,
-) -> tuple[Facts, Candidate]:
-    """The facts of a positive item and its grouping view (the pipeline, scan and group).
-
-    `reference`: for an item with no publication time, a day it was published by (a month
-    or year given alone), against which its dates are read.
-    """
-    when = published
-    if when is None and reference is not None:
-        when = datetime(reference.year, reference.month, reference.day, 12, tzinfo=UTC)
-    facts = extract_facts(title, text, language=classification.language, published=when)
-    candidate = candidate_for(
-        item_id,
-        title,
-        text,
-        published=published,
-        classification=classification,
-        facts=facts,
-        fallback_day=fallback_day,
-    )
-    return facts, candidate
-
-
-def candidate_for(
-    item_id: str,
-    title: str,
-    text: str,
-    *,
-    published: datetime | None,
-    classification: Classification,
-    facts: Facts,
-    fallback_day: date,
-) -> Candidate:
-    """The grouping view of one positive item."""
-    spans = [s for ev in classification.evidence for s in ev.spans]
-    day = published.date() if published else fallback_day
-    language = classification.language
-    # An announcement with no day ("in the coming weeks", "in November") stays open for the
-    # reports of the visit itself; its date is still not a stated one.
-    window = announced_window(title, text, published=published)
-    ahead = window[1] if window and facts.event_date is None else None
-    figures = [f"${f.amount:.0f}" for f in facts.figures if f.amount is not None]
-    figures += [f"#{v}" for v in map(_figure, facts.counts) if v]
-    return Candidate(
-        item_id=item_id,
-        published=published,
-        countries=tuple(sorted(classification.countries)),
-        event_type=classification.event_type,
-        event_start=facts.event_date or day,
-        event_end=facts.event_end or facts.event_date or ahead or day,
-        date_stated=facts.event_date is not None,
-        officials=tuple(dict.fromkeys(s.value for s in spans if s.kind == "person")),
-        place=facts.place_country,
-        numbers=tuple(dict.fromkeys(figures)),
-        documents=tuple(k for k in facts.document_kinds if k != "documents"),
-        tokens=content_tokens(f"{title}\n{text[:600]}", language),
-        announced=ahead is not None,
-        arrival=facts.event_date is None and reports_arrival(title, text),
-    )
 
 
 _REDUCED = re.compile(r"^(?P<y>\d{4})(?:-(?P<m>\d{2}))?$")
@@ -208,9 +60,11 @@ def _parse_published(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _read(number: int, line: str) -> _Row:
-    data = json.loads(line)
-    if not isinstance(data, dict):
+def _read(line: JsonLine) -> _Row:
+    if line.error is not None:
+        raise line.error
+    data, number = line.item, line.number
+    if data is None:
         raise ValueError("each line must be a JSON object")
     title, text = data.get("title", ""), data.get("text")
     if not isinstance(title, str) or not isinstance(text, str):
@@ -292,11 +146,12 @@ def read_rows(lines: Iterable[str]) -> tuple[list[_Row], dict[int, dict[str, Any
     """The readable rows of a JSON Lines input, and an error answer for each unreadable line."""
     errors: dict[int, dict[str, Any]] = {}
     rows: list[_Row] = []
-    for number, line in enumerate(lines, start=1):
+    for line in read_json_lines(lines):
         try:
-            rows.append(_read(number, line))
+            rows.append(_read(line))
         except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
-            errors[number] = {"id": _guess_id(line, number), "line": number, "error": str(exc)}
+            number = line.number
+            errors[number] = {"id": _guess_id(line), "line": number, "error": str(exc)}
     return rows, errors
 
 
@@ -322,9 +177,5 @@ def group_stream(lines: Iterable[str], out: TextIO) -> int:
     return errors
 
 
-def _guess_id(line: str, number: int) -> Any:
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return number
-    return data.get("id", number) if isinstance(data, dict) else number
+def _guess_id(line: JsonLine) -> Any:
+    return line.item.get("id", line.number) if line.item is not None else line.number

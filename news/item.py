@@ -24,7 +24,7 @@ _COUNTERPART = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class QualifyingSentence:
     """A qualifying sentence: its type, parties (code -> how anchored) and a score."""
 
     index: int
@@ -63,7 +63,7 @@ def subject_and_partner(a: Analysis, strong: Sequence[str]) -> dict[str, str]:
     return {code: "office" for code in order[:2]}
 
 
-def main_pair(candidates: Sequence[Candidate]) -> frozenset[str]:
+def main_pair(candidates: Sequence[QualifyingSentence]) -> frozenset[str]:
     """The pair most qualifying sentences name; on a tie, the earliest (the headline)."""
     counts: dict[frozenset[str], int] = {}
     for c in candidates:
@@ -73,8 +73,8 @@ def main_pair(candidates: Sequence[Candidate]) -> frozenset[str]:
 
 
 def item_rules(
-    candidates: list[Candidate], analyses: Sequence[Analysis], notes: list[str]
-) -> list[Candidate]:
+    candidates: list[QualifyingSentence], analyses: Sequence[Analysis], notes: list[str]
+) -> list[QualifyingSentence]:
     """Rules that need the whole item, not one sentence."""
     if not candidates:
         return candidates
@@ -106,7 +106,7 @@ _DOUBT_CUES = {
 }
 
 
-def doubt(chosen: Sequence[Candidate], analyses: Sequence[Analysis]) -> float:
+def doubt(chosen: Sequence[QualifyingSentence], analyses: Sequence[Analysis]) -> float:
     """How much less sure an item is than its best sentence says."""
     cues = {k for a in analyses for k in a.cues}
     total = sum(weight for cue, weight in _DOUBT_CUES.items() if cue in cues)
@@ -119,7 +119,7 @@ def doubt(chosen: Sequence[Candidate], analyses: Sequence[Analysis]) -> float:
     return total
 
 
-def _by_ambassador(c: Candidate) -> bool:
+def _by_ambassador(c: QualifyingSentence) -> bool:
     """A sentence whose foreign party is there only as an ambassador or embassy."""
     envoys = [r for r in c.analysis.roles if _AMBASSADOR & set(c.analysis.tokens[r.start].forms)]
     if not envoys:

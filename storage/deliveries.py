@@ -256,7 +256,8 @@ class Claimant:
 
 def _claimable(term: int, now: datetime) -> Any:
     # A claim by an older term is void: that leader stopped sending before its lease
-    # expired, and only then could this term begin (docs/design.md, "The leader lease").
+    # expired, and only then could this term begin (docs/design.md, "High availability: one
+    # leader by a lease in PostgreSQL").
     return or_(
         col(Delivery.claim_term).is_(None),
         col(Delivery.claim_term) < term,

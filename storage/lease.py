@@ -9,7 +9,7 @@ and only the holder of the current, unexpired term may claim (storage.deliveries
 
 The lease has its own engine with a single connection and tight network timeouts, so a
 renewal never queues behind the pool the pipeline and the sender use, and never hangs for
-minutes on a dead network (bot/leadership.py bounds it again, by the clock).
+minutes on a dead network (coopwatch/leadership.py bounds it again, by the clock).
 
 SQLite allows one writer and one instance: ``lock_sqlite_file`` takes an exclusive lock on
 a file next to the database, so a second instance refuses to start instead of corrupting

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.settings import Settings, load_settings
+from coopwatch.settings import Settings, load_settings
 from storage import Database
 
 pytest_plugins = ["tests.fakebot.fixtures", "tests.feedserver"]

@@ -69,7 +69,7 @@ class ProcessFigures:
     flood_waits: int = 0
     flood_wait_seconds: float = 0.0
     last_poll_at: datetime | None = None
-    # bot/leadership.py: the role ("leader", "waiting", …) and this instance's name.
+    # coopwatch/leadership.py: the role ("leader", "waiting", …) and this instance's name.
     role: str | None = None
     instance: str = ""
 

@@ -29,11 +29,8 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
+from bot.context import BotApplication
 from bot.health import HealthCheck, application_check
-from bot.jobs import LAST_POLL_KEY
-from bot.leadership import LEADERSHIP_KEY, STOP_RUN_KEY, Leadership
-from bot.services import SERVICES_KEY, Services
-from bot.settings import Settings
 from bot.web.connections import GuardedH11Protocol
 from bot.web.metrics import (
     CONTENT_TYPE,
@@ -43,12 +40,12 @@ from bot.web.metrics import (
 )
 from bot.web.pages import ArchivePages
 from bot.web.reads import SharedRead, WebReads
+from coopwatch.settings import Settings
 from storage import Database, StorageError
 from storage import archive as archive_store
 
 log = logging.getLogger(__name__)
 
-WEB_KEY = "web_server"  # bot_data key of the running WebServer
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1 << 20  # a Telegram update is a few KB; anything near this is not one
 STOP_TIMEOUT = 5.0  # seconds open requests get to finish at shutdown
@@ -259,22 +256,22 @@ class WebServer:
             self._server = self._task = self._socket = None
 
 
-def application_figures(app: Application[Any, Any, Any, Any, Any, Any]) -> ProcessFiguresSource:
+def application_figures(app: BotApplication) -> ProcessFiguresSource:
     """What the running Application counted: its poller's polls, its bot's flood waits."""
 
     def figures() -> ProcessFigures:
-        services: Services | None = app.bot_data.get(SERVICES_KEY)
-        poller = services.poller if services else None
+        coopwatch = app.bot_data.coopwatch
+        polls, new_items = coopwatch.poll_counts() if coopwatch else ({}, 0)
         limiter = getattr(app.bot, "rate_limiter", None)
         counting = limiter if isinstance(limiter, FloodCountingRateLimiter) else None
-        leadership: Leadership | None = app.bot_data.get(LEADERSHIP_KEY)
+        leadership = app.bot_data.leadership
         status = leadership.status() if leadership else None
         return ProcessFigures(
-            polls=dict(poller.outcomes) if poller else {},
-            new_items=poller.new_item_count if poller else 0,
+            polls=polls,
+            new_items=new_items,
             flood_waits=counting.flood_waits if counting else 0,
             flood_wait_seconds=counting.flood_wait_seconds if counting else 0.0,
-            last_poll_at=app.bot_data.get(LAST_POLL_KEY),
+            last_poll_at=app.bot_data.last_poll_ok_at,
             role=status.role if status else None,
             instance=status.instance if status else "",
         )
@@ -283,7 +280,7 @@ def application_figures(app: Application[Any, Any, Any, Any, Any, Any]) -> Proce
 
 
 async def start_web_server(
-    app: Application[Any, Any, Any, Any, Any, Any],
+    app: BotApplication,
     *,
     host: str,
     port: int,
@@ -293,14 +290,13 @@ async def start_web_server(
 
     ``webhook`` is (path, secret) in webhook mode: Telegram's updates are accepted there.
     """
-    services: Services = app.bot_data[SERVICES_KEY]
     route = None
     if webhook is not None:
         path, secret = webhook
         route = (path, WebhookRoute(app, secret))
     server = WebServer(
         build_web_app(
-            db=services.db,
+            db=app.bot_data.opened().db,
             health=application_check(app, started_at=datetime.now(UTC)),
             process_figures=application_figures(app),
             webhook=route,
@@ -310,20 +306,20 @@ async def start_web_server(
     )
     await server.start()
     server.webhook = route[1] if route else None
-    app.bot_data[WEB_KEY] = server
+    app.bot_data.web = server
     return server
 
 
-async def stop_web_server(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def stop_web_server(app: BotApplication) -> None:
     """Stop the Application's web server, if it has one (first thing in post_shutdown)."""
-    server: WebServer | None = app.bot_data.pop(WEB_KEY, None)
+    server, app.bot_data.web = app.bot_data.web, None
     if server is not None:
         await server.stop()
 
 
-def refuse_updates(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def refuse_updates(app: BotApplication) -> None:
     """From now on Telegram's webhook calls get 503 (and are sent again later)."""
-    server: WebServer | None = app.bot_data.get(WEB_KEY)
+    server = app.bot_data.web
     if server is not None and server.webhook is not None:
         server.webhook.accepting = False
 
@@ -358,8 +354,8 @@ async def serve_webhook(
     refused (503, so it sends them again) before the Application stops taking updates.
     """
     await app.initialize()
-    # A leader that loses its lease ends the run the same way as SIGTERM (bot/leadership.py).
-    app.bot_data[STOP_RUN_KEY] = stopped.set
+    # A leader that loses its lease ends the run the same way as SIGTERM (coopwatch/leadership.py).
+    app.bot_data.stop_run = stopped.set
     try:
         if app.post_init is not None:
             # A waiting instance stays in post_init until it leads: a stop ends the wait.

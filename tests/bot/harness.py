@@ -9,7 +9,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from tests.fakebot.server import FakeTelegram
 
 

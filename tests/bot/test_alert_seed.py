@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.render import EventView, figures_line, render_alert
+from news.candidates import event_candidate, is_event
 from news.classify import classify_item
 from news.facts import Facts, Figure, extract_facts
-from news.group_stream import event_candidate, is_event
 from news.summary import summarise
 
 SEED_PUBLISHED = datetime(2021, 5, 20, 9, 0, tzinfo=UTC)

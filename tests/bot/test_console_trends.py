@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.app import build_application
 from bot.console import CONSOLE_TOKEN, ConsoleRequest
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage import events as event_store
 from tests.fakebot.state import PNG_SIGNATURE
@@ -33,7 +33,7 @@ async def test_console_mode_saves_the_trends_chart(settings: Settings, tmp_path:
     async with app:
         assert app.post_init is not None
         await app.post_init(app)
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         db.call(
             event_store.create_event,
             key="C1",

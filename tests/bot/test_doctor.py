@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli import main
 from bot.doctor import Finding, feeds_to_check, write_report
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo

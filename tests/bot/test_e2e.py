@@ -17,7 +17,7 @@ import pytest
 
 from bot.app import build_application
 from bot.console import CONSOLE_TOKEN, ConsoleRequest, html_to_console
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
 
@@ -86,7 +86,7 @@ async def test_error_handler_tells_the_chat_and_keeps_running(
 ) -> None:
     async with running_bot(settings, fake_telegram) as app:
         # Break the database under the running bot: /start then fails inside the handler.
-        app.bot_data["services"].db.engine.dispose()
+        app.bot_data.opened().db.engine.dispose()
         db_file = Path(settings.database_url.removeprefix("sqlite:///"))
         db_file.unlink()
         db_file.mkdir()  # now it cannot be opened at all

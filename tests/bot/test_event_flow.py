@@ -8,7 +8,7 @@ from html import escape
 
 import pytest
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage import events as event_store
 from tests.bot.harness import running_bot
@@ -56,7 +56,7 @@ async def test_item_becomes_event_and_commands_show_it(
     async with running_bot(settings, fake_telegram) as app:
         fake_telegram.send_user_message(ADMIN, f"/addfeed {url}")
         await fake_telegram.wait_for_messages(ADMIN, 2, timeout=20)
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         events, total = await db.run(event_store.latest_events)
         assert total == 1
         [event] = events
@@ -122,7 +122,6 @@ def press_forged(fake: FakeTelegram, chat_id: int, message_id: int, data: str) -
 async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
     settings: Settings, fake_telegram: FakeTelegram, feed_server: FeedServer
 ) -> None:
-    from bot.delivery import DELIVERY_KEY
 
     when = datetime.now(UTC) - timedelta(hours=1)
     english = rss(
@@ -165,7 +164,7 @@ async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
 
         fake_telegram.send_user_message(ADMIN, f"/addfeed {second}")
         await fake_telegram.wait_for_messages(ADMIN, 4, timeout=20)
-        await app.bot_data[DELIVERY_KEY].edit_grown()
+        await app.bot_data.sender.edit_grown()
         messages = fake_telegram.messages(USER)
         assert len(messages) == 2  # no second alert for the same event
         edited = messages[-1]
@@ -180,7 +179,7 @@ async def test_subscriber_gets_one_alert_edited_when_a_second_outlet_reports(
 
 async def test_items_left_unclassified_are_taken_up_by_the_backlog(sqlite_db: Database) -> None:
     """A poll commits its items before they are classified: a crash in between loses none."""
-    from bot.pipeline import BACKLOG_GRACE, EventPipeline
+    from coopwatch.pipeline import BACKLOG_GRACE, EventPipeline
     from news.records import FeedItem
     from storage import feeds as feed_store
 
@@ -209,7 +208,7 @@ async def test_items_left_unclassified_are_taken_up_by_the_backlog(sqlite_db: Da
 def test_poll_interval_of_any_size_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     import random
 
-    from bot.settings import load_settings
+    from coopwatch.settings import load_settings
     from news.schedule import next_poll
 
     monkeypatch.setenv("POLL_INTERVAL", "1e12")
@@ -228,7 +227,7 @@ def test_poll_interval_of_any_size_is_accepted(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_database_password_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.settings import ConfigError, load_settings
+    from coopwatch.settings import ConfigError, load_settings
 
     monkeypatch.setenv("DATABASE_URL", "mysql://bob:S3cretPass@db/x")
     with pytest.raises(ConfigError) as info:
@@ -247,7 +246,7 @@ async def test_a_channel_reader_cannot_mute_the_channel(
     fake_telegram.add_chat(channel, "channel", title="CA News", username="canews")
     fake_telegram.set_chat_admins(channel, [owner], creator_id=owner)
     async with running_bot(settings, fake_telegram) as app:
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         await db.run(chats.register_chat, chat_id=channel, chat_type="channel", language="en")
         await db.run(chats.set_countries, chat_id=channel, countries={"KZ", "TJ"})
         buttons = InlineKeyboardMarkup(

@@ -19,7 +19,7 @@ from bot.app import build_application
 from bot.cli import main
 from bot.console import CONSOLE_TOKEN, ConsoleRequest
 from bot.export import feed_atom_id, render_csv
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage.archive import list_events
 from tests.bot.harness import running_bot

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, event, text
 
-from bot.polling import FeedPoller
-from bot.settings import Settings
+from coopwatch.polling import FeedPoller
+from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
 from news.parse_pool import ParsePool
 from storage import Database, StorageError
@@ -62,7 +62,7 @@ async def test_postgres_connections_cut_under_a_running_bot(
         fake_telegram.send_user_message(USER, "/start")
         messages = await fake_telegram.wait_for_messages(USER, 2)
         assert "Welcome back" in messages[1].text
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         db.ping()
 
 
@@ -85,7 +85,7 @@ async def test_sqlite_disk_full_gives_a_clear_error_and_no_corruption(
         update={"allow_private_feeds": True, "admin_ids": frozenset({USER})}
     )
     async with running_bot(settings, fake_telegram) as app:
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         with db.engine.connect() as conn:
             pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
         _limit_sqlite_pages(db, int(pages) + 2)

@@ -18,7 +18,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.cli import main
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from storage import events as event_store
 from storage import feeds as feed_store
@@ -86,7 +86,7 @@ async def bot_app(
 
 
 def _db(app: App) -> Database:
-    db: Database = app.bot_data["services"].db
+    db: Database = app.bot_data.opened().db
     return db
 
 

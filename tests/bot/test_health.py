@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from bot.health import HealthReport, max_poll_age, scheduler_is_fresh
-from bot.leadership import instance_name
-from bot.settings import Settings
 from bot.web.metrics import ProcessFigures
 from bot.web.server import HEAD_TIMEOUT, WebError, WebServer, build_web_app
+from coopwatch.leadership import instance_name
+from coopwatch.settings import Settings
 from storage import Database
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
@@ -70,7 +70,7 @@ async def test_health_is_degraded_when_the_database_is_unreachable(
     async with running_bot(settings, fake_telegram) as app:
         assert (await get_health(port)).status_code == 200
         # Take the database away under the running bot: the file becomes a directory.
-        app.bot_data["services"].db.engine.dispose()
+        app.bot_data.opened().db.engine.dispose()
         db_file = Path(settings.database_url.removeprefix("sqlite:///"))
         db_file.unlink()
         db_file.mkdir()
@@ -86,7 +86,7 @@ async def test_no_web_server_in_polling_mode_without_web_port(
 ) -> None:
     assert settings.web_port_in_effect is None
     async with running_bot(settings, fake_telegram) as app:
-        assert "web_server" not in app.bot_data
+        assert app.bot_data.web is None
 
 
 def test_a_stuck_scheduler_is_reported() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.leadership import Leadership
+from coopwatch.leadership import Leadership
 from storage import Database
 from storage import lease as leases
 from storage.lease import LeaseStore

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bot.cli import main
-from bot.settings import ConfigError, load_settings
+from coopwatch.settings import ConfigError, load_settings
 from tests.fakebot.server import FakeTelegram
 
 pytestmark = pytest.mark.slow

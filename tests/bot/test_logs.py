@@ -19,11 +19,12 @@ def stream() -> io.StringIO:
 
 def test_fields_are_key_value_pairs(stream: io.StringIO) -> None:
     configure_logging(logging.INFO, stream=stream)
-    logging.getLogger("bot.polling").info(
+    logging.getLogger("coopwatch.polling").info(
         "feed polled", extra={"feed": 3, "outcome": "ok", "error": 'HTTP 500 "oops"'}
     )
     line = stream.getvalue().strip()
-    assert line.endswith('bot.polling: feed polled feed=3 outcome=ok error="HTTP 500 \\"oops\\""')
+    expected = 'coopwatch.polling: feed polled feed=3 outcome=ok error="HTTP 500 \\"oops\\""'
+    assert line.endswith(expected)
     assert "\n" not in line
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.pipeline import EventPipeline
+from coopwatch.pipeline import EventPipeline
 from news.records import FeedItem
 from storage import Database, chats
 from storage import feeds as feed_store

@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
-from bot.pipeline import EventPipeline
+from coopwatch.pipeline import EventPipeline
 from news.records import FeedItem
 from storage import Database
 from storage import feeds as feed_store

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.pipeline import EventPipeline
+from coopwatch.pipeline import EventPipeline
 from news.facts import MERGED_TERMS, Facts, Figure, merge_facts
 from news.records import FeedItem
 from storage import Database

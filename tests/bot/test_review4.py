@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import events as event_store
 from tests.bot.harness import running_bot
 from tests.bot.test_first_hour import (

@@ -12,7 +12,7 @@ import pytest
 
 from bot.doctor import Finding, write_report
 from bot.logs import REDACTED, configure_logging
-from bot.settings import ConfigError, load_settings
+from coopwatch.settings import ConfigError, load_settings
 from storage.db import mask_password
 
 TOKEN = "123456:AAE-secret_Token"

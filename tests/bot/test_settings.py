@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from coopwatch.settings import ConfigError, load_settings
 
 
 def test_defaults_match_the_contract() -> None:

@@ -25,8 +25,8 @@ from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.cli import main
-from bot.settings import ConfigError, Settings, load_settings
 from bot.web.server import refuse_updates, serve_webhook
+from coopwatch.settings import ConfigError, Settings, load_settings
 from tests.fakebot.server import FakeTelegram
 
 USER = 4242
@@ -82,7 +82,7 @@ async def webhook_bot(
 
 
 def hook_url(app: Application[Any, Any, Any, Any, Any, Any]) -> str:
-    settings: Settings = app.bot_data["services"].settings
+    settings: Settings = app.bot_data.opened().settings
     return f"http://127.0.0.1:{settings.web_port}/coopwatch"
 
 
@@ -253,7 +253,7 @@ async def test_an_update_still_arriving_when_the_bot_stops_gets_503(
     """Telegram's call began before the stop, its body ends after: 503, so Telegram sends it
     again, rather than 200 for an update no handler will ever see."""
     async with webhook_bot(settings, fake_telegram) as app:
-        port = app.bot_data["services"].settings.web_port
+        port = app.bot_data.opened().settings.web_port
         body = json.dumps(queued_update(fake_telegram, "/start")).encode()
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
 

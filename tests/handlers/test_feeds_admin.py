@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.leadership import instance_name
-from bot.polling import FeedPoller
-from bot.settings import Settings
+from coopwatch.leadership import instance_name
+from coopwatch.polling import FeedPoller
+from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
 from storage import Database
 from storage import feeds as feed_store
@@ -41,7 +41,7 @@ async def test_non_admin_is_refused_and_nothing_changes(
         ):
             reply = await _ask(fake_telegram, STRANGER, command, n)
             assert reply == "Sorry, only the operators of this bot can do that."
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         assert await db.run(feed_store.list_feeds) == []
     assert feed_server.count("/rss") == 0
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from news.topics import find_topics, report_terms
 from storage import Database
 from storage import events as event_store
@@ -66,7 +66,7 @@ async def test_filter_set_show_off_and_a_filtered_event_is_listed_not_pushed(
 
         fake_telegram.send_user_message(ADMIN, f"/addfeed {url}")
         await fake_telegram.wait_for_messages(ADMIN, 2, timeout=20)
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         found, total = await db.run(event_store.latest_events)
         assert total == 2
         by_type = {event.event_type: event for event in found}
@@ -149,7 +149,7 @@ async def test_trends_sends_a_png_chart_with_a_caption(
     ]
     pairs.append((today - timedelta(days=800), ("KZ", "UZ")))  # too old for the chart
     async with running_bot(settings, fake_telegram) as app:
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         _add_events(db, pairs)
 
         fake_telegram.send_user_message(USER, "/trends Kazakhstan")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from handlers.guard import CommandRateLimit, odd_text
 from tests.bot.harness import running_bot
 from tests.fakebot.limits import Rate, RateLimits

@@ -13,7 +13,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.render import MAX_MESSAGE, utf16_len
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from handlers.common import cut_plain
 from handlers.paging import cut
 from news.countries import resolve_country
@@ -33,7 +33,7 @@ HOSTILE = "<b>&amp;</b> 🇰🇿 " * 400  # markup to escape, astral characters 
 
 
 def _db(app: App) -> Database:
-    db: Database = app.bot_data["services"].db
+    db: Database = app.bot_data.opened().db
     return db
 
 

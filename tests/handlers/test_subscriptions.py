@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from handlers import subscriptions
 from storage import Database, chats, deliveries
 from storage.chats import ChatInfo
@@ -23,7 +23,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 def _ensure_registered(app: App) -> None:
     """Add the handlers unless bot/app.py already registers them (ahead of the fallback)."""
-    if any(getattr(spec, "name", "") == "subscribe" for spec in app.bot_data.get("commands", ())):
+    if any(getattr(spec, "name", "") == "subscribe" for spec in app.bot_data.commands):
         return
     handlers: list[BaseHandler[Any, Any, Any]] = [
         CommandHandler("subscribe", subscriptions.subscribe),
@@ -45,7 +45,7 @@ async def bot_app(settings: Settings, fake_telegram: FakeTelegram) -> AsyncItera
 
 
 def _db(app: App) -> Database:
-    db: Database = app.bot_data["services"].db
+    db: Database = app.bot_data.opened().db
     return db
 
 

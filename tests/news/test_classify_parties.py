@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from bot.pipeline import ALERT_CONFIDENCE
+from coopwatch.pipeline import ALERT_CONFIDENCE
 from news.classify import Classifier
 from news.records import Classification
 

@@ -110,7 +110,7 @@ def test_grouping_scores_bcubed_over_reports(tmp_path: Path) -> None:
 
 
 def test_push_threshold_is_the_pipelines() -> None:
-    from bot.pipeline import ALERT_CONFIDENCE
+    from coopwatch.pipeline import ALERT_CONFIDENCE
     from news.evaluate import PUSH_CONFIDENCE
 
     assert PUSH_CONFIDENCE == ALERT_CONFIDENCE

@@ -534,8 +534,8 @@ _UZ = "President of Uzbekistan Shavkat Mirziyoyev"
 
 def _days_of(*reports: tuple[str, str, str]) -> tuple[date, date]:
     """The days the event of these (title, text, published) reports shows, grouped live."""
+    from news.candidates import event_candidate
     from news.classify import classify_item
-    from news.group_stream import event_candidate
 
     grouper, keys = Grouper(), set()
     for number, (title, text, published) in enumerate(reports):

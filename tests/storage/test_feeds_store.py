@@ -111,7 +111,7 @@ def test_duplicate_feed_url_refused(db: Database) -> None:
 
 
 def test_default_feeds_seed_only_an_empty_database(db: Database) -> None:
-    from bot.feedadmin import default_feeds
+    from coopwatch.app import default_feeds
 
     feeds = default_feeds()
     assert len(feeds) >= 14

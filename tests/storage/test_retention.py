@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.jobs import RETENTION_JOB
-from bot.retention import prune_old_rows
-from bot.settings import Settings
+from coopwatch.retention import prune_old_rows
+from coopwatch.settings import Settings
 from storage import Database, chats
 from storage.models import Delivery, Event, Feed, Item
 from storage.retention import prune_deliveries, prune_items
@@ -119,7 +119,7 @@ async def test_the_bot_schedules_retention_and_its_run_prunes(
 ) -> None:
     settings = settings.model_copy(update={"retention_days": 30.0})
     async with running_bot(settings, fake_telegram) as app:
-        db: Database = app.bot_data["services"].db
+        db: Database = app.bot_data.opened().db
         feed_id = _feed(db)
         _item(db, feed_id, "ten-days", when=RECENT, label=False)
         _item(db, feed_id, "four-months", when=OLD, label=False)

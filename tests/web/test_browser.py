@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from bot.settings import Settings
+from coopwatch.settings import Settings
 from storage import Database
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram

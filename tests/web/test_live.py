@@ -12,8 +12,8 @@ import feedparser
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.leadership import instance_name
-from bot.settings import Settings
+from coopwatch.leadership import instance_name
+from coopwatch.settings import Settings
 from storage import Database
 from storage import feeds as feed_store
 from tests.bot.harness import running_bot

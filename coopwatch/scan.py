@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
+from news.candidates import event_candidate, is_event
 from news.classify import classify_item
-from news.errors import FeedError
 from news.fetch import FeedFetcher
-from news.group_stream import event_candidate, is_event
 from news.grouping import Grouper
-from news.parse import parse_feed_async
+from news.parse_pool import ParsePool
+from news.reading import read_feed
 from news.records import FeedItem
 from storage import Database
 from storage import events as event_store
@@ -34,23 +34,23 @@ class ScannedEvent:
     confidence: float = 0.0
 
 
-async def _fetch_items(fetcher: FeedFetcher, feed: FeedInfo) -> tuple[list[FeedItem], str]:
-    result = await fetcher.fetch(feed.url)
-    if result.outcome != "ok":
-        return [], f"error: {result.message or result.error_kind}"
-    try:
-        parsed = await parse_feed_async(
-            result.body, result.headers, url=feed.url, fetched_at=datetime.now(UTC)
-        )
-    except FeedError as exc:
-        return [], f"error: {exc}"
-    return list(parsed.items), f"{len(parsed.items)} items"
+async def _fetch_items(
+    fetcher: FeedFetcher, feed: FeedInfo, parser: ParsePool | None
+) -> tuple[list[FeedItem], str]:
+    read = await read_feed(fetcher, feed.url, parser=parser)
+    if read.result.outcome != "ok":
+        return [], f"error: {read.result.message or read.result.error_kind}"
+    if read.parsed is None:
+        return [], f"error: {read.parse_error}"
+    return list(read.parsed.items), f"{len(read.parsed.items)} items"
 
 
-async def scan(db: Database, fetcher: FeedFetcher, out: TextIO) -> int:
+async def scan(
+    db: Database, fetcher: FeedFetcher, out: TextIO, *, parser: ParsePool | None = None
+) -> int:
     """Fetch every enabled feed, classify and group its items, print what was found."""
     feeds = [f for f in await db.run(feed_store.list_feeds) if f.enabled]
-    fetched = await asyncio.gather(*(_fetch_items(fetcher, feed) for feed in feeds))
+    fetched = await asyncio.gather(*(_fetch_items(fetcher, feed, parser) for feed in feeds))
     found: list[tuple[datetime, str, FeedItem]] = []
     for feed, (items, status) in zip(feeds, fetched, strict=True):
         out.write(f"feed {feed.id} {feed.title or feed.url}: {status}\n")

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from news.candidates import event_candidate, is_event
 from news.classify import classify_item
 from news.facts import Facts, merge_facts
-from news.group_stream import event_candidate, is_event
 from news.grouping import Candidate, EventState, Grouper
 from news.records import Classification
 from news.summary import summarise
@@ -29,9 +29,10 @@ from storage.feeds import StoredItem
 log = logging.getLogger(__name__)
 
 # Below this confidence a positive item is kept and listed by /country, but not pushed:
-# precision first (PRODUCT.md). On the dev set every positive scored >= 0.7 was right (the
-# lowest true positives score 0.76), and 98.7% of all items scored >= 0.8 are right; below
-# 0.7 the classifier's own rules say "doubtful".
+# precision first, since a wrong alert costs a subscriber's trust more than a late one. On
+# the dev set every positive scored >= 0.7 was right (the lowest true positives score 0.76),
+# and 98.7% of all items scored >= 0.8 are right; below 0.7 the classifier's own rules say
+# "doubtful" (docs/classifier.md).
 ALERT_CONFIDENCE = 0.7
 # How far back open events are kept in memory for grouping.
 GROUPING_HORIZON = timedelta(days=30)

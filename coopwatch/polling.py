@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from news.errors import FeedError
 from news.fetch import FeedFetcher, FetchResult
-from news.parse import ParsedFeed, parse_feed_async
+from news.parse import ParsedFeed
 from news.parse_pool import ParsePool
+from news.reading import read_feed
 from news.schedule import PollOutcome, next_poll
 from storage import Database
 from storage import feeds as feed_store
@@ -132,29 +132,23 @@ class FeedPoller:
                 return PollReport(feed.id, feed.url, "error", error=f"internal error: {exc}")
 
     async def _poll(self, feed: FeedInfo) -> PollReport:
-        result = await self.fetcher.fetch(
-            feed.url, etag=feed.etag, last_modified=feed.last_modified
+        read = await read_feed(
+            self.fetcher,
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            parser=self.parser,
+            fetched_at=self.clock(),
         )
+        result = read.result
         if result.outcome == "error":
             return await self._record_error(feed, _describe(result), result)
         if result.outcome == "not_modified":
             # 304: nothing to parse (RFC 9110 §15.4.5); only the schedule moves.
             return await self._record_ok(feed, result, None, "not_modified")
-        try:
-            parsed = await self._parse(result, feed)
-        except FeedError as exc:
-            return await self._record_error(feed, str(exc), result)
-        return await self._record_ok(feed, result, parsed, "ok")
-
-    async def _parse(self, result: FetchResult, feed: FeedInfo) -> ParsedFeed:
-        url, fetched_at = result.final_url or feed.url, self.clock()
-        if self.parser is None:
-            return await parse_feed_async(
-                result.body, result.headers, url=url, fetched_at=fetched_at
-            )
-        # feedparser is pure Python and holds the GIL: in worker processes, parsing uses
-        # every core instead of one (bench/ingest.py), and a hostile feed is killed there.
-        return await self.parser.parse(result.body, result.headers, url=url, fetched_at=fetched_at)
+        if read.parse_error is not None:
+            return await self._record_error(feed, str(read.parse_error), result)
+        return await self._record_ok(feed, result, read.parsed, "ok")
 
     async def _record_ok(
         self, feed: FeedInfo, result: FetchResult, parsed: ParsedFeed | None, outcome: PollOutcome

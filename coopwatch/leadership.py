@@ -3,8 +3,8 @@
 The leader long-polls Telegram (or owns the webhook), runs the feed scheduler and sends; it
 holds the lease of ``storage.lease`` and renews it on a heartbeat. A waiting instance tries
 to take the lease every few seconds and leads once it expires. The timings, and why a
-deposed leader stops sending before anyone else starts, are in docs/design.md ("The leader
-lease"); in short:
+deposed leader stops sending before anyone else starts, are in docs/design.md ("High
+availability: one leader by a lease in PostgreSQL"); in short:
 
 - the lease lasts ``LEASE_TTL`` (20 s) after each renewal, by the database's clock;
 - the leader counts it from the moment it *sent* the renewal, by its own monotonic clock,
@@ -39,10 +39,6 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-LEADERSHIP_KEY = "leadership"  # bot_data key of the running Leadership
-# bot_data key of how to end this run when the lease is lost; unset: Application.stop_running
-# (run_polling); serve_webhook sets its own.
-STOP_RUN_KEY = "stop_run"
 LEASE_TTL = 20.0
 RENEW_EVERY = 2.0
 # PTB's default timeouts for one request: pool 1 s + connect 5 s + write 5 s, and a second of

@@ -1,4 +1,4 @@
-"""Adding and removing feeds, shared by the admin commands and the CLI.
+"""Adding a feed after checking it (`Coopwatch.add_feed`, for /addfeed and the CLI).
 
 A feed is fetched and parsed before it is added, so an operator learns at once that a URL is
 unreachable or not a feed, instead of from a failing feed a day later.
@@ -9,18 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from news import data
+from coopwatch.app import FeedRefused
 from news.errors import FeedError
 from news.fetch import FeedFetcher
-from news.parse import parse_feed_async
+from news.parse_pool import ParsePool
+from news.reading import read_feed
 from news.urlguard import check_url
 from storage import Database
 from storage import feeds as feed_store
 from storage.feeds import FeedExistsError, FeedInfo, StoredItem
-
-
-class FeedRefused(Exception):
-    """The feed cannot be added; the message says why, for the operator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +36,7 @@ async def add_feed_checked(
     allow_private: bool,
     interval: float,
     max_item_age: timedelta,
+    parser: ParsePool | None = None,
 ) -> AddedFeed:
     """Check, fetch and parse ``url``; add it with its items, or raise FeedRefused."""
     url = url.strip()
@@ -50,15 +48,15 @@ async def add_feed_checked(
         raise FeedRefused(str(exc)) from exc
     if await db.run(feed_store.find_feed_by_url, url=url) is not None:
         raise FeedRefused("that feed is already in the list")
-    result = await fetcher.fetch(url)
+    now = datetime.now(UTC)
+    read = await read_feed(fetcher, url, parser=parser, fetched_at=now)
+    result = read.result
     if result.outcome != "ok":
         reason = result.message or result.error_kind or "no answer"
         raise FeedRefused(f"could not fetch it: {reason}")
-    now = datetime.now(UTC)
-    try:
-        parsed = await parse_feed_async(result.body, result.headers, url=url, fetched_at=now)
-    except FeedError as exc:
-        raise FeedRefused(f"not a usable feed: {exc}") from exc
+    if read.parsed is None:
+        raise FeedRefused(f"not a usable feed: {read.parse_error}") from read.parse_error
+    parsed = read.parsed
     final_url = result.moved_to or url
     try:
         feed, stored = await db.run(
@@ -76,8 +74,3 @@ async def add_feed_checked(
     except FeedExistsError as exc:
         raise FeedRefused("that feed is already in the list") from exc
     return AddedFeed(feed, len(parsed.items), tuple(stored))
-
-
-def default_feeds() -> list[tuple[str, str, str | None]]:
-    """The bundled list of Central Asian outlets (news/data/default_feeds.json)."""
-    return list(data.default_feeds())

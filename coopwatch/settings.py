@@ -1,4 +1,4 @@
-"""Configuration from the environment and `.env` (the outside contract in PRODUCT.md)."""
+"""Configuration from the environment and `.env` (the variables in the README's Configuration)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """`coopwatch poll [--all]`: one real poll cycle, as the running bot does it, for cron.
 
-The same parts as `coopwatch run`: `FeedPoller` (validators, politeness limits, parsing in
-worker processes) with `EventPipeline` as its new-items hook (classify, group, store events
-and their outbox rows in one transaction). Nothing is sent from here: the running bot's
-sender drains the outbox. Telegram is never imported.
+The same parts as `coopwatch run`, from the same `Coopwatch`: its `FeedPoller` (validators,
+politeness limits, parsing in worker processes) with its `EventPipeline` as the new-items
+hook (classify, group, store events and their outbox rows in one transaction). Nothing is
+sent from here: the running bot's sender drains the outbox. Telegram is never imported.
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from bot.pipeline import EventPipeline
-from bot.polling import FeedPoller, PollReport
-from bot.settings import Settings
-from news.fetch import FeedFetcher
-from news.parse_pool import shared_pool
-from storage import Database
+from coopwatch.pipeline import EventPipeline
+from coopwatch.polling import PollReport
 from storage import deliveries as delivery_store
 from storage import feeds as feed_store
 from storage.feeds import StoredItem
+
+if TYPE_CHECKING:
+    from coopwatch.app import Coopwatch
 
 log = logging.getLogger(__name__)
 
@@ -78,30 +78,17 @@ class _CountingHook:
         self.event_ids.update(event.id for event in (*result.created, *result.joined))
 
 
-async def poll_once(
-    settings: Settings, db: Database, fetcher: FeedFetcher, *, every_feed: bool
-) -> PollSummary:
+async def poll_once(app: Coopwatch, *, every_feed: bool) -> PollSummary:
     """Poll the due feeds (``every_feed``: every enabled feed) once, as the bot would."""
     started, wall_start = time.perf_counter(), datetime.now(UTC)
     summary = PollSummary()
-    hook = _CountingHook(EventPipeline(db=db), summary)
-    parser = shared_pool()
-    poller = FeedPoller(
-        db=db,
-        fetcher=fetcher,
-        interval=settings.poll_interval,
-        max_item_age=timedelta(hours=settings.max_item_age),
-        on_new_items=hook,
-        parser=parser,
-    )
-    try:
-        if every_feed:
-            # What /pollnow does: every enabled feed due now, then the ordinary due poll.
-            await db.run(feed_store.schedule_all_now, now=poller.clock())
-        summary.reports = await poller.poll_due()
-    finally:
-        parser.close()
-    summary.alerts_queued = await db.run(
+    hook = _CountingHook(app.pipeline, summary)
+    poller = app.new_poller(on_new_items=hook)
+    if every_feed:
+        # What /pollnow does: every enabled feed due now, then the ordinary due poll.
+        await app.db.run(feed_store.schedule_all_now, now=poller.clock())
+    summary.reports = await poller.poll_due()
+    summary.alerts_queued = await app.db.run(
         delivery_store.count_queued, event_ids=sorted(hook.event_ids), since=wall_start
     )
     summary.seconds = time.perf_counter() - started

@@ -1,0 +1,1 @@
+"""The Telegram-free application: `coopwatch.app.open_coopwatch(settings)` builds it."""
