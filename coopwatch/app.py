@@ -14,15 +14,13 @@ the HTTP client, feedparser or the classifier (issue 14: a fast CLI start).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from importlib import resources
 from typing import TYPE_CHECKING, TextIO
 
 from coopwatch.settings import Settings
-from news import data
+from news import data as news_data
 from storage import Database, archive, audit, deliveries
 from storage import events as event_store
 from storage import feeds as feed_store
@@ -70,7 +68,7 @@ class ImportedFeed:
 
 def default_feeds() -> list[tuple[str, str, str | None]]:
     """The bundled list of Central Asian outlets (news/data/default_feeds.json)."""
-    return list(data.default_feeds())
+    return list(news_data.default_feeds())
 
 
 class Coopwatch:
