@@ -79,7 +79,7 @@ def html_to_console(text: str) -> str:
 def first_poll_summary(reports: Sequence[PollReport], log_file: Path) -> str:
     """One terminal line about the first poll, so failing feeds are not hidden in the log."""
     failed = [r for r in reports if r.outcome == "error"]
-    new = sum(len(r.new_items) for r in reports)
+    new = sum(r.new_count for r in reports)
     if not failed:
         return f"· first poll: {len(reports)} feeds read, {new} new items\n"
     return (

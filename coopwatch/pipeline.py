@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -51,7 +51,18 @@ class PipelineResult:
 
 
 def evidence_json(result: Classification) -> str:
-    return json.dumps([asdict(ev) for ev in result.evidence], ensure_ascii=False)
+    # Built by hand: dataclasses.asdict deep-copies recursively and cost as much as storing
+    # the verdict (a profile of `coopwatch poll`).
+    return json.dumps(
+        [
+            {
+                "sentence": ev.sentence,
+                "spans": [{"text": s.text, "kind": s.kind, "value": s.value} for s in ev.spans],
+            }
+            for ev in result.evidence
+        ],
+        ensure_ascii=False,
+    )
 
 
 @dataclass
@@ -90,8 +101,9 @@ class EventPipeline:
     async def process(self, items: Sequence[StoredItem]) -> PipelineResult:
         """Classify the items and group the positive ones into events.
 
-        Each item's verdict is written in the same transaction as its event (or alone, for
-        a negative), so an item is either fully processed or still in the backlog.
+        A positive item's verdict is written in the same transaction as its event, the
+        negatives' together in one, so an item is either fully processed or still in the
+        backlog.
         """
         # One batch at a time: grouping is incremental and must see items in order.
         async with self._lock:
@@ -100,15 +112,19 @@ class EventPipeline:
             created: list[EventInfo] = []
             joined: list[EventInfo] = []
             positives = 0
+            # Negatives do not depend on grouping: all of them in one transaction (one per
+            # item was a quarter of a poll's database time).
+            negatives = [
+                (stored.id, _verdict(result))
+                for stored, result in zip(ordered, verdicts, strict=True)
+                if not is_event(result)
+            ]
+            if negatives:
+                await self.db.run(event_store.save_classifications, negatives)
             try:
                 grouper = await self._load_grouper()
                 for stored, result in zip(ordered, verdicts, strict=True):
                     if not is_event(result):
-                        await self.db.run(
-                            event_store.save_classification,
-                            item_id=stored.id,
-                            verdict=_verdict(result),
-                        )
                         continue
                     positives += 1
                     event, new = await self._group(grouper, stored, result)
@@ -173,8 +189,10 @@ class EventPipeline:
             )
             return event, True
         # The details must not depend on which outlet was polled first (review 4).
-        known = await self.db.run(event_store.get_event, key=key)
-        merged = merge_facts(Facts.from_dict(known.facts), facts) if known else facts
+        # Only the facts: the whole event with its sources made each join cost as much as
+        # the reports already joined.
+        known = await self.db.run(event_store.event_facts, key)
+        merged = merge_facts(Facts.from_dict(known), facts) if known is not None else facts
         joined = await self.db.run(
             event_store.add_source,
             key=key,

@@ -47,7 +47,7 @@ class PollSummary:
     def line(self) -> str:
         if not self.reports:
             return f"no feed was due; nothing polled ({self.seconds:.1f} s)"
-        new_items = sum(len(report.new_items) for report in self.reports)
+        new_items = sum(report.new_count for report in self.reports)
         return (
             f"polled {len(self.reports)} feeds: {self.count('ok')} ok, "
             f"{self.count('not_modified')} not modified, {self.count('error')} failed; "

@@ -38,7 +38,9 @@ class PollReport:
     feed_id: int
     url: str
     outcome: PollOutcome
-    new_items: tuple[StoredItem, ...] = ()
+    # How many new items it stored; not the items: a cycle over many feeds keeps every
+    # report until its end, and with them every article's text (issue 14's memory bound).
+    new_count: int = 0
     error: str | None = None
     disabled: bool = False
     title: str | None = None
@@ -62,6 +64,12 @@ class FeedPoller:
     # so runs may overlap in time, but one feed is never polled twice at once.
     _in_flight: dict[int, asyncio.Future[PollReport]] = field(default_factory=dict, init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # At most this many polls between their fetch and the end of their new-items hook. The
+    # hook (classification) is slower than fetching and parsing, so without a bound a cycle
+    # over 1,000 feeds parsed them all within seconds and held every article in memory while
+    # they queued for it; with one, fetching waits for the hook (issue 14: < 250 MB).
+    max_polls_at_once: int = 0  # 0: twice the fetcher's global limit
+    _poll_slots: asyncio.Semaphore | None = field(default=None, init=False)
     # Polls since start by outcome, and the new items they stored (read by /metrics).
     outcomes: Counter[str] = field(default_factory=Counter, init=False)
     new_item_count: int = field(default=0, init=False)
@@ -111,9 +119,14 @@ class FeedPoller:
         return reports
 
     async def _poll_registered(self, feed: FeedInfo) -> PollReport:
-        report = await self.poll_feed(feed)
+        if self._poll_slots is None:
+            self._poll_slots = asyncio.Semaphore(
+                self.max_polls_at_once or max(8, 2 * self.fetcher.global_limit)
+            )
+        async with self._poll_slots:
+            report = await self.poll_feed(feed)
         self.outcomes[report.outcome] += 1
-        self.new_item_count += len(report.new_items)
+        self.new_item_count += report.new_count
         future = self._in_flight.get(feed.id)
         if future is not None and not future.done():
             future.set_result(report)
@@ -198,7 +211,7 @@ class FeedPoller:
             feed.id,
             result.moved_to or feed.url,
             outcome,
-            tuple(stored),
+            len(stored),
             title=parsed.title if parsed else feed.title,
         )
 

@@ -179,8 +179,8 @@ async def pollnow(update: Update, context: Context) -> None:
             ok=sum(r.outcome == "ok" for r in reports),
             not_modified=sum(r.outcome == "not_modified" for r in reports),
             failed=sum(r.outcome == "error" for r in reports),
-            new=sum(len(r.new_items) for r in reports),
+            new=sum(r.new_count for r in reports),
             feeds_polled=count_of(lang, "feeds", len(reports)),
-            new_items=count_of(lang, "new_items", sum(len(r.new_items) for r in reports)),
+            new_items=count_of(lang, "new_items", sum(r.new_count for r in reports)),
         ),
     )

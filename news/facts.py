@@ -869,18 +869,26 @@ def known_places(language: str) -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def _place_patterns(language: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    """One pattern per known city, longest names first; Russian names with their case forms."""
+def _place_pattern(language: str) -> tuple[re.Pattern[str], dict[str, tuple[str, str]]]:
+    """One pattern for every known city, and the city and country of each spelling it matches.
+
+    Longest names first, each name's case forms (Russian) longest first: at the leftmost
+    place a city is named, the longest name that fits wins ("Nur-Sultan" before "Sultan").
+    One alternation instead of a pattern per city: the lead is scanned once, not once per
+    city of the gazetteer (the largest cost of reading a report in a profile of a poll).
+    """
     lang = "ru" if language == "ru" else "en"
-    entries = list(known_places(lang))
-    entries.sort(key=lambda e: -len(e[0]))
-    before = _PLACE_BEFORE[lang]
-    patterns = []
+    entries = sorted(known_places(lang), key=lambda e: -len(e[0]))
+    spellings: dict[str, tuple[str, str]] = {}
+    alternatives: list[str] = []
     for name, code in entries:
         forms = _ru_forms(name) if lang == "ru" else [name]
-        alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-        patterns.append((re.compile(before + r"(" + alternatives + r")(?!\w)"), name, code))
-    return tuple(patterns)
+        for form in sorted(forms, key=len, reverse=True):
+            # A spelling shared by two cities belongs to the first, as it would match first.
+            spellings.setdefault(form, (name, code))
+            alternatives.append(re.escape(form))
+    pattern = re.compile(_PLACE_BEFORE[lang] + "(" + "|".join(alternatives) + r")(?!\w)")
+    return pattern, spellings
 
 
 def _ru_forms(name: str) -> list[str]:
@@ -900,9 +908,6 @@ def _ru_forms(name: str) -> list[str]:
 
 
 def _place(lead: str, language: str) -> tuple[str | None, str | None]:
-    best: tuple[int, str, str] | None = None
-    for pattern, name, code in _place_patterns(language):
-        m = pattern.search(lead)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), name, code)
-    return (best[1], best[2]) if best else (None, None)
+    pattern, spellings = _place_pattern(language)
+    m = pattern.search(lead)
+    return spellings[m.group(1)] if m else (None, None)

@@ -151,6 +151,7 @@ class FeedFetcher:
         self.total_timeout = total_timeout
         self.max_redirects = max_redirects
         self.per_host_limit = per_host_limit
+        self.global_limit = global_limit
         self._clock = clock
         self._global = asyncio.Semaphore(global_limit)
         self._per_host: dict[str, asyncio.Semaphore] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal
+from sqlalchemy import bindparam, func, literal, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -102,9 +102,48 @@ def _apply(item: Item, verdict: Verdict) -> None:
 
 def save_classification(session: Session, /, *, item_id: int, verdict: Verdict) -> None:
     """Store a negative verdict (a positive one is stored with its event)."""
-    item = session.get(Item, item_id)
-    if item is not None:
-        _apply(item, verdict)
+    save_classifications(session, [(item_id, verdict)])
+
+
+def save_classifications(session: Session, verdicts: Sequence[tuple[int, Verdict]], /) -> None:
+    """Store negative verdicts, all in the caller's transaction (one statement per batch).
+
+    An item that is gone (pruned meanwhile) is skipped, as ``save_classification`` did.
+    """
+    table = Item.__table__  # type: ignore[attr-defined]
+    # Core, not the ORM's bulk update by primary key: that one raises on a missing row.
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("item_id"))
+        .values(
+            label=bindparam("label"),
+            event_type=bindparam("event_type"),
+            countries=bindparam("countries"),
+            confidence=bindparam("confidence"),
+            evidence=bindparam("evidence"),
+        )
+    )
+    connection = session.connection()
+    for start in range(0, len(verdicts), VERDICT_BATCH):
+        connection.execute(
+            statement,
+            [
+                {
+                    "item_id": item_id,
+                    "label": v.label,
+                    "event_type": v.event_type,
+                    "countries": ",".join(sorted(v.countries)),
+                    "confidence": v.confidence,
+                    "evidence": v.evidence,
+                }
+                for item_id, v in verdicts[start : start + VERDICT_BATCH]
+            ],
+        )
+
+
+# Rows per executemany of verdicts: bounded, so one poll of many feeds never builds one huge
+# parameter list.
+VERDICT_BATCH = 500
 
 
 def unclassified_items(
@@ -324,6 +363,15 @@ def _with_sources(session: Session, event: Event) -> EventInfo:
     # A page holds five events: five more queries, so a reader sees each summary in their
     # language (bot.eventviews picks it from the sources).
     return _info(event, _sources(session, event.id) if event.id is not None else ())
+
+
+def event_facts(session: Session, key: str, /) -> dict[str, Any] | None:
+    """An event's stored facts by its exact key ({} when it has none); None: no such event."""
+    row = session.exec(select(Event.facts).where(Event.key == key)).first()
+    if row is None:
+        return None
+    stored: dict[str, Any] = json.loads(row) if row else {}
+    return stored
 
 
 def get_event(session: Session, /, *, key: str) -> EventInfo | None:

@@ -207,8 +207,8 @@ async def test_hostile_feeds_fail_alone_and_bounded(
             pool.close()
     assert time.monotonic() - started < 20
     assert reports[ids["healthy"]].outcome == "ok"
-    assert len(reports[ids["healthy"]].new_items) == 5
-    assert len(reports[ids["many"]].new_items) == 200  # the newest 200 of 1,000
+    assert reports[ids["healthy"]].new_count == 5
+    assert reports[ids["many"]].new_count == 200  # the newest 200 of 1,000
     errors = {name: reports[ids[name]].error or "" for name in routes if name != "many"}
     assert all(reports[ids[name]].outcome == "error" for name in errors), errors
     assert "entities" in errors["laughs"] and "entities" in errors["quadratic-utf16"]

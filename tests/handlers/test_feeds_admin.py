@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
 from storage import Database
 from storage import feeds as feed_store
+from storage.feeds import StoredItem
 from tests.bot.harness import running_bot
 from tests.fakebot.server import FakeTelegram
 from tests.feedserver import HTML_PAGE, FeedServer, make_rss
@@ -121,7 +124,7 @@ async def test_poller_isolates_failures_and_persists_schedule(
             rng=random.Random(1),
         )
         reports = {r.url: r for r in await poller.poll_due()}
-        assert reports[good].outcome == "ok" and len(reports[good].new_items) == 2
+        assert reports[good].outcome == "ok" and reports[good].new_count == 2
         assert reports[bad].outcome == "error" and "500" in (reports[bad].error or "")
         # Nothing is due again right away: the schedule lives in the database.
         assert await poller.poll_due() == []
@@ -132,8 +135,40 @@ async def test_poller_isolates_failures_and_persists_schedule(
         # Second poll of the good feed: conditional GET answered 304, nothing new.
         clock.now += timedelta(hours=1)
         reports = {r.url: r for r in await poller.poll_due()}
-        assert reports[good].outcome == "not_modified" and not reports[good].new_items
+        assert reports[good].outcome == "not_modified" and not reports[good].new_count
         assert feed_server.last_request("/good").get("if-none-match") == feeds[good].etag
+
+
+async def test_a_cycle_holds_only_a_few_feeds_between_fetching_and_classifying(
+    sqlite_db: Database, feed_server: FeedServer
+) -> None:
+    # Classifying is slower than fetching: unbounded, a cycle over many feeds would fetch
+    # them all and hold every article in memory while they wait for the hook.
+    for n in range(6):
+        url = feed_server.add(f"/many{n}", make_rss(f"Feed {n}", 2, start=datetime.now(UTC)))
+        sqlite_db.call(feed_store.add_feed, url=url)
+    waiting = peak = 0
+
+    async def slow_hook(items: Sequence[StoredItem]) -> None:
+        nonlocal waiting, peak
+        waiting += 1
+        peak = max(peak, waiting)
+        await asyncio.sleep(0.05)
+        waiting -= 1
+
+    async with FeedFetcher(allow_private=True) as fetcher:
+        poller = FeedPoller(
+            db=sqlite_db,
+            fetcher=fetcher,
+            interval=600,
+            max_item_age=timedelta(hours=48),
+            on_new_items=slow_hook,
+            max_polls_at_once=2,
+        )
+        reports = await poller.poll_due()
+    assert [r.outcome for r in reports] == ["ok"] * 6
+    assert sum(r.new_count for r in reports) == 12
+    assert peak == 2
 
 
 async def test_backlog_is_stored_but_not_alertable(
@@ -142,13 +177,22 @@ async def test_backlog_is_stored_but_not_alertable(
     old = datetime.now(UTC) - timedelta(days=5)
     url = feed_server.add("/old", make_rss("Archive", 3, start=old))
     sqlite_db.call(feed_store.add_feed, url=url)
+    stored: list[StoredItem] = []
+
+    async def hook(items: Sequence[StoredItem]) -> None:
+        stored.extend(items)
+
     async with FeedFetcher(allow_private=True) as fetcher:
         poller = FeedPoller(
-            db=sqlite_db, fetcher=fetcher, interval=600, max_item_age=timedelta(hours=48)
+            db=sqlite_db,
+            fetcher=fetcher,
+            interval=600,
+            max_item_age=timedelta(hours=48),
+            on_new_items=hook,
         )
         [report] = await poller.poll_due()
-    assert len(report.new_items) == 3
-    assert not any(item.alertable for item in report.new_items)
+    assert report.new_count == 3
+    assert len(stored) == 3 and not any(item.alertable for item in stored)
 
 
 async def test_feed_failing_for_seven_days_is_disabled_and_admins_told(

@@ -1,0 +1,61 @@
+"""Classifier verdicts on stored items: many negatives in one transaction, and the facts a
+joining report merges into (issue 14: a poll's database work per item)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from storage import Database
+from storage import events as event_store
+from storage.models import Item
+from tests.seed import VERDICT, add_item
+
+NEGATIVE = event_store.Verdict(False, "none", (), 0.95, '[{"sentence": "Weather.", "spans": []}]')
+OTHER = event_store.Verdict(False, "none", ("KZ",), 0.6, "[]")
+
+
+def test_negative_verdicts_are_stored_together_and_a_vanished_item_is_skipped(
+    db: Database,
+) -> None:
+    first, second = add_item(db, 1), add_item(db, 2)
+    # 10**9: an item pruned between the poll and its classification.
+    db.call(
+        event_store.save_classifications, [(first, NEGATIVE), (10**9, NEGATIVE), (second, OTHER)]
+    )
+    with db.session() as session:
+        rows = {row.id: row for row in session.exec(select(Item)).all()}
+    assert rows[first].label is False and rows[first].confidence == 0.95
+    assert rows[first].evidence == NEGATIVE.evidence
+    assert rows[second].countries == "KZ" and rows[second].confidence == 0.6
+    assert set(rows) == {first, second}
+
+
+def test_more_verdicts_than_one_statement_takes(db: Database) -> None:
+    ids = [add_item(db, n) for n in range(event_store.VERDICT_BATCH + 3)]
+    db.call(event_store.save_classifications, [(i, NEGATIVE) for i in ids])
+    with db.session() as session:
+        labels = session.exec(select(Item.label)).all()
+    assert len(labels) == len(ids) and not any(labels) and None not in labels
+
+
+def test_event_facts_reads_only_what_a_join_merges(db: Database) -> None:
+    assert db.call(event_store.event_facts, "KZ-TJ-2021-05-19-visit") is None
+    db.call(
+        event_store.create_event,
+        key="KZ-TJ-2021-05-19-visit",
+        event_type="visit",
+        countries=("KZ", "TJ"),
+        event_date=None,
+        place="Dushanbe",
+        summary="Tokayev began a visit to Dushanbe.",
+        facts={"place": "Dushanbe", "documents": ["roadmap"]},
+        evidence=None,
+        language="en",
+        confidence=0.9,
+        state="{}",
+        item_id=add_item(db, 7),
+        verdict=VERDICT,
+        alert=False,
+    )
+    facts = db.call(event_store.event_facts, "KZ-TJ-2021-05-19-visit")
+    assert facts is not None and facts["documents"] == ["roadmap"]
