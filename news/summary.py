@@ -104,6 +104,7 @@ _ASIDE = re.compile(
     r"[^,;.!?]*(?:,|(?=[.;!?]?$))"
 )
 _QUOTE_PAIRS = (("«", "»"), ("“", "”"))
+_OPENING_QUOTES = ('"', "«", "“")
 _QUOTE_JOIN = 4  # a quotation spans at most this many split pieces
 
 # "NUR-SULTAN. KAZINFORM President…": an agency's name in capitals after a dateline.
@@ -252,7 +253,10 @@ def _event_sentence(sentences: list[str], language: str, wanted: frozenset[str])
 
 def _points_back(sentence: str) -> bool:
     """Whether `sentence` means nothing without the one before it (see `_ANAPHORIC`)."""
-    return bool(_ANAPHORIC.match(sentence) or _QUOTED_PRONOUN.search(sentence))
+    # a quotation the sentence opens with: 'Tokayev met Rahmon, "a good day," he said' names
+    # its speaker itself
+    quoted = sentence[:1] in _OPENING_QUOTES and bool(_QUOTED_PRONOUN.search(sentence))
+    return bool(_ANAPHORIC.match(sentence)) or quoted
 
 
 def _mentions_with(sentence: str, language: str, before: str | None) -> tuple[frozenset[str], bool]:

@@ -197,3 +197,13 @@ def test_a_long_event_sentence_loses_its_asides_before_its_words() -> None:
     assert len(text) > MAX_SUMMARY and len(summary) <= MAX_SUMMARY
     assert summary.startswith("Uzbek President Shavkat Mirziyoyev held talks with Tajik"), summary
     assert "…" not in summary
+
+
+def test_a_quoted_speaker_inside_a_sentence_that_names_him_does_not_point_back() -> None:
+    text = (
+        "The weather in the capital was warm and sunny for the whole week of the visit. "
+        'Kazakh President Tokayev held talks with Uzbek President Mirziyoyev in Tashkent, "a '
+        'historic day for our peoples," he said.'
+    )
+    summary = summarise("", text, language="en", countries=("KZ", "UZ"))
+    assert summary.startswith("Kazakh President Tokayev held talks"), summary
