@@ -7,7 +7,10 @@ For every positive (label true, not doubtful) the alert's summary is built as th
 builds it (`summarise` with the classifier's parties), and its first sentence alone is read by
 the classifier's gazetteer: it counts when that sentence names both gold parties (by country,
 demonym, capital or a known official) and an event word (visit, talks, call, signing), whether
-or not the classifier would call the sentence alone an event. Printed: the share (with the
+or not the classifier would call the sentence alone an event (`sentence_mentions` reads the
+sentence's own gazetteer mentions and trigger words; until issue 17 it read the classifier's
+evidence, which lists mentions only for a sentence with two anchored parties, so a capital
+named as the host, "talks in Moscow", never counted). Printed: the share (with the
 classifier's parties, as the pipeline runs; and with the gold parties, which separates the
 summary's choice from the classifier's misses), the longest summary, the misses with `-v`.
 """

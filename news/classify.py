@@ -33,6 +33,7 @@ from news.sentence import (
     STRONG,
     TYPE_PRECEDENCE,
     Analysis,
+    analyse,
     read,
     trigger_screen,
     with_cues,
@@ -336,6 +337,12 @@ def parse_published(value: str) -> date | None:
 @lru_cache(maxsize=1)
 def _shared() -> Classifier:
     return Classifier()
+
+
+def shared_reading(sentence: str, on_date: date | None = None) -> Analysis:
+    """One sentence read by the shared gazetteer and lexicon: mentions, triggers, roles."""
+    shared = _shared()
+    return analyse(sentence, shared.gazetteer, shared.lexicon, _as_date(on_date))
 
 
 def classify_item(

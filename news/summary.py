@@ -16,7 +16,8 @@ already too long.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from news.facts import known_places
@@ -78,9 +79,34 @@ _ATTRIBUTION_RU = re.compile(
 # A sentence that opens by pointing back ("Об этом сообщили на переговорах…", "Такое мнение
 # высказал…", "This was said at…") means nothing without the sentence before it.
 _ANAPHORIC = re.compile(
-    r"^(?:Об этом|О том|Такое (?:мнение|заявление)|Такую (?:оценку|позицию)|Это|This|That|"
-    r"These)\b"
+    r"^(?:(?:Об этом|О том|Такое (?:мнение|заявление)|Такую (?:оценку|позицию)|Это|This|That|"
+    r"These|"
+    # a pronoun as subject, a "there" of place: "He said this at a meeting with …", "Там …"
+    r"He|She|They|Он|Она|Они|Там)\b|"
+    # the parties in the plural: "The two presidents then held talks", "Стороны обсудили" —
+    # not "The presidents of Kazakhstan and …", "Лидеры Казахстана и …", which name them
+    r"(?:Стороны|Лидеры|Президенты|Главы (?:государств|правительств|МИД)|"
+    r"Оба (?:президента|лидера|министра)|Both (?:presidents|leaders|ministers|sides)|"
+    r"The (?:two )?(?:presidents|leaders|ministers|sides|heads of state|prime ministers))\b"
+    r"(?!\s+(?:of\b|[A-ZА-ЯЁ])))"
 )
+# '"…," he said at a meeting with …', "«…», — сказал он на встрече с …": a pronoun speaker.
+_QUOTED_PRONOUN = re.compile(
+    r"[,.!?]?\s*[\"»”]\s*,?\s*(?:[-–—]\s*)?(?:(?:he|she|they)\s+(?:said|added|noted|stressed|"
+    r"told|emphasi[sz]ed)|(?:сказал|заявил|отметил|подчеркнул|добавил)[аи]?\s+(?:он|она|они))\b"
+)
+# A relative clause or participial phrase between commas: what can go when a sentence is too
+# long ("Tokayev, who arrived on Monday, held talks" → "Tokayev held talks"), if the sentence
+# still names the parties and the event without it.
+_ASIDE = re.compile(
+    r",\s+(?:who|which|whose|where|having|including|accompanied by|котор\w+|где|включая|"
+    r"в том числе|находящ\w+|прибывш\w+|возглавляем\w+|состоявш\w+|отметив\w*)\b"
+    r"[^,;.!?]*(?:,|(?=[.;!?]?$))"
+)
+_QUOTE_PAIRS = (("«", "»"), ("“", "”"))
+_OPENING_QUOTES = ('"', "«", "“")
+_QUOTE_JOIN = 4  # a quotation spans at most this many split pieces
+
 # "NUR-SULTAN. KAZINFORM President…": an agency's name in capitals after a dateline.
 _CAPS_AGENCY = re.compile(r"^([A-ZА-ЯЁ][A-ZА-ЯЁ\-]{2,})\s+(?=[A-ZА-ЯЁ])")
 _REPORTED_TODAY = re.compile(r"\s*\b(?:reported today|сообщили сегодня)\b", re.I)
@@ -123,71 +149,122 @@ def summarise(
     sentences = [s for s in (_clean_sentence(s, language) for s in lead) if s]
     if not sentences:
         return ""
-    first = _event_sentence(sentences, title, language, countries)
+    wanted = _wanted(sentences, title, language, countries)
+    choice = _event_sentence(sentences, language, wanted)
     headline = _headline(title)
-    if first is None and headline and _names_event(headline, language, countries):
-        chosen = [headline]  # the text never says it in one sentence; the headline does
-    elif first is None:
-        chosen = [headline if len(headline) >= 40 and headline[-2:-1] != "?" else sentences[0]]
-    elif first > 0 and _ANAPHORIC.match(sentences[first]):
-        chosen = [sentences[first - 1], sentences[first]]  # "Об этом" needs its "это"
+    if (
+        (choice is None or not choice.event)
+        and headline
+        and _names_event(headline, language, countries)
+    ):
+        # the text never says it in one sentence; the headline does
+        choice, core = None, [headline]
+    elif choice is None:
+        core = [headline if len(headline) >= 40 and headline[-2:-1] != "?" else sentences[0]]
+    elif choice.points_back:
+        core = sentences[choice.index - 1 : choice.index + 1]  # "Об этом", "He" need theirs
     else:
-        chosen = [sentences[first]]
+        core = [sentences[choice.index]]
+    first = choice.index if choice is not None else None
+    extras: list[str] = []
     if (
         first is not None
         and first + 1 < len(sentences)
-        and _ANAPHORIC.match(sentences[first + 1])
-        and _names_event(sentences[first + 1], language, countries)
+        and _points_back(sentences[first + 1])
+        and _names_event(sentences[first + 1], language, wanted, before=sentences[first])
     ):
         # "Такое мнение высказал … на встрече с …" completes the sentence before it; "Об этом
         # пишет «Синьхуа»" (one party at most, no event) is an attribution and stays out.
-        chosen.append(sentences[first + 1])
+        extras.append(sentences[first + 1])
     after = sentences[first + 1 :] if first is not None else sentences[1:]
     outcome = next((s for s in after if _OUTCOME.search(s)), None)
-    if outcome is not None and outcome not in chosen:
-        chosen.append(outcome)
-    elif first is None and len(sentences) > 1 and len(chosen[0]) < 160:
-        chosen.append(sentences[1])
-    summary = chosen[0] if len(chosen[0]) <= max_chars else _cut_words(chosen[0], max_chars)
-    for sentence in chosen[1:]:
-        if len(summary) + 1 + len(sentence) <= max_chars:
-            summary = f"{summary} {sentence}"
-    return summary
+    if outcome is not None and outcome not in core + extras:
+        extras.append(outcome)
+    elif first is None and len(sentences) > 1 and len(core[0]) < 160:
+        extras.append(sentences[1])
+    keep = _keeps(language, wanted)
+    return _fit(core, extras, max_chars, keep)
 
 
 def sentence_mentions(sentence: str, language: str) -> tuple[frozenset[str], bool]:
     """The countries a sentence names (by country, demonym, capital or official) and whether
-    it names an event (a visit, talks, a call, a signing), as the classifier reads it."""
-    from news.classify import classify_item  # the classifier loads its gazetteer on first use
+    it names an event (a visit, talks, a call, a signing), as the classifier reads it.
+
+    Read from the sentence's own gazetteer mentions and trigger words, whether or not the
+    classifier would call the sentence alone an event: its evidence lists mentions only for
+    a sentence with two anchored parties ("talks in Moscow of the Turkmen delegation" names
+    Russia by its capital, a venue the classifier never takes for a party).
+    """
+    from news.classify import classify_item, shared_reading
 
     result = classify_item("", sentence, language=language)
-    spans = [span for evidence in result.evidence for span in evidence.spans]
-    named = {span.value.split(":")[0] for span in spans if span.kind in ("country", "person")}
-    return frozenset(named | set(result.countries)), any(s.kind == "trigger" for s in spans)
+    analysis = shared_reading(sentence)
+    named = {
+        m.code
+        for m in analysis.mentions
+        if m.kind in ("country", "person", "institution") or m.detail == "capital"
+    }
+    return frozenset(named | set(result.countries)), bool(analysis.triggers)
 
 
-def _event_sentence(
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """The sentence chosen to open the summary."""
+
+    index: int
+    event: bool  # it names an event word too, not only the parties
+    points_back: bool  # it needs the sentence before it ("Об этом…", "He said…")
+
+
+def _wanted(
     sentences: list[str], title: str, language: str, countries: Sequence[str]
-) -> int | None:
-    """The index of the first sentence that names every party and the event."""
-    wanted = set(countries)
-    if not wanted:
-        from news.classify import classify_item
+) -> frozenset[str]:
+    """The parties the opening sentence must name: the classifier's, else the whole item's."""
+    if countries:
+        return frozenset(countries)
+    from news.classify import classify_item
 
-        whole = classify_item(title, " ".join(sentences), language=language)
-        wanted = set(whole.countries) if whole.event_type != "none" else set()
+    whole = classify_item(title, " ".join(sentences), language=language)
+    return frozenset(whole.countries) if whole.event_type != "none" else frozenset()
+
+
+def _event_sentence(sentences: list[str], language: str, wanted: frozenset[str]) -> _Choice | None:
+    """The first sentence that names every party and the event (else every party).
+
+    A sentence that points back ("He said this at a meeting with Hungary's foreign minister",
+    "The two presidents then held talks") names whom the sentence before it names too, and
+    is chosen with it.
+    """
     if not wanted:
         return None
-    named: int | None = None
+    named: _Choice | None = None
     for index, sentence in enumerate(sentences[:_LEAD_SENTENCES]):
-        found, event = sentence_mentions(sentence, language)
+        before = sentences[index - 1] if index > 0 else None
+        found, event = _mentions_with(sentence, language, before)
         if not wanted <= found:
             continue
+        choice = _Choice(index, event, before is not None and _points_back(sentence))
         if event:
-            return index
+            return choice
         if named is None:
-            named = index  # both parties, no event word: better than background
+            named = choice  # both parties, no event word: better than background
     return named
+
+
+def _points_back(sentence: str) -> bool:
+    """Whether `sentence` means nothing without the one before it (see `_ANAPHORIC`)."""
+    # a quotation the sentence opens with: 'Tokayev met Rahmon, "a good day," he said' names
+    # its speaker itself
+    quoted = sentence[:1] in _OPENING_QUOTES and bool(_QUOTED_PRONOUN.search(sentence))
+    return bool(_ANAPHORIC.match(sentence)) or quoted
+
+
+def _mentions_with(sentence: str, language: str, before: str | None) -> tuple[frozenset[str], bool]:
+    """`sentence_mentions`, with the names of `before` when `sentence` points back to it."""
+    found, event = sentence_mentions(sentence, language)
+    if before is not None and _points_back(sentence):
+        found = found | sentence_mentions(before, language)[0]
+    return found, event
 
 
 def _attribution_only(sentence: str) -> bool:
@@ -199,15 +276,29 @@ def _headline(title: str) -> str:
     return headline + "." if headline and headline[-1] not in ".!?…" else headline
 
 
-def _names_event(sentence: str, language: str, countries: Sequence[str]) -> bool:
-    found, event = sentence_mentions(sentence, language)
-    return event and bool(countries) and set(countries) <= found
+def _names_event(
+    sentence: str, language: str, countries: Iterable[str], *, before: str | None = None
+) -> bool:
+    wanted = set(countries)
+    found, event = _mentions_with(sentence, language, before)
+    return event and bool(wanted) and wanted <= found
+
+
+def _keeps(language: str, wanted: frozenset[str]) -> Callable[[str, str], bool]:
+    """Whether a shortened sentence still names what the whole one did of the event."""
+
+    def keep(whole: str, short: str) -> bool:
+        was, was_event = sentence_mentions(whole, language)
+        now, now_event = sentence_mentions(short, language)
+        return (now_event or not was_event) and (was & wanted) <= now
+
+    return keep
 
 
 def _lead(title: str, text: str) -> list[str]:
     body = clean_text(text[:20_000])
     body = _BYLINE.sub("", _strip_dateline(_BYLINE.sub("", body, count=1)), count=1)
-    sentences = split_sentences(body)[: _LEAD_SENTENCES + 2]
+    sentences = _join_quotations(split_sentences(body))[: _LEAD_SENTENCES + 2]
     if not sentences:
         sentences = split_sentences(_strip_dateline(clean_text(title)))[:1]
     return sentences
@@ -263,6 +354,69 @@ def _clean_sentence(sentence: str, language: str) -> str:
     if sentence and sentence[-1].isalnum():
         sentence += "."  # the attribution took the full stop with it
     return sentence
+
+
+def _fit(
+    core: list[str], extras: list[str], max_chars: int, keep: Callable[[str, str], bool]
+) -> str:
+    """The opening (one sentence, or a sentence and the one it points back to), then what
+    fits of `extras`. Too long, the opening loses its asides first and its background
+    sentence before its event sentence: the cut never takes the event out when avoidable."""
+    if len(" ".join(core)) > max_chars:
+        core = [_without_asides(s, max_chars, keep) for s in core]
+    *background, event = core
+    if len(event) > max_chars:
+        summary = _cut_words(event, max_chars)
+    elif background:
+        room = max_chars - len(event) - 1
+        before = background[0]
+        if len(before) > room:
+            before = _cut_words(before, room) if room >= 80 else ""
+        summary = f"{before} {event}".strip()
+    else:
+        summary = event
+    for sentence in extras:
+        if len(summary) + 1 + len(sentence) <= max_chars:
+            summary = f"{summary} {sentence}"
+    return summary
+
+
+def _without_asides(sentence: str, max_chars: int, keep: Callable[[str, str], bool]) -> str:
+    """`sentence` without its relative clauses and participial phrases, longest first, while
+    it is too long and still names what it did of the event."""
+    while len(sentence) > max_chars:
+        asides = sorted(_ASIDE.finditer(sentence), key=lambda m: m.end() - m.start())
+        for aside in reversed(asides):
+            shorter = sentence[: aside.start()] + sentence[aside.end() :]
+            shorter = _SPACES.sub(" ", shorter).replace(" .", ".").strip()
+            if keep(sentence, shorter):
+                sentence = shorter
+                break
+        else:
+            return sentence
+    return sentence
+
+
+def _join_quotations(pieces: list[str]) -> list[str]:
+    """Pieces split inside a quotation joined again: '"We are in contact. Trade is up," he
+    said at a meeting with …' is one sentence, its end says who spoke and where."""
+    joined: list[str] = []
+    i = 0
+    while i < len(pieces):
+        sentence, j = pieces[i], i + 1
+        while _open_quote(sentence) and j < len(pieces) and j - i < _QUOTE_JOIN:
+            sentence, j = f"{sentence} {pieces[j]}", j + 1
+        if _open_quote(sentence):
+            sentence, j = pieces[i], i + 1  # never closed within reach: leave it as split
+        joined.append(sentence)
+        i = j
+    return joined
+
+
+def _open_quote(text: str) -> bool:
+    if text.count('"') % 2:
+        return True
+    return any(text.count(opening) > text.count(closing) for opening, closing in _QUOTE_PAIRS)
 
 
 def _cut_words(sentence: str, max_chars: int) -> str:
