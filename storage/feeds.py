@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
@@ -339,6 +339,32 @@ def record_not_modified(
             failing_since=None,
             last_error=None,
         )
+    )
+
+
+def record_not_modified_many(
+    session: Session, polls: Sequence[tuple[int, datetime, datetime]], /
+) -> None:
+    """Several 304s (feed id, when polled, next poll) in one transaction: an all-304 cycle
+    over 1,000 feeds paid a transaction and a thread hop per feed (≈ 1.2 ms each)."""
+    if not polls:
+        return
+    table = Feed.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("feed_id"))
+        .values(
+            last_polled_at=bindparam("now"),
+            next_poll_at=bindparam("next_poll_at"),
+            last_success_at=bindparam("now"),
+            consecutive_failures=0,
+            failing_since=None,
+            last_error=None,
+        )
+    )
+    session.connection().execute(
+        statement,
+        [{"feed_id": feed_id, "now": now, "next_poll_at": due} for feed_id, now, due in polls],
     )
 
 

@@ -243,3 +243,39 @@ async def test_stats_and_audit_for_admins_only(
         assert "Subscribers:" in figures and "Deliveries: 0 sent, 0 pending, 0 failed" in figures
         assert "Feeds: 0 ok, 0 failing, 0 disabled" in figures
         assert f"Leader: {instance_name()} (term 1)" in figures  # hostname:pid, this process
+
+
+async def test_not_modified_polls_that_end_together_share_one_write(
+    sqlite_db: Database, feed_server: FeedServer
+) -> None:
+    urls = [feed_server.add(f"/same{n}", make_rss(f"Same {n}", 1)) for n in range(5)]
+    for url in urls:
+        sqlite_db.call(feed_store.add_feed, url=url)
+    writes: list[int] = []
+    real_run = sqlite_db.run
+
+    async def counting_run(fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if fn is feed_store.record_not_modified_many:
+            writes.append(len(args[0]))
+            # A slow disk: the polls that end meanwhile must wait for the next write together.
+            await asyncio.sleep(0.3)
+        return await real_run(fn, *args, **kwargs)
+
+    clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
+    async with FeedFetcher(allow_private=True) as fetcher:
+        poller = FeedPoller(
+            db=sqlite_db,
+            fetcher=fetcher,
+            interval=600,
+            max_item_age=timedelta(hours=48),
+            clock=clock,
+        )
+        await poller.poll_due()
+        sqlite_db.run = counting_run  # type: ignore[method-assign]
+        clock.now += timedelta(hours=1)
+        reports = await poller.poll_due()
+    assert [r.outcome for r in reports] == ["not_modified"] * 5
+    assert sum(writes) == 5 and len(writes) < 5
+    feeds = sqlite_db.call(feed_store.list_feeds)
+    assert all(f.last_success_at is not None and f.last_success_at >= clock.now for f in feeds)
+    assert all(f.next_poll_at is not None and f.next_poll_at > clock.now for f in feeds)
