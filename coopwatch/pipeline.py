@@ -139,9 +139,9 @@ class EventPipeline:
     async def _group(
         self, grouper: Grouper, stored: StoredItem, result: Classification
     ) -> tuple[EventInfo, bool]:
-        # Off the event loop, in one hop: dates, figures, the summary (which runs the
-        # classifier on sentences) and topics (lemmas) cost milliseconds per report, more for a
-        # long one, and handlers wait behind anything that runs in the loop.
+        # Off the event loop, in one hop: dates, figures and topics (lemmas) cost milliseconds
+        # per report, more for a long one, and handlers wait behind anything that runs in the
+        # loop. The summary (which runs the classifier on sentences) likewise, when needed.
         report = await asyncio.to_thread(_read_report, stored, result)
         facts, candidate = report.facts, report.candidate
         announced = {e.key for e in grouper.events if e.announced}
@@ -164,7 +164,14 @@ class EventPipeline:
                 if candidate.announced
                 else facts.event_date or candidate.event_start,
                 place=facts.place,
-                summary=report.summary,
+                # Only a report that opens an event needs its summary (most reports join one).
+                summary=await asyncio.to_thread(
+                    summarise,
+                    stored.item.title,
+                    stored.item.text,
+                    language=result.language,
+                    countries=result.countries,
+                ),
                 facts=facts.to_dict(),
                 evidence=result.evidence[0].sentence if result.evidence else None,
                 language=result.language,
@@ -189,10 +196,12 @@ class EventPipeline:
             )
             return event, True
         # The details must not depend on which outlet was polled first (review 4).
-        # Only the facts: the whole event with its sources made each join cost as much as
-        # the reports already joined.
-        known = await self.db.run(event_store.event_facts, key)
-        merged = merge_facts(Facts.from_dict(known), facts) if known is not None else facts
+
+        def merged(known: dict[str, Any]) -> dict[str, Any]:
+            # In add_source's transaction: the stored facts only (the whole event with its
+            # sources made each join cost as much as the reports already joined).
+            return merge_facts(Facts.from_dict(known), facts).to_dict()
+
         joined = await self.db.run(
             event_store.add_source,
             key=key,
@@ -203,7 +212,7 @@ class EventPipeline:
             span=_shown_span(grouper.event(key), was_announced=key in announced),
             topics=topics,
             terms=terms,
-            facts=merged.to_dict(),
+            merge_facts=merged,
             place=facts.place,
         )
         if joined is None:
@@ -240,13 +249,12 @@ class _Report:
 
     facts: Facts
     candidate: Candidate
-    summary: str  # used when the report opens an event
     topics: tuple[str, ...]
     terms: frozenset[str]
 
 
 def _read_report(stored: StoredItem, result: Classification) -> _Report:
-    """The report's facts, grouping view, summary and topics (run in a worker thread)."""
+    """The report's facts, grouping view and topics (run in a worker thread)."""
     item = stored.item
     facts, candidate = event_candidate(
         str(stored.id),
@@ -259,9 +267,6 @@ def _read_report(stored: StoredItem, result: Classification) -> _Report:
     return _Report(
         facts=facts,
         candidate=candidate,
-        summary=summarise(
-            item.title, item.text, language=result.language, countries=result.countries
-        ),
         topics=find_topics(item.title, item.text),
         terms=report_terms(item.title, item.text),
     )

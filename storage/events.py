@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -257,12 +257,13 @@ def add_source(
     span: tuple[date, date] | None = None,
     topics: tuple[str, ...] = (),
     terms: frozenset[str] = frozenset(),
-    facts: dict[str, Any] | None = None,
+    merge_facts: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     place: str | None = None,
 ) -> EventInfo | None:
     """Attach a further report to an event; alert now if it was held back and ``alert``.
 
-    ``facts``: the event's facts with this report's merged in (the caller merges them);
+    ``merge_facts``: given the event's stored facts, returns them with this report's merged
+    in (the caller knows how; reading and writing them here saves a transaction per join);
     ``place``: this report's place, stored when the event had none.
 
     Subscribers already alerted are not alerted again: the sender edits their messages to
@@ -282,8 +283,9 @@ def add_source(
     event.source_count = session.exec(select(func.count()).where(Item.event_id == event.id)).one()
     event.state = state
     event.updated_at = utcnow()
-    if facts is not None:
-        event.facts = json.dumps(facts, ensure_ascii=False, default=str)
+    if merge_facts is not None:
+        stored = json.loads(event.facts) if event.facts else {}
+        event.facts = json.dumps(merge_facts(stored), ensure_ascii=False, default=str)
     if place and not event.place:
         event.place = place
     if span is not None:
@@ -363,15 +365,6 @@ def _with_sources(session: Session, event: Event) -> EventInfo:
     # A page holds five events: five more queries, so a reader sees each summary in their
     # language (bot.eventviews picks it from the sources).
     return _info(event, _sources(session, event.id) if event.id is not None else ())
-
-
-def event_facts(session: Session, key: str, /) -> dict[str, Any] | None:
-    """An event's stored facts by its exact key ({} when it has none); None: no such event."""
-    row = session.exec(select(Event.facts).where(Event.key == key)).first()
-    if row is None:
-        return None
-    stored: dict[str, Any] = json.loads(row) if row else {}
-    return stored
 
 
 def get_event(session: Session, /, *, key: str) -> EventInfo | None:

@@ -1,5 +1,5 @@
-"""Classifier verdicts on stored items: many negatives in one transaction, and the facts a
-joining report merges into (issue 14: a poll's database work per item)."""
+"""Classifier verdicts on stored items: many negatives in one transaction, and a joining
+report's facts merged where they are stored (issue 14: a poll's database work per item)."""
 
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def test_more_verdicts_than_one_statement_takes(db: Database) -> None:
     assert len(labels) == len(ids) and not any(labels) and None not in labels
 
 
-def test_event_facts_reads_only_what_a_join_merges(db: Database) -> None:
-    assert db.call(event_store.event_facts, "KZ-TJ-2021-05-19-visit") is None
+def test_a_joining_report_merges_into_the_stored_facts_in_its_own_transaction(
+    db: Database,
+) -> None:
     db.call(
         event_store.create_event,
         key="KZ-TJ-2021-05-19-visit",
@@ -57,5 +58,21 @@ def test_event_facts_reads_only_what_a_join_merges(db: Database) -> None:
         verdict=VERDICT,
         alert=False,
     )
-    facts = db.call(event_store.event_facts, "KZ-TJ-2021-05-19-visit")
-    assert facts is not None and facts["documents"] == ["roadmap"]
+    seen: list[dict[str, object]] = []
+
+    def merge(known: dict[str, object]) -> dict[str, object]:
+        seen.append(known)
+        return known | {"documents": ["roadmap", "water treaty"]}
+
+    joined = db.call(
+        event_store.add_source,
+        key="KZ-TJ-2021-05-19-visit",
+        item_id=add_item(db, 8),
+        state="{}",
+        verdict=VERDICT,
+        alert=False,
+        merge_facts=merge,
+    )
+    assert seen == [{"place": "Dushanbe", "documents": ["roadmap"]}]
+    assert joined is not None and joined.source_count == 2
+    assert joined.facts["documents"] == ["roadmap", "water treaty"]
