@@ -8,7 +8,9 @@ many loopback addresses (the whole 127.0.0.0/8 is loopback on Linux) so that the
 per-host limit applies as it would to distinct sites; the server binds one listening socket per
 address used, never 0.0.0.0. Every answer waits `--latency-ms` first (asyncio.sleep, so waits
 overlap), honours If-None-Match with a 304, and is gzipped when the client accepts it, like a
-real news site. GET /stats on any address answers JSON counters and the server's peak RSS.
+real news site; with `--no-validators` it sends neither ETag nor Last-Modified and answers every
+poll 200 with the same bytes, like the many sites that do (bench/unchanged.py). GET /stats on
+any address answers JSON counters and the server's peak RSS.
 """
 
 from __future__ import annotations
@@ -158,16 +160,19 @@ class FeedSite:
 
     documents: list[Document]
     latency: float
+    validators: bool = True
     counts: dict[str, int] = field(default_factory=dict)
     body_bytes: int = 0
 
     @classmethod
-    def build(cls, feeds: int, items: int, content_bytes: int, latency: float) -> FeedSite:
+    def build(
+        cls, feeds: int, items: int, content_bytes: int, latency: float, validators: bool = True
+    ) -> FeedSite:
         documents = []
         for index in range(feeds):
             body = make_feed(index, items, content_bytes)
             documents.append(Document(f'"feed{index}-v1"', body, gzip.compress(body, 6)))
-        return cls(documents, latency)
+        return cls(documents, latency, validators)
 
     def answer(self, target: str, headers: dict[str, str]) -> bytes:
         if target == "/stats":
@@ -176,7 +181,9 @@ class FeedSite:
         if document is None:
             return self._count("404", _response(404, "Not Found", [], b"no such feed\n"))
         validators = [("ETag", document.etag), ("Last-Modified", LAST_MODIFIED)]
-        if document.etag in headers.get("if-none-match", ""):
+        if not self.validators:
+            validators = []
+        elif document.etag in headers.get("if-none-match", ""):
             return self._count("304", _response(304, "Not Modified", validators, b""))
         extra = [("Content-Type", "application/rss+xml; charset=UTF-8"), *validators]
         body = document.plain
@@ -269,8 +276,15 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--feeds-per-host", type=int, default=4)
     parser.add_argument("--content-bytes", type=int, default=0)
+    parser.add_argument("--no-validators", action="store_true", help="no ETag, no 304")
     args = parser.parse_args()
-    site = FeedSite.build(args.feeds, args.items, args.content_bytes, args.latency_ms / 1000)
+    site = FeedSite.build(
+        args.feeds,
+        args.items,
+        args.content_bytes,
+        args.latency_ms / 1000,
+        validators=not args.no_validators,
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(site, feed_hosts(args.feeds, args.feeds_per_host)))
     return 0

@@ -117,6 +117,7 @@ def feed_server(args: argparse.Namespace) -> Iterator[int]:
         f"--latency-ms={args.latency_ms}",
         f"--feeds-per-host={args.feeds_per_host}",
         f"--content-bytes={args.content_bytes}",
+        *(["--no-validators"] if getattr(args, "no_validators", False) else []),
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:

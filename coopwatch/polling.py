@@ -37,6 +37,8 @@ class PollReport:
 
     feed_id: int
     url: str
+    # "not_modified": a 304, or a 200 with the body whose items were stored last time (its
+    # fingerprint, issue 14); either way nothing was parsed or stored.
     outcome: PollOutcome
     # How many new items it stored; not the items: a cycle over many feeds keeps every
     # report until its end, and with them every article's text (issue 14's memory bound).
@@ -193,6 +195,7 @@ class FeedPoller:
             last_modified=feed.last_modified,
             parser=self.parser,
             fetched_at=self.clock(),
+            body_fingerprint=feed.body_fingerprint,
         )
         result = read.result
         if result.outcome == "error":
@@ -201,12 +204,17 @@ class FeedPoller:
             # 304: nothing to parse (RFC 9110 §15.4.5); only the schedule moves.
             return await self._record_ok(feed, result, None, "not_modified")
         if read.parse_error is not None:
+            # The stored fingerprint stays: this body is parsed again next time.
             return await self._record_error(feed, str(read.parse_error), result)
+        if read.unchanged is not None:
+            # A 200 with the very body stored last time: as a 304, plus its validators.
+            return await self._record_ok(feed, result, None, "not_modified")
         return await self._record_ok(feed, result, read.parsed, "ok")
 
     async def _record_ok(
         self, feed: FeedInfo, result: FetchResult, parsed: ParsedFeed | None, outcome: PollOutcome
     ) -> PollReport:
+        """A poll that succeeded: ``parsed`` None for a 304 or an unchanged body."""
         now = self.clock()
         decision = next_poll(
             now,
@@ -218,11 +226,26 @@ class FeedPoller:
             max_age=None,
             rng=self.rng,
         )
+        # Caching headers are stored from a 2xx only (RFC 9110 §13.1), an unchanged one too.
+        answered_2xx = result.outcome == "ok"
         if parsed is None and not result.moved_to:
-            if self._not_modified is None:
-                self._not_modified = NotModifiedWriter(self.db)
-            await self._not_modified.record(feed.id, now, decision.next_poll_at)
-            log.info("feed polled", extra={"feed": feed.id, "outcome": outcome})
+            if answered_2xx:
+                await self.db.run(
+                    feed_store.record_not_modified,
+                    feed_id=feed.id,
+                    now=now,
+                    next_poll_at=decision.next_poll_at,
+                    validators=(result.etag, result.last_modified),
+                )
+            else:
+                # A 304: written with the others that end meanwhile (group commit).
+                if self._not_modified is None:
+                    self._not_modified = NotModifiedWriter(self.db)
+                await self._not_modified.record(feed.id, now, decision.next_poll_at)
+            log.info(
+                "feed polled",
+                extra={"feed": feed.id, "outcome": outcome, "status": result.status},
+            )
             return PollReport(feed.id, feed.url, outcome, title=feed.title)
         # Feed state and new items in one transaction: no half-written poll.
         stored = await self.db.run(
@@ -234,10 +257,12 @@ class FeedPoller:
             max_age=self.max_item_age,
             etag=result.etag,
             last_modified=result.last_modified,
-            caching_headers=outcome == "ok",
+            caching_headers=answered_2xx,
             moved_to=result.moved_to,
             title=parsed.title if parsed else None,
             language=parsed.language if parsed else None,
+            # With the items, in their transaction: stored only if they are.
+            body_fingerprint=parsed.fingerprint if parsed else None,
         )
         fields: dict[str, object] = {"feed": feed.id, "outcome": outcome, "new": len(stored)}
         if result.moved_to:

@@ -76,11 +76,34 @@ class UnchangedFeed:
     fingerprint: str
 
 
+# What a stored fingerprint promises is "this code read this body already". When the parser
+# would read the same body differently (a fix, another limit, another feedparser), every old
+# fingerprint must stop matching, or an unchanged body would keep hiding what the new code
+# finds in it until the site changes it. Bump PARSER_VERSION with any change to what
+# `parse_feed` makes of a body; the limits and feedparser's version are in the salt anyway.
+PARSER_VERSION = 1
+_FINGERPRINT_SALT = repr(
+    (
+        PARSER_VERSION,
+        feedparser.__version__,
+        MAX_ITEMS_PER_FEED,
+        MAX_TITLE_CHARS,
+        MAX_TEXT_CHARS,
+        MAX_LINK_CHARS,
+        MAX_KEY_CHARS,
+        MAX_WORD_CHARS,
+        TITLE_FROM_TEXT_CHARS,
+        FUTURE_TOLERANCE.total_seconds(),
+    )
+).encode()
+
+
 def feed_fingerprint(body: bytes, headers: Mapping[str, str], *, url: str) -> str:
     """A hash of everything `parse_feed` reads: the body, the URL links resolve against, and
-    the headers that decide the charset and the language. Equal fingerprints, equal items."""
+    the headers that decide the charset and the language, salted with the parser's version
+    and limits. Equal fingerprints, equal items."""
     lower = {k.lower(): v for k, v in headers.items()}
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.blake2b(_FINGERPRINT_SALT, digest_size=16)
     for part in (url, lower.get("content-type", ""), lower.get("content-language", "")):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(body)
@@ -167,7 +190,9 @@ async def parse_if_changed(
     Many sites answer every poll with 200 and the same bytes (no ETag, or one that changes
     with each response); those bodies cost a hash, not a parse in a worker. The result carries
     the new fingerprint (`ParsedFeed.fingerprint`); a failed parse raises as `parse_feed` does
-    and leaves nothing to store, so the body is parsed again next time.
+    and leaves nothing to store, so the body is parsed again next time. ``fetched_at`` is not
+    in the fingerprint: it only decides whether a date more than a day ahead is believed, and
+    the items of an unchanged body were stored at its first parse anyway.
     """
     fingerprint = feed_fingerprint(body, headers, url=url)
     if fingerprint == previous:

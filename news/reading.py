@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from news.errors import FeedError
 from news.fetch import FeedFetcher, FetchResult
-from news.parse import ParsedFeed, parse_feed_async
+from news.parse import ParsedFeed, UnchangedFeed, parse_if_changed
 from news.parse_pool import ParsePool
 
 
@@ -20,8 +20,12 @@ class FeedRead:
     """The fetch's result and, when the feed answered 200, what parsing made of the body."""
 
     result: FetchResult
-    parsed: ParsedFeed | None = None  # None: an error, a 304, or a body that is no feed
+    # None: an error, a 304, a body that is no feed, or an unchanged one. Its `fingerprint` is
+    # the body's, to store with its items.
+    parsed: ParsedFeed | None = None
     parse_error: FeedError | None = None
+    # A 200 whose body has the fingerprint the caller passed: not parsed, nothing to store.
+    unchanged: UnchangedFeed | None = None
 
     @property
     def ok(self) -> bool:
@@ -36,11 +40,15 @@ async def read_feed(
     last_modified: str | None = None,
     parser: ParsePool | None = None,
     fetched_at: datetime | None = None,
+    body_fingerprint: str | None = None,
 ) -> FeedRead:
     """Fetch ``url`` (conditionally, given validators) and parse a 200's body.
 
     Parsing runs in ``parser``'s worker processes, or the shared pool's: feedparser is pure
-    Python and holds the GIL, and a hostile feed is killed there (news/parse_pool.py).
+    Python and holds the GIL, and a hostile feed is killed there (news/parse_pool.py). Given
+    ``body_fingerprint`` (the poller's, of the body last stored), a 200 with that body again
+    is not parsed (`FeedRead.unchanged`); without it (scan, feed adding, the doctor) every
+    200 is parsed.
     """
     result = await fetcher.fetch(url, etag=etag, last_modified=last_modified)
     if result.outcome != "ok":
@@ -49,10 +57,16 @@ async def read_feed(
     base = result.final_url or url
     when = fetched_at or datetime.now(UTC)
     try:
-        if parser is None:
-            parsed = await parse_feed_async(result.body, result.headers, url=base, fetched_at=when)
-        else:
-            parsed = await parser.parse(result.body, result.headers, url=base, fetched_at=when)
+        parsed = await parse_if_changed(
+            result.body,
+            result.headers,
+            url=base,
+            fetched_at=when,
+            previous=body_fingerprint,
+            pool=parser,
+        )
     except FeedError as exc:
         return FeedRead(result, parse_error=exc)
+    if isinstance(parsed, UnchangedFeed):
+        return FeedRead(result, unchanged=parsed)
     return FeedRead(result, parsed)

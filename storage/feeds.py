@@ -37,6 +37,8 @@ class FeedInfo:
     last_error: str | None
     disabled_reason: str | None
     item_count: int = 0
+    # news.parse.feed_fingerprint of the last body whose items were stored (None: parse).
+    body_fingerprint: str | None = None
 
     @property
     def status(self) -> str:
@@ -75,6 +77,7 @@ def _info(feed: Feed, item_count: int = 0) -> FeedInfo:
         last_error=feed.last_error,
         disabled_reason=feed.disabled_reason,
         item_count=item_count,
+        body_fingerprint=feed.body_fingerprint,
     )
 
 
@@ -199,8 +202,9 @@ def record_poll(
         taken = session.exec(select(Feed.id).where(Feed.url == moved_to)).first()
         if taken is None:
             feed.url = moved_to
-            # Validators belong to the old URL.
-            feed.etag = feed.last_modified = None
+            # Validators belong to the old URL, and so does the body's fingerprint (it hashes
+            # the URL links resolve against, so it would not match anyway; say so plainly).
+            feed.etag = feed.last_modified = feed.body_fingerprint = None
     if title and not feed.title:
         feed.title = title[:300]
     if language and not feed.language:
@@ -303,8 +307,14 @@ def record_success(
     moved_to: str | None = None,
     title: str | None = None,
     language: str | None = None,
+    body_fingerprint: str | None = None,
 ) -> list[StoredItem]:
-    """A successful poll: feed state and new items in one transaction (no half-written poll)."""
+    """A successful poll: feed state and new items in one transaction (no half-written poll).
+
+    ``body_fingerprint`` is that of the body the items come from; it is stored here, with
+    them, so a poll whose parse or store failed leaves the old one and its body is parsed
+    again. None leaves the stored one as it is.
+    """
     info = record_poll(
         session,
         feed_id=feed_id,
@@ -321,25 +331,40 @@ def record_success(
     )
     if info is None:
         return []
-    return store_items(session, feed_id=feed_id, items=items, now=now, max_age=max_age)
+    stored = store_items(session, feed_id=feed_id, items=items, now=now, max_age=max_age)
+    feed = session.get(Feed, feed_id)  # in the session since record_poll: no query
+    if body_fingerprint is not None and feed is not None:
+        feed.body_fingerprint = body_fingerprint
+        session.flush()
+    return stored
 
 
 def record_not_modified(
-    session: Session, /, *, feed_id: int, now: datetime, next_poll_at: datetime
+    session: Session,
+    /,
+    *,
+    feed_id: int,
+    now: datetime,
+    next_poll_at: datetime,
+    validators: tuple[str | None, str | None] | None = None,
 ) -> None:
-    """A 304: one UPDATE without loading the row (most polls end here)."""
-    session.execute(
-        update(Feed)
-        .where(col(Feed.id) == feed_id)
-        .values(
-            last_polled_at=now,
-            next_poll_at=next_poll_at,
-            last_success_at=now,
-            consecutive_failures=0,
-            failing_since=None,
-            last_error=None,
-        )
-    )
+    """A 304, or a 200 whose body is the one stored last time: one UPDATE without loading the
+    row (most polls end here). Nothing else changes, the body's fingerprint neither.
+
+    ``validators`` (ETag, Last-Modified) come with the 200 of an unchanged body: like any
+    2xx's, they replace the stored ones verbatim (a server may start sending them).
+    """
+    values: dict[str, object] = {
+        "last_polled_at": now,
+        "next_poll_at": next_poll_at,
+        "last_success_at": now,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "last_error": None,
+    }
+    if validators is not None:
+        values["etag"], values["last_modified"] = validators
+    session.execute(update(Feed).where(col(Feed.id) == feed_id).values(**values))
 
 
 def record_not_modified_many(

@@ -36,6 +36,9 @@ class Feed(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     disabled_reason: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # news.parse.feed_fingerprint of the last body whose items were stored, written in the
+    # same transaction as they are: a 200 with this body again is not parsed (issue 14).
+    body_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class Item(SQLModel, table=True):

@@ -122,3 +122,85 @@ def test_default_feeds_seed_only_an_empty_database(db: Database) -> None:
                  "tengrinews.kz", "kabar.kg", "khovar.tj", "24.kg", "akipress", "asiaplustj",
                  "eurasianet.org", "cabar.asia", "uza.uz"):  # fmt: skip
         assert host in urls, host
+
+
+def success(
+    db: Database,
+    feed_id: int,
+    *items: FeedItem,
+    moved_to: str | None = None,
+    body_fingerprint: str | None = None,
+) -> list[feed_store.StoredItem]:
+    return db.call(
+        feed_store.record_success,
+        feed_id=feed_id,
+        now=NOW,
+        next_poll_at=NOW + DAY,
+        items=items,
+        max_age=DAY,
+        etag=None,
+        last_modified=None,
+        caching_headers=True,
+        moved_to=moved_to,
+        body_fingerprint=body_fingerprint,
+    )
+
+
+def fingerprint_of(db: Database, feed_id: int) -> str | None:
+    info = db.call(feed_store.get_feed, feed_id=feed_id)
+    assert info is not None
+    return info.body_fingerprint
+
+
+def test_body_fingerprint_is_stored_with_the_items_only(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
+    assert fingerprint_of(db, feed.id) is None
+    success(db, feed.id, item("g1", None), body_fingerprint="f1")
+    assert fingerprint_of(db, feed.id) == "f1"
+    # A poll whose transaction fails after the items leaves the old one, and no item: the
+    # body is parsed again at the next poll.
+    with pytest.raises(RuntimeError), db.session() as session:
+        feed_store.record_success(
+            session,
+            feed_id=feed.id,
+            now=NOW,
+            next_poll_at=NOW + DAY,
+            items=(item("g2", None),),
+            max_age=DAY,
+            etag=None,
+            last_modified=None,
+            caching_headers=True,
+            body_fingerprint="f2",
+        )
+        raise RuntimeError("the store failed")
+    assert fingerprint_of(db, feed.id) == "f1"
+    assert db.call(feed_store.get_feed, feed_id=feed.id).item_count == 1  # type: ignore[union-attr]
+    # A 304, and a poll that stores no fingerprint, leave it as it is.
+    db.call(feed_store.record_not_modified, feed_id=feed.id, now=NOW, next_poll_at=NOW + DAY)
+    success(db, feed.id)
+    assert fingerprint_of(db, feed.id) == "f1"
+
+
+def test_unchanged_body_keeps_the_validators_it_came_with(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
+    success(db, feed.id, item("g1", None), body_fingerprint="f1")
+    db.call(
+        feed_store.record_not_modified,
+        feed_id=feed.id,
+        now=NOW + DAY,
+        next_poll_at=NOW + 2 * DAY,
+        validators=('"v2"', None),
+    )
+    info = db.call(feed_store.get_feed, feed_id=feed.id)
+    assert info is not None and info.etag == '"v2"' and info.body_fingerprint == "f1"
+    assert info.next_poll_at == NOW + 2 * DAY and info.last_success_at == NOW + DAY
+
+
+def test_a_moved_feed_forgets_the_old_fingerprint(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="http://a.example/rss")
+    success(db, feed.id, item("g1", None), body_fingerprint="f1")
+    success(db, feed.id, moved_to="https://a.example/feed")
+    assert fingerprint_of(db, feed.id) is None
+    # Moved and parsed in one poll: the new body's fingerprint, for the new URL.
+    success(db, feed.id, moved_to="https://b.example/feed", body_fingerprint="f2")
+    assert fingerprint_of(db, feed.id) == "f2"

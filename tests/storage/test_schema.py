@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from storage import Database, StorageError, chats, validate_database_url
 from storage.models import Chat, Event, Feed, Item
@@ -121,3 +122,31 @@ def test_migrations_match_the_models(db: Database) -> None:
 
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+
+
+def test_feed_fingerprint_migration_goes_down_and_up(db: Database) -> None:
+    """0004 adds feed.body_fingerprint; down drops it and keeps the feeds; up again."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from storage.db import alembic_config
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(db.engine).get_columns("feed")}
+
+    with db.session() as session:
+        feed = Feed(url="https://example.org/feed", body_fingerprint="ab" * 16)
+        session.add(feed)
+        session.flush()
+        assert feed.id is not None
+        session.add(Item(feed_id=feed.id, key="g1", published_at=datetime.now(UTC)))
+    assert "body_fingerprint" in columns()
+    command.downgrade(alembic_config(db.engine), "0003_ha")
+    assert db.current_revision() == "0003_ha" and "body_fingerprint" not in columns()
+    db.upgrade()
+    assert db.current_revision() == "0004_fingerprint" and "body_fingerprint" in columns()
+    with db.session() as session:
+        [feed] = session.exec(select(Feed)).all()
+        items = session.exec(select(Item)).all()
+    assert feed.url == "https://example.org/feed" and feed.body_fingerprint is None
+    assert [i.key for i in items] == ["g1"]  # rebuilding the table on SQLite cascades nothing
