@@ -150,3 +150,36 @@ def test_feed_fingerprint_migration_goes_down_and_up(db: Database) -> None:
         items = session.exec(select(Item)).all()
     assert feed.url == "https://example.org/feed" and feed.body_fingerprint is None
     assert [i.key for i in items] == ["g1"]  # rebuilding the table on SQLite cascades nothing
+
+
+def test_going_down_two_migrations_and_up_again_keeps_events_parties_and_outbox(
+    db: Database,
+) -> None:
+    """0003_analyst and 0003_ha drop columns of `event` and `delivery`: on SQLite a copy of
+    the table would delete the old one first, and with it, by ON DELETE CASCADE, the events'
+    parties and (SET NULL) their reports' links."""
+    from alembic import command
+    from sqlalchemy import func
+
+    from storage.db import alembic_config
+    from storage.models import Delivery, EventCountry
+    from tests.seed import add_chat, add_event_with_source
+
+    add_chat(db, 42)
+    event = add_event_with_source(db, countries=("KZ", "TJ"))
+
+    def counts() -> tuple[int, int, int]:
+        with db.session() as session:
+            parties = session.exec(select(func.count()).select_from(EventCountry)).one()
+            linked = session.exec(
+                select(func.count()).select_from(Item).where(Item.event_id == event.id)
+            ).one()
+            outbox = session.exec(select(func.count()).select_from(Delivery)).one()
+        return parties, linked, outbox
+
+    before = counts()
+    assert before == (2, 1, 1)
+    command.downgrade(alembic_config(db.engine), "0002")
+    assert counts() == before
+    db.upgrade()
+    assert counts() == before

@@ -24,7 +24,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("chat", schema=None) as batch_op:
+    # Columns are dropped in place (SQLite >= 3.35), never by copying the table: dropping the
+    # old table there would delete its rows first, and by ON DELETE CASCADE / SET NULL the
+    # rows that point at them (events' parties, reports' links, the outbox).
+    with op.batch_alter_table("chat", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("filter_words")
-    with op.batch_alter_table("event", schema=None) as batch_op:
+    with op.batch_alter_table("event", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("topics")

@@ -36,7 +36,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("delivery", schema=None) as batch_op:
+    # Columns are dropped in place (SQLite >= 3.35), never by copying the table: dropping the
+    # old table there would delete its rows first, and by ON DELETE CASCADE / SET NULL the
+    # rows that point at them (events' parties, reports' links, the outbox).
+    with op.batch_alter_table("delivery", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("claimed_until")
         batch_op.drop_column("claim_term")
     op.drop_table("leader_lease")
