@@ -273,8 +273,10 @@ class ParsePool:
             reusable = not retiring
         except TimeoutError:
             raise ParseLimitError(
-                f"parsing took longer than {self.timeout:g} s; the feed is refused until it "
-                "changes (a real feed parses in a few seconds)"
+                # Not "until it changes": a refused body has no stored fingerprint, so it is
+                # parsed again, at polls spaced out by the failure back-off.
+                f"parsing took longer than {self.timeout:g} s; refused (a real feed parses in "
+                "a few seconds); tried again at later polls, less and less often"
             ) from None
         except _WorkerGone as exc:
             raise FeedParseError(f"{exc}; the feed will be tried again at its next poll") from exc
