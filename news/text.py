@@ -19,11 +19,15 @@ T = TypeVar("T")
 
 _TAG = re.compile(r"<[^<>]{0,500}>")
 _JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\ufeff]")
-_SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+# A run of spaces, tabs and no-break spaces becomes one space. Written so that a lone " " (one
+# per word) is no match: `sub` then copies the text instead of building a piece per word.
+_SPACES = re.compile(r"[\t\r\f\v\xa0][ \t\r\f\v\xa0]*| [ \t\r\f\v\xa0]+")
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _BOUNDARY = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+|\s*\n\s*")
-_LAST_WORD = re.compile(r"([^\W\d_]+)[.!?…]*[\"»”')\]]*[ \t]*$")
+# The same without the line-break branch, which the engine tries at every space: for text
+# without a line break (most feed text) it finds the same boundaries.
+_END_PUNCTUATION = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+")
 
 # A period after these does not end a sentence ("Nov. 29", "Mr. Mirziyoyev", "г. Ташкент").
 _ABBREVIATION_WORDS = (
@@ -46,7 +50,8 @@ def split_sentences(text: str) -> list[str]:
     """Split cleaned text into sentences at ., !, ?, … and at line breaks."""
     sentences: list[str] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
+    boundaries = _BOUNDARY if "\n" in text else _END_PUNCTUATION
+    for match in boundaries.finditer(text):
         end = match.end()
         if "\n" not in match.group() and not _ends_sentence(text, start, match):
             continue
@@ -64,10 +69,18 @@ def _ends_sentence(text: str, start: int, match: re.Match[str]) -> bool:
     following = text[match.end() : match.end() + 1]
     if following.islower():
         return False
-    last = _LAST_WORD.search(text, max(start, match.start() - 40), match.end())
-    if last is None or not match.group().startswith("."):
+    if not match.group().startswith("."):
         return True
-    word = last.group(1)
+    # The word before the period: the letters ([^\W\d_], i.e. alphanumeric but not a decimal
+    # digit) that end where the match starts, within its sentence and the 40 characters before.
+    # A backward scan: a regex searching that window tried every start position in it.
+    end = match.start()
+    first, low = end, max(start, end - 40)
+    while first > low and text[first - 1].isalnum() and not text[first - 1].isdecimal():
+        first -= 1
+    if first == end:
+        return True
+    word = text[first:end]
     # An initial ("S. Jaishankar") or an abbreviation keeps the sentence going.
     return not (len(word) == 1 and word.isupper()) and word.lower() not in ABBREVIATIONS
 
