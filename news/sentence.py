@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from news.gazetteer import Gazetteer, Lexicon
+from news.gazetteer import Entry, Gazetteer, Lexicon
 from news.records import EventType, Evidence, Span
 from news.text import Token, WordScreen, tokenize
 
@@ -74,9 +74,12 @@ _ROLES = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """A gazetteer hit in a sentence, in token positions."""
+class Mention(NamedTuple):
+    """A gazetteer hit in a sentence, in token positions.
+
+    NamedTuples (Mention, Marker), like news.text's Token and Match: several are made per
+    sentence, and a frozen dataclass's __init__ (one object.__setattr__ per field) costs more.
+    """
 
     start: int
     end: int
@@ -85,8 +88,7 @@ class Mention:
     detail: str  # name/adjective/demonym/prefix, capital/city, or "<ISO>:<official id>"
 
 
-@dataclass(frozen=True, slots=True)
-class Marker:
+class Marker(NamedTuple):
     """A lexicon hit: a trigger (kind = event type) or a role (office / institution)."""
 
     kind: str
@@ -375,32 +377,33 @@ def trigger_screen(lexicon: Lexicon) -> WordScreen:
     return WordScreen(lexicon.core.required_keys(lambda category: category in _TRIGGER_WORDS))
 
 
-def read(sentence: str, lexicon: Lexicon) -> Analysis:
+def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Analysis:
     """Tokenise ``sentence`` and find triggers, roles and cues; mentions are left empty.
 
     Most news items have no event trigger at all, and then nobody named in them decides
     anything: the classifier runs the gazetteer, the largest matcher, only where it can matter
     (``with_mentions``); a sentence without any trigger word is not even read for cues until
-    its item turns out to hold an event (``with_cues``).
+    its item turns out to hold an event (``with_cues``). ``words``: the sentence's
+    ``news.text.words_of``, when the caller has them.
     """
-    tokens = tokenize(sentence)
+    tokens = tokenize(sentence, words)
     core = lexicon.core.find(tokens)
     signed = False
     roles: list[Marker] = []
-    words: list[tuple[str, int, int]] = []  # trigger words, kept if active (needs the cues)
+    found: list[tuple[str, int, int]] = []  # trigger words, kept if active (needs the cues)
     for match in core:
         for category in match.payloads:
             if category in _ROLES:
                 roles.append(Marker(category, match.start, match.end))
             elif category in _TRIGGER_WORDS:
-                words.append((category, match.start, match.end))
+                found.append((category, match.start, match.end))
             elif category == "sign":
                 signed = True
-    if not words:
+    if not found:
         return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, cued=False)
     cues = _cues(tokens, lexicon)
     triggers: list[Marker] = []
-    for category, start, end in words:
+    for category, start, end in found:
         if category == "document" and not signed:
             continue
         kind = "agreement" if category == "document" else category
@@ -449,25 +452,45 @@ def _mentions(
 ) -> list[Mention]:
     found: list[Mention] = []
     for match in gazetteer.find(tokens):
-        people = [e.detail for e in match.payloads if e.kind == "person"]
+        people, best, best_without_institution = _what_entries_name(match.payloads)
         if people and _name_like(tokens[match.start : match.end], lexicon):
             term = gazetteer.resolve(people, day)
             if term is not None:
                 detail = f"{term.country}:{term.official_id}"
                 found.append(Mention(match.start, match.end, "person", term.country, detail))
             continue
-        others = [e for e in match.payloads if e.kind != "person"]
-        one_word_institution = match.end - match.start == 1 and any(
-            e.kind == "institution" for e in others
-        )
-        if one_word_institution and not _institution_word(tokens, match.start):
+        if (
+            best is not best_without_institution
+            and match.end - match.start == 1
+            and not _institution_word(tokens, match.start)
+        ):
             # "конгресс-центр", "the party congress": an institution's one-word name is
             # written with a capital ("Congress", "Кремль")
-            others = [e for e in others if e.kind != "institution"]
-        if others and len({e.code for e in others}) == 1:
-            best = min(others, key=lambda e: _KIND_RANK.get(e.detail, 3))
+            best = best_without_institution
+        if best is not None:
             found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
     return found
+
+
+@lru_cache(maxsize=65_536)
+def _what_entries_name(
+    entries: tuple[Entry, ...],
+) -> tuple[tuple[str, ...], Entry | None, Entry | None]:
+    """What a phrase's gazetteer entries name, whatever the sentence: the people (official
+    ids), and the mention its other entries make (None unless they all name one country),
+    with and without its institution entries. Kept per tuple of entries: phrases recur."""
+    people = tuple(e.detail for e in entries if e.kind == "person")
+    others = [e for e in entries if e.kind != "person"]
+    best = _one_country(others)
+    if not any(e.kind == "institution" for e in others):
+        return people, best, best
+    return people, best, _one_country([e for e in others if e.kind != "institution"])
+
+
+def _one_country(entries: list[Entry]) -> Entry | None:
+    if not entries or len({e.code for e in entries}) != 1:
+        return None
+    return min(entries, key=lambda e: _KIND_RANK.get(e.detail, 3))
 
 
 def _institution_word(tokens: Sequence[Token], i: int) -> bool:

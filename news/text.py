@@ -11,6 +11,8 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from itertools import compress, count, repeat
+from operator import is_not, itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from news.morph import lemmas, normalise
@@ -111,8 +113,16 @@ def word_forms(word: str) -> tuple[str, ...]:
     return (lower, *(form for form in lemmas(word) if form != lower))
 
 
-def tokenize(sentence: str) -> list[Token]:
-    """Words (letters and digits) of a sentence with their offsets and match keys."""
+def words_of(text: str) -> list[str]:
+    """The words ``tokenize`` makes tokens of, in order."""
+    return _WORD.findall(text)
+
+
+def tokenize(sentence: str, words: list[str] | None = None) -> list[Token]:
+    """Words (letters and digits) of a sentence with their offsets and match keys.
+
+    ``words``: the sentence's ``words_of``, when the caller has them already.
+    """
     # This runs per word, so it avoids Python-level calls: `findall` makes the words in C
     # (no match objects), and `str.find` from the end of the previous word gives each one's
     # offset, which is exact because the gap before a word holds no letter or digit.
@@ -120,7 +130,7 @@ def tokenize(sentence: str) -> list[Token]:
     tokens: list[Token] = []
     append, find, new, forms = tokens.append, sentence.find, _new_tuple, word_forms
     end = 0
-    for word in _WORD.findall(sentence):
+    for word in _WORD.findall(sentence) if words is None else words:
         start = find(word, end)
         end = start + len(word)
         append(new(Token, (word, start, end, forms(word))))
@@ -147,6 +157,7 @@ class Match(NamedTuple, Generic[T]):
 _Seconds = tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...]
 _Start = tuple[_Seconds[T], tuple[T, ...], frozenset[str]]
 _NO_START: _Start[Any] = ((), (), frozenset())
+_FORMS = itemgetter(3)  # Token.forms
 MAX_CACHED_FORMS = 262_144  # per matcher; cleared when full, as news vocabulary is small
 
 
@@ -207,21 +218,22 @@ class PhraseMatcher(Generic[T]):
     def find(self, tokens: Sequence[Token]) -> list[Match[T]]:
         """Longest non-overlapping matches, left to right."""
         found: list[Match[T]] = []
-        get = self._starts.get
-        # Most words start no phrase: one comprehension (no per-word loop body) keeps the
-        # positions that may; a word not seen before (None) is looked up in the loop.
-        hits = [(i, s) for i, t in enumerate(tokens) if (s := get(t[3])) is not _NO_START]
+        # Most words start no phrase. The scan for those that may is all in C (no Python code
+        # per word): each word's forms looked up, then the positions whose answer is not
+        # _NO_START kept; a word not seen before (None) is looked up in the loop.
+        starts = list(map(self._starts.get, map(_FORMS, tokens)))
         end = 0  # the end of the last match: matches do not overlap
-        count = len(tokens)
-        for i, start in hits:
+        size = len(tokens)
+        for i in compress(count(), map(is_not, starts, repeat(_NO_START))):
             if i < end:
                 continue
+            start = starts[i]
             if start is None:
                 start = self._start(tokens[i].forms)
                 if start is _NO_START:
                     continue
             longer, single, second_keys = start
-            if longer and i + 1 < count and not second_keys.isdisjoint(tokens[i + 1][3]):
+            if longer and i + 1 < size and not second_keys.isdisjoint(tokens[i + 1][3]):
                 best = self._longest_at(tokens, i, longer, single)
             elif single:
                 best = _new_tuple(Match, (i, i + 1, single))
@@ -298,12 +310,16 @@ class WordScreen:
         self._no: set[str] = set()
 
     def may_match(self, sentence: str) -> bool:
-        words = set(_WORD.findall(sentence))
-        if not words.isdisjoint(self._yes):
+        return self.may_match_words(_WORD.findall(sentence))
+
+    def may_match_words(self, words: Iterable[str]) -> bool:
+        """``may_match`` for a sentence's ``words_of``."""
+        distinct = set(words)
+        if not distinct.isdisjoint(self._yes):
             return True
         if len(self._no) >= MAX_CACHED_FORMS:
             self._no.clear()
-        for word in words - self._no:
+        for word in distinct - self._no:
             if self._keys.isdisjoint(word_forms(word)):
                 self._no.add(word)
             else:
