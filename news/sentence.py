@@ -155,8 +155,9 @@ class Analysis:
         for _, i in links:
             parties.setdefault(countries[i].code, "office")
         linked_roles = {r for r, _ in links}
-        for r, role in enumerate(self.roles):
-            code = (carried or {}).get(self._text(role.start, role.end).lower())
+        offices = carried or {}
+        for r, role in enumerate(self.roles if offices else ()):  # an office carried here
+            code = offices.get(self._text(role.start, role.end).lower())
             definite = role.start > 0 and self.tokens[role.start - 1].forms[0] == "the"
             if code and definite and r not in linked_roles:
                 parties.setdefault(code, "office")
@@ -206,15 +207,24 @@ class Analysis:
         return links
 
     def _find_links(self, countries: list[Mention]) -> list[tuple[int, int]]:
+        # Only an office word at most two words after a country or six before it can be its
+        # office (what _near allows): the others are not asked about.
+        close = [
+            (r, i)
+            for i, m in enumerate(countries)
+            for r, role in enumerate(self.roles)
+            if 0 <= role.start - m.end <= 2 or 0 <= m.start - role.end <= 6
+        ]
+        if not close:
+            return []
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
         companies = self.cues.get("company", ())
+        of_company = {i: self._of_company(countries[i], companies, blocked) for _, i in close}
         links = [
             (r, i)
-            for i, m in enumerate(countries)
-            if not self._of_company(m, companies, blocked)
-            for r in range(len(self.roles))
-            if self._near(self.roles[r], m, blocked)
+            for r, i in close
+            if not of_company[i] and self._near(self.roles[r], countries[i], blocked)
         ]
         anchored = {i: r for r, i in links}
         for _ in range(len(countries)):  # members of "Kazakhstan, Kyrgyzstan and ..." share

@@ -20,10 +20,14 @@ from news.morph import lemmas, normalise
 T = TypeVar("T")
 
 _TAG = re.compile(r"<[^<>]{0,500}>")
-_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\ufeff]")
-# A run of spaces, tabs and no-break spaces becomes one space. Written so that a lone " " (one
-# per word) is no match: `sub` then copies the text instead of building a piece per word.
-_SPACES = re.compile(r"[\t\r\f\v\xa0][ \t\r\f\v\xa0]*| [ \t\r\f\v\xa0]+")
+# Control characters and invisible or replacement marks become spaces, then runs of spaces,
+# tabs and no-break spaces become one space: done as one pass, a run of either becoming one
+# space. Written so that a lone " " (one per word) is no match: `sub` then copies the text
+# instead of building a piece per word.
+_BLANKS = (  # the control and invisible characters, tab, \v, \f, \r and the no-break space
+    "\x00-\x09\x0b-\x1f\x7f\xa0\u200b-\u200f\ufeff\ufffd"
+)
+_BLANK_RUN = re.compile(f"[{_BLANKS}][ {_BLANKS}]*| [ {_BLANKS}]+")
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _BOUNDARY = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+|\s*\n\s*")
@@ -43,9 +47,7 @@ def clean_text(text: str) -> str:
     """Drop HTML tags and entities, control characters and runs of spaces; keep line breaks."""
     if "<" in text:  # most feed text has no tags left, and a scan for one char is cheap
         text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = _JUNK.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return _BLANK_RUN.sub(" ", html.unescape(text)).strip()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -157,8 +159,8 @@ class Match(NamedTuple, Generic[T]):
 _Seconds = tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...]
 _Start = tuple[_Seconds[T], tuple[T, ...], frozenset[str]]
 _NO_START: _Start[Any] = ((), (), frozenset())
-_FORMS = itemgetter(3)  # Token.forms
-MAX_CACHED_FORMS = 262_144  # per matcher; cleared when full, as news vocabulary is small
+_TEXT = itemgetter(0)  # Token.text
+MAX_CACHED_FORMS = 262_144  # words per matcher; cleared when full, as news vocabulary is small
 
 
 class PhraseMatcher(Generic[T]):
@@ -167,14 +169,19 @@ class PhraseMatcher(Generic[T]):
     A pattern token matches a text token when their key sets intersect, so one entry written
     in dictionary form ("министр иностранных дел") finds every inflected form. Phrases are
     indexed by their first two keys, so "Republic of ..." does not try ninety countries.
+    The tokens one matcher is given must come from one tokenizer (``tokenize``, or the topics'
+    own): what a word can start is kept per word, as written.
     """
 
     def __init__(self) -> None:
         self._single: dict[str, list[T]] = {}
         # first key -> second key -> remaining pattern -> payloads
         self._longer: dict[str, dict[str, dict[tuple[frozenset[str], ...], list[T]]]] = {}
-        # word forms -> the phrases they can start; most words start none (_NO_START)
-        self._starts: dict[tuple[str, ...], _Start[T]] = {}
+        # word (as written) -> the phrases it can start; most words start none (_NO_START).
+        # Kept per word, whose hash Python keeps, not per tuple of forms, which is hashed anew
+        # each time: the tokens a matcher sees come from one tokenizer, so a word's forms
+        # are a function of the word.
+        self._starts: dict[str, _Start[T]] = {}
 
     def add(self, phrase: str, payload: T, *, inflect: bool = True) -> None:
         """Register ``phrase`` (tokenised like text); the same phrase may carry several payloads.
@@ -221,7 +228,7 @@ class PhraseMatcher(Generic[T]):
         # Most words start no phrase. The scan for those that may is all in C (no Python code
         # per word): each word's forms looked up, then the positions whose answer is not
         # _NO_START kept; a word not seen before (None) is looked up in the loop.
-        starts = list(map(self._starts.get, map(_FORMS, tokens)))
+        starts = list(map(self._starts.get, map(_TEXT, tokens)))
         end = 0  # the end of the last match: matches do not overlap
         size = len(tokens)
         for i in compress(count(), map(is_not, starts, repeat(_NO_START))):
@@ -229,7 +236,7 @@ class PhraseMatcher(Generic[T]):
                 continue
             start = starts[i]
             if start is None:
-                start = self._start(tokens[i].forms)
+                start = self._start(tokens[i])
                 if start is _NO_START:
                     continue
             longer, single, second_keys = start
@@ -244,8 +251,9 @@ class PhraseMatcher(Generic[T]):
                 end = best.end
         return found
 
-    def _start(self, forms: tuple[str, ...]) -> _Start[T]:
-        """What phrases a word with ``forms`` can start: looked up once per word form."""
+    def _start(self, token: Token) -> _Start[T]:
+        """What phrases the token's word can start: looked up once per word."""
+        forms = token.forms
         longer = tuple(seconds for key in forms if (seconds := self._longer.get(key)))
         single: list[T] = []
         for key in forms:
@@ -255,7 +263,7 @@ class PhraseMatcher(Generic[T]):
         start: _Start[T] = (longer, tuple(single), second_keys) if longer or single else _NO_START
         if len(self._starts) >= MAX_CACHED_FORMS:
             self._starts.clear()
-        self._starts[forms] = start
+        self._starts[token.text] = start
         return start
 
     def _longest_at(
