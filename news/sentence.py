@@ -8,7 +8,6 @@ hits: countries, places, institutions and office holders resolved at the item's 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -96,9 +95,12 @@ class Marker(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
-    """One sentence read for parties, triggers, roles and cues."""
+class Analysis(NamedTuple):
+    """One sentence read for parties, triggers, roles and cues.
+
+    A NamedTuple, not a frozen dataclass: each sentence is read into two or three of them,
+    and a frozen dataclass's __init__ (one object.__setattr__ per field) cost 2-3 µs each.
+    """
 
     sentence: str
     tokens: tuple[Token, ...]
@@ -106,9 +108,10 @@ class Analysis:
     triggers: tuple[Marker, ...]
     roles: tuple[Marker, ...]
     cues: Mapping[str, tuple[int, ...]]  # cue category -> token positions
-    cued: bool = True  # False: not read for cues yet (no trigger word; see read)
-    # computed once (office -> country links, main types): several rules ask for them
-    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
+    cued: bool  # False: not read for cues yet (no trigger word; see read)
+    # computed once (office -> country links, main types): several rules ask for them; a new
+    # empty dict for each Analysis
+    memo: dict[str, Any]
 
     @property
     def trigger_types(self) -> set[str]:
@@ -123,9 +126,9 @@ class Analysis:
         when the sentence reports a meeting, call or agreement as well.
         """
         key = f"types{frames}"
-        known: set[str] | None = self._memo.get(key)
+        known: set[str] | None = self.memo.get(key)
         if known is None:
-            known = self._memo[key] = self._main_types(frames)
+            known = self.memo[key] = self._main_types(frames)
         return set(known)
 
     def _main_types(self, frames: bool) -> set[str]:
@@ -201,9 +204,9 @@ class Analysis:
         """(role index, country index) pairs: the country mention the office word anchors."""
         if not self.roles or not countries:
             return []
-        links: list[tuple[int, int]] | None = self._memo.get("links")
+        links: list[tuple[int, int]] | None = self.memo.get("links")
         if links is None:
-            links = self._memo["links"] = self._find_links(countries)
+            links = self.memo["links"] = self._find_links(countries)
         return links
 
     def _find_links(self, countries: list[Mention]) -> list[tuple[int, int]]:
@@ -329,6 +332,7 @@ class Analysis:
             tuple(r for r in self.roles if r.end <= end),
             {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
             self.cued,
+            {},
         )
 
     def _destination(self, strong: set[str]) -> str | None:
@@ -365,15 +369,31 @@ class Analysis:
 
     def evidence(self) -> Evidence:
         spans = [
-            Span(self._text(m.start, m.end), m.kind, m.detail if m.kind == "person" else m.code)
+            _span(self._text(m.start, m.end), m.kind, m.detail if m.kind == "person" else m.code)
             for m in self.mentions
         ]
-        spans += [Span(self._text(r.start, r.end), r.kind, r.kind) for r in self.roles]
-        spans += [Span(self._text(t.start, t.end), "trigger", t.kind) for t in self.triggers]
+        spans += [_span(self._text(r.start, r.end), r.kind, r.kind) for r in self.roles]
+        spans += [_span(self._text(t.start, t.end), "trigger", t.kind) for t in self.triggers]
         return Evidence(self.sentence, tuple(spans))
 
     def _text(self, start: int, end: int) -> str:
         return self.sentence[self.tokens[start].start : self.tokens[end - 1].end]
+
+
+_SPANS: dict[tuple[str, str, str], Span] = {}
+MAX_SPANS = 65_536  # cleared when full
+
+
+def _span(text: str, kind: str, value: str) -> Span:
+    """``Span(text, kind, value)``, made once per phrase, kind and value: the same words
+    recur, and a frozen dataclass costs a few µs to make (a Span is immutable, so shared)."""
+    key = (text, kind, value)
+    span = _SPANS.get(key)
+    if span is None:
+        if len(_SPANS) >= MAX_SPANS:
+            _SPANS.clear()
+        span = _SPANS[key] = Span(text, kind, value)
+    return span
 
 
 def analyse(sentence: str, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
@@ -410,7 +430,7 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
             elif category == "sign":
                 signed = True
     if not found:
-        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, cued=False)
+        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, False, {})
     cues = _cues(tokens, lexicon)
     triggers: list[Marker] = []
     for category, start, end in found:
@@ -424,7 +444,9 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
         # "video conference" is a call, not a conference
         cues["summit"] = [p for p in cues["summit"] if p not in inside]
     frozen_cues = {k: tuple(v) for k, v in cues.items() if v}
-    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues)
+    return Analysis(
+        sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues, True, {}
+    )
 
 
 def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
@@ -432,7 +454,7 @@ def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
     if a.cued:
         return a
     cues = {k: tuple(v) for k, v in _cues(list(a.tokens), lexicon).items()}
-    return Analysis(a.sentence, a.tokens, a.mentions, a.triggers, a.roles, cues)
+    return Analysis(a.sentence, a.tokens, a.mentions, a.triggers, a.roles, cues, True, {})
 
 
 def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
@@ -446,7 +468,7 @@ def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
 def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
     """``a`` with its country, place, institution and person mentions found."""
     mentions = tuple(_mentions(a.tokens, gazetteer, lexicon, day))
-    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued)
+    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued, {})
 
 
 def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
