@@ -261,7 +261,7 @@ class Analysis(NamedTuple):
     def _near(self, role: Marker, m: Mention, blocked: set[int]) -> bool:
         if role.start >= m.end:  # "Uzbek President", "Kazakhstan's Foreign Minister"
             gap = range(m.end, role.start)
-            return len(gap) <= 2 and not blocked.intersection(gap) and not self._corporate(gap)
+            return len(gap) <= 2 and blocked.isdisjoint(gap) and not self._corporate(gap)
         if m.start >= role.end:  # "President of Uzbekistan", "глава МИД Казахстана"
             gap = range(role.end, m.start)
             if len(gap) > 6:
@@ -270,28 +270,33 @@ class Analysis(NamedTuple):
                 return False  # "Chairman of the Board of Russia's ...": a company's officer
             if gap and self.tokens[m.start - 1].forms[0] in _PLACE_PREPOSITIONS:
                 return False  # "глав государств ШОС в Китае": where, not whose
-            return len(gap) <= 6 and not blocked.intersection(gap) and self._glue(gap)
+            return len(gap) <= 6 and blocked.isdisjoint(gap) and self._glue(gap)
         return False
 
     def _corporate(self, gap: range) -> bool:
         """A company, bank or NGO between an office and its country ("Chairman of the Board
         of Russia's Sberbank"); a national or central bank is a state body."""
-        if not gap:
-            return False
-        if any(_STATE_BANK.intersection(self.tokens[i].forms) for i in gap):
-            return False
+        bank = False
+        for i in gap:  # a plain loop: asked for most office-country pairs
+            forms = self.tokens[i].forms
+            if not _STATE_BANK.isdisjoint(forms):
+                return False
+            bank = bank or forms[0].endswith(_BANK)
+        if bank:
+            return True
         companies = self.cues.get("company", ())
-        return any(p in gap for p in companies) or any(
-            self.tokens[i].forms[0].endswith(_BANK) for i in gap
-        )
+        return any(p in gap for p in companies)
 
     def _glue(self, gap: range) -> bool:
         for i in gap:
             token = self.tokens[i]
-            forms = set(token.forms)
-            if forms & _CLAUSE_WORDS:
+            if not _CLAUSE_WORDS.isdisjoint(token.forms):
                 return False
-            if token.text.isascii() and not token.capitalised and not forms & _OFFICE_GLUE:
+            if (
+                token.text.isascii()
+                and not token.capitalised
+                and _OFFICE_GLUE.isdisjoint(token.forms)
+            ):
                 return False
         return True
 
