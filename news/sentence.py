@@ -247,11 +247,11 @@ class Analysis(NamedTuple):
         company", "Китайской торгово-промышленной корпорации") or Latin capitals no role or
         mention explains ("китайской CNPC", "Kazakh KMG") within three words after it."""
         reach = range(m.end, min(m.end + _COMPANY_REACH, len(self.tokens)))
-        if any(p in reach for p in companies):
+        if companies and any(p in reach for p in companies):
             return True
         for i in reach:
-            text = self.tokens[i].text
-            if self.tokens[i].forms[0].endswith(_BANK):
+            text, _, _, forms = self.tokens[i]
+            if forms[0].endswith(_BANK):
                 return True  # "Сбербанка", "Sberbank"
             if text.isupper() and len(text) >= 2 and text.isascii() and not text.isdigit():
                 roles = {k for r in self.roles for k in range(r.start, r.end)}
