@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from itertools import repeat
 from typing import Any, TextIO
 
 from news.gazetteer import Gazetteer, Lexicon
@@ -34,8 +33,10 @@ from news.sentence import (
     STRONG,
     TYPE_PRECEDENCE,
     Analysis,
+    office_screen,
     read,
     trigger_screen,
+    unread,
     with_cues,
     with_mentions,
 )
@@ -57,6 +58,7 @@ class Classifier:
         self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.load()
         self.lexicon = lexicon if lexicon is not None else Lexicon.load()
         self._screen = trigger_screen(self.lexicon)
+        self._office_screen = office_screen(self.lexicon)
 
     def classify(
         self,
@@ -73,12 +75,20 @@ class Classifier:
         if not (title or body) or not any(ch.isalpha() for ch in title + body):
             return Classification(False, "none", (), 0.3, lang or "en", notes=("no text",))
         sentences = ([title] if title else []) + split_lead(body)
-        words = list(map(words_of, sentences))  # for the screen, then for the tokens
-        if not any(map(self._screen.may_match_words, words)):
+        words = list(map(words_of, sentences))  # for the screens, then for the tokens
+        triggered = list(map(self._screen.may_match_words, words))
+        if not any(triggered):
             # No trigger word anywhere (most news): negative whoever it names, and what
             # `_negative` says of an item whose sentences found no trigger.
             return self._negative([], lang, [])
-        read_all = list(map(read, sentences, repeat(self.lexicon), words))
+        # A sentence with neither a trigger nor an office word is what `read` would find
+        # nothing in: it is tokenised only if its cues are asked for (with_cues).
+        read_all = [
+            read(sentence, self.lexicon, sentence_words)
+            if maybe or self._office_screen.may_match_words(sentence_words)
+            else unread(sentence)
+            for sentence, sentence_words, maybe in zip(sentences, words, triggered, strict=True)
+        ]
         analyses = self._with_mentions(read_all, _as_date(published))
         has_title = bool(title)
         notes: list[str] = []

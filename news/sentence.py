@@ -412,6 +412,20 @@ def trigger_screen(lexicon: Lexicon) -> WordScreen:
     return WordScreen(lexicon.core.required_keys(lambda category: category in _TRIGGER_WORDS))
 
 
+@lru_cache(maxsize=4)
+def office_screen(lexicon: Lexicon) -> WordScreen:
+    """A screen passing every sentence that ``read`` could find an office or institution
+    word (a role) in."""
+    return WordScreen(lexicon.core.required_keys(lambda category: category in _ROLES))
+
+
+def unread(sentence: str) -> Analysis:
+    """What ``read`` makes of a sentence that has no trigger word and no office word (neither
+    screen passes it), without tokenising it: no markers, not read for cues. Nothing asks for
+    such a sentence's tokens before ``with_cues``, which makes them."""
+    return Analysis(sentence, (), (), (), (), {}, False, {})
+
+
 def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Analysis:
     """Tokenise ``sentence`` and find triggers, roles and cues; mentions are left empty.
 
@@ -458,8 +472,9 @@ def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
     """``a`` read for cues too (a sentence ``read`` left without, having no trigger word)."""
     if a.cued:
         return a
-    cues = {k: tuple(v) for k, v in _cues(list(a.tokens), lexicon).items()}
-    return Analysis(a.sentence, a.tokens, a.mentions, a.triggers, a.roles, cues, True, {})
+    tokens = a.tokens or tuple(tokenize(a.sentence))  # `unread` left them out
+    cues = {k: tuple(v) for k, v in _cues(list(tokens), lexicon).items()}
+    return Analysis(a.sentence, tokens, a.mentions, a.triggers, a.roles, cues, True, {})
 
 
 def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
