@@ -34,12 +34,14 @@ from news.sentence import (
     TYPE_PRECEDENCE,
     Analysis,
     analyse,
+    office_screen,
     read,
     trigger_screen,
+    unread,
     with_cues,
     with_mentions,
 )
-from news.text import clean_text, split_sentences
+from news.text import clean_text, split_sentences, words_of
 
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
 MAX_TEXT_CHARS = 3_000  # the news is in the lead: title + first ~3,000 characters
@@ -56,6 +58,8 @@ class Classifier:
     def __init__(self, gazetteer: Gazetteer | None = None, lexicon: Lexicon | None = None) -> None:
         self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.load()
         self.lexicon = lexicon if lexicon is not None else Lexicon.load()
+        self._screen = trigger_screen(self.lexicon)
+        self._office_screen = office_screen(self.lexicon)
 
     def classify(
         self,
@@ -69,15 +73,24 @@ class Classifier:
         title = clean_lead(title, 500)
         body = clean_lead(text, MAX_RAW_CHARS)[:MAX_TEXT_CHARS]
         lang = language if language in ("en", "ru") else detect_language(f"{title} {body}")
-        day = _as_date(published)
         if not (title or body) or not any(ch.isalpha() for ch in title + body):
             return Classification(False, "none", (), 0.3, lang or "en", notes=("no text",))
         sentences = ([title] if title else []) + split_lead(body)
-        if not any(map(trigger_screen(self.lexicon).may_match, sentences)):
+        words = list(map(words_of, sentences))  # for the screens, then for the tokens
+        triggered = list(map(self._screen.may_match_words, words))
+        if not any(triggered):
             # No trigger word anywhere (most news): negative whoever it names, and what
             # `_negative` says of an item whose sentences found no trigger.
             return self._negative([], lang, [])
-        analyses = self._with_mentions([read(s, self.lexicon) for s in sentences], day)
+        # A sentence with neither a trigger nor an office word is what `read` would find
+        # nothing in: it is tokenised only if its cues are asked for (with_cues).
+        read_all = [
+            read(sentence, self.lexicon, sentence_words)
+            if maybe or self._office_screen.may_match_words(sentence_words)
+            else unread(sentence)
+            for sentence, sentence_words, maybe in zip(sentences, words, triggered, strict=True)
+        ]
+        analyses = self._with_mentions(read_all, _as_date(published))
         has_title = bool(title)
         notes: list[str] = []
         candidates = []

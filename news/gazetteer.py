@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from news import data
 from news.text import Match, PhraseMatcher, Token, tokenize
@@ -31,13 +31,19 @@ LEADER_OFFICES = frozenset(
 )
 
 
+MAX_RESOLVED = 65_536  # (names, day) answers kept by Gazetteer.resolve; cleared when full
+
+
 class GazetteerError(Exception):
     """The gazetteer files are missing or malformed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What a matched phrase names: kind is country/location/institution/person."""
+class Entry(NamedTuple):
+    """What a matched phrase names: kind is country/location/institution/person.
+
+    A NamedTuple: a tuple of them is hashed in C (news.sentence keeps what a match's entries
+    say per tuple of entries).
+    """
 
     kind: str
     code: str  # ISO code of the country (for a person: the country of that office term)
@@ -80,6 +86,7 @@ class Gazetteer:
         for term in terms:
             self._terms.setdefault(term.official_id, []).append(term)
         self._matcher = matcher
+        self._resolved: dict[tuple[tuple[str, ...], date], Term | None] = {}
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Gazetteer:
@@ -127,7 +134,16 @@ class Gazetteer:
         latest term is returned when all candidates share a country (a former leader
         is still a national of his country, and undated reports default to today).
         """
-        ids = list(dict.fromkeys(official_ids))
+        ids = tuple(dict.fromkeys(official_ids))
+        key = (ids, on_date)  # a name and a day: both recur, so the answer is kept
+        if key in self._resolved:
+            return self._resolved[key]
+        if len(self._resolved) >= MAX_RESOLVED:
+            self._resolved.clear()
+        term = self._resolved[key] = self._resolve(ids, on_date)
+        return term
+
+    def _resolve(self, ids: tuple[str, ...], on_date: date) -> Term | None:
         terms = [t for i in ids for t in self._terms.get(i, [])]
         current = [t for t in terms if t.covers(on_date)]
         pool = current or terms

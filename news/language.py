@@ -10,6 +10,8 @@ import re
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]+")
+# U+0482..U+0489 are a sign and combining marks: Cyrillic, but not letters.
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u0481\u048A-\u04FF]")
 
 # Russian text quotes Latin names (Kazinform, UzDaily.com) and English text rarely quotes
 # Cyrillic, so a minority of Cyrillic letters already means a Russian item.
@@ -30,4 +32,13 @@ SAMPLE_CHARS = 800  # the script of an item is clear long before its end
 
 def detect_language(text: str) -> str:
     """Return "ru" when enough of the letters are Cyrillic, else "en"."""
-    return "ru" if cyrillic_share(text[:SAMPLE_CHARS]) >= RUSSIAN_SHARE else "en"
+    text = text[:SAMPLE_CHARS]
+    # Counting letters is the costly half of the share (a Unicode category per character), and
+    # it is rarely needed: without Cyrillic the share is 0, and a text with a letter whose
+    # characters are at least RUSSIAN_SHARE Cyrillic has at least that share of its letters.
+    if _CYRILLIC.search(text) is None:
+        return "en"
+    cyrillic = len(text) - len(_CYRILLIC.sub("", text))
+    if cyrillic / len(text) >= RUSSIAN_SHARE and _CYRILLIC_LETTER.search(text) is not None:
+        return "ru"
+    return "ru" if cyrillic_share(text) >= RUSSIAN_SHARE else "en"

@@ -8,12 +8,11 @@ hits: countries, places, institutions and office holders resolved at the item's 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from news.gazetteer import Gazetteer, Lexicon
+from news.gazetteer import Entry, Gazetteer, Lexicon
 from news.records import EventType, Evidence, Span
 from news.text import Token, WordScreen, tokenize
 
@@ -74,9 +73,12 @@ _ROLES = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """A gazetteer hit in a sentence, in token positions."""
+class Mention(NamedTuple):
+    """A gazetteer hit in a sentence, in token positions.
+
+    NamedTuples (Mention, Marker), like news.text's Token and Match: several are made per
+    sentence, and a frozen dataclass's __init__ (one object.__setattr__ per field) costs more.
+    """
 
     start: int
     end: int
@@ -85,8 +87,7 @@ class Mention:
     detail: str  # name/adjective/demonym/prefix, capital/city, or "<ISO>:<official id>"
 
 
-@dataclass(frozen=True, slots=True)
-class Marker:
+class Marker(NamedTuple):
     """A lexicon hit: a trigger (kind = event type) or a role (office / institution)."""
 
     kind: str
@@ -94,9 +95,12 @@ class Marker:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
-    """One sentence read for parties, triggers, roles and cues."""
+class Analysis(NamedTuple):
+    """One sentence read for parties, triggers, roles and cues.
+
+    A NamedTuple, not a frozen dataclass: each sentence is read into two or three of them,
+    and a frozen dataclass's __init__ (one object.__setattr__ per field) cost 2-3 µs each.
+    """
 
     sentence: str
     tokens: tuple[Token, ...]
@@ -104,9 +108,10 @@ class Analysis:
     triggers: tuple[Marker, ...]
     roles: tuple[Marker, ...]
     cues: Mapping[str, tuple[int, ...]]  # cue category -> token positions
-    cued: bool = True  # False: not read for cues yet (no trigger word; see read)
-    # computed once (office -> country links, main types): several rules ask for them
-    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
+    cued: bool  # False: not read for cues yet (no trigger word; see read)
+    # computed once (office -> country links, main types): several rules ask for them; a new
+    # empty dict for each Analysis
+    memo: dict[str, Any]
 
     @property
     def trigger_types(self) -> set[str]:
@@ -121,9 +126,9 @@ class Analysis:
         when the sentence reports a meeting, call or agreement as well.
         """
         key = f"types{frames}"
-        known: set[str] | None = self._memo.get(key)
+        known: set[str] | None = self.memo.get(key)
         if known is None:
-            known = self._memo[key] = self._main_types(frames)
+            known = self.memo[key] = self._main_types(frames)
         return set(known)
 
     def _main_types(self, frames: bool) -> set[str]:
@@ -153,8 +158,9 @@ class Analysis:
         for _, i in links:
             parties.setdefault(countries[i].code, "office")
         linked_roles = {r for r, _ in links}
-        for r, role in enumerate(self.roles):
-            code = (carried or {}).get(self._text(role.start, role.end).lower())
+        offices = carried or {}
+        for r, role in enumerate(self.roles if offices else ()):  # an office carried here
+            code = offices.get(self._text(role.start, role.end).lower())
             definite = role.start > 0 and self.tokens[role.start - 1].forms[0] == "the"
             if code and definite and r not in linked_roles:
                 parties.setdefault(code, "office")
@@ -198,21 +204,30 @@ class Analysis:
         """(role index, country index) pairs: the country mention the office word anchors."""
         if not self.roles or not countries:
             return []
-        links: list[tuple[int, int]] | None = self._memo.get("links")
+        links: list[tuple[int, int]] | None = self.memo.get("links")
         if links is None:
-            links = self._memo["links"] = self._find_links(countries)
+            links = self.memo["links"] = self._find_links(countries)
         return links
 
     def _find_links(self, countries: list[Mention]) -> list[tuple[int, int]]:
+        # Only an office word at most two words after a country or six before it can be its
+        # office (what _near allows): the others are not asked about.
+        close = [
+            (r, i)
+            for i, m in enumerate(countries)
+            for r, role in enumerate(self.roles)
+            if 0 <= role.start - m.end <= 2 or 0 <= m.start - role.end <= 6
+        ]
+        if not close:
+            return []
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
         companies = self.cues.get("company", ())
+        of_company = {i: self._of_company(countries[i], companies, blocked) for _, i in close}
         links = [
             (r, i)
-            for i, m in enumerate(countries)
-            if not self._of_company(m, companies, blocked)
-            for r in range(len(self.roles))
-            if self._near(self.roles[r], m, blocked)
+            for r, i in close
+            if not of_company[i] and self._near(self.roles[r], countries[i], blocked)
         ]
         anchored = {i: r for r, i in links}
         for _ in range(len(countries)):  # members of "Kazakhstan, Kyrgyzstan and ..." share
@@ -232,11 +247,11 @@ class Analysis:
         company", "Китайской торгово-промышленной корпорации") or Latin capitals no role or
         mention explains ("китайской CNPC", "Kazakh KMG") within three words after it."""
         reach = range(m.end, min(m.end + _COMPANY_REACH, len(self.tokens)))
-        if any(p in reach for p in companies):
+        if companies and any(p in reach for p in companies):
             return True
         for i in reach:
-            text = self.tokens[i].text
-            if self.tokens[i].forms[0].endswith(_BANK):
+            text, _, _, forms = self.tokens[i]
+            if forms[0].endswith(_BANK):
                 return True  # "Сбербанка", "Sberbank"
             if text.isupper() and len(text) >= 2 and text.isascii() and not text.isdigit():
                 roles = {k for r in self.roles for k in range(r.start, r.end)}
@@ -246,7 +261,7 @@ class Analysis:
     def _near(self, role: Marker, m: Mention, blocked: set[int]) -> bool:
         if role.start >= m.end:  # "Uzbek President", "Kazakhstan's Foreign Minister"
             gap = range(m.end, role.start)
-            return len(gap) <= 2 and not blocked.intersection(gap) and not self._corporate(gap)
+            return len(gap) <= 2 and blocked.isdisjoint(gap) and not self._corporate(gap)
         if m.start >= role.end:  # "President of Uzbekistan", "глава МИД Казахстана"
             gap = range(role.end, m.start)
             if len(gap) > 6:
@@ -255,28 +270,33 @@ class Analysis:
                 return False  # "Chairman of the Board of Russia's ...": a company's officer
             if gap and self.tokens[m.start - 1].forms[0] in _PLACE_PREPOSITIONS:
                 return False  # "глав государств ШОС в Китае": where, not whose
-            return len(gap) <= 6 and not blocked.intersection(gap) and self._glue(gap)
+            return len(gap) <= 6 and blocked.isdisjoint(gap) and self._glue(gap)
         return False
 
     def _corporate(self, gap: range) -> bool:
         """A company, bank or NGO between an office and its country ("Chairman of the Board
         of Russia's Sberbank"); a national or central bank is a state body."""
-        if not gap:
-            return False
-        if any(_STATE_BANK.intersection(self.tokens[i].forms) for i in gap):
-            return False
+        bank = False
+        for i in gap:  # a plain loop: asked for most office-country pairs
+            forms = self.tokens[i].forms
+            if not _STATE_BANK.isdisjoint(forms):
+                return False
+            bank = bank or forms[0].endswith(_BANK)
+        if bank:
+            return True
         companies = self.cues.get("company", ())
-        return any(p in gap for p in companies) or any(
-            self.tokens[i].forms[0].endswith(_BANK) for i in gap
-        )
+        return any(p in gap for p in companies)
 
     def _glue(self, gap: range) -> bool:
         for i in gap:
             token = self.tokens[i]
-            forms = set(token.forms)
-            if forms & _CLAUSE_WORDS:
+            if not _CLAUSE_WORDS.isdisjoint(token.forms):
                 return False
-            if token.text.isascii() and not token.capitalised and not forms & _OFFICE_GLUE:
+            if (
+                token.text.isascii()
+                and not token.capitalised
+                and _OFFICE_GLUE.isdisjoint(token.forms)
+            ):
                 return False
         return True
 
@@ -317,6 +337,7 @@ class Analysis:
             tuple(r for r in self.roles if r.end <= end),
             {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
             self.cued,
+            {},
         )
 
     def _destination(self, strong: set[str]) -> str | None:
@@ -353,15 +374,31 @@ class Analysis:
 
     def evidence(self) -> Evidence:
         spans = [
-            Span(self._text(m.start, m.end), m.kind, m.detail if m.kind == "person" else m.code)
+            _span(self._text(m.start, m.end), m.kind, m.detail if m.kind == "person" else m.code)
             for m in self.mentions
         ]
-        spans += [Span(self._text(r.start, r.end), r.kind, r.kind) for r in self.roles]
-        spans += [Span(self._text(t.start, t.end), "trigger", t.kind) for t in self.triggers]
+        spans += [_span(self._text(r.start, r.end), r.kind, r.kind) for r in self.roles]
+        spans += [_span(self._text(t.start, t.end), "trigger", t.kind) for t in self.triggers]
         return Evidence(self.sentence, tuple(spans))
 
     def _text(self, start: int, end: int) -> str:
         return self.sentence[self.tokens[start].start : self.tokens[end - 1].end]
+
+
+_SPANS: dict[tuple[str, str, str], Span] = {}
+MAX_SPANS = 65_536  # cleared when full
+
+
+def _span(text: str, kind: str, value: str) -> Span:
+    """``Span(text, kind, value)``, made once per phrase, kind and value: the same words
+    recur, and a frozen dataclass costs a few µs to make (a Span is immutable, so shared)."""
+    key = (text, kind, value)
+    span = _SPANS.get(key)
+    if span is None:
+        if len(_SPANS) >= MAX_SPANS:
+            _SPANS.clear()
+        span = _SPANS[key] = Span(text, kind, value)
+    return span
 
 
 def analyse(sentence: str, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
@@ -375,32 +412,47 @@ def trigger_screen(lexicon: Lexicon) -> WordScreen:
     return WordScreen(lexicon.core.required_keys(lambda category: category in _TRIGGER_WORDS))
 
 
-def read(sentence: str, lexicon: Lexicon) -> Analysis:
+@lru_cache(maxsize=4)
+def office_screen(lexicon: Lexicon) -> WordScreen:
+    """A screen passing every sentence that ``read`` could find an office or institution
+    word (a role) in."""
+    return WordScreen(lexicon.core.required_keys(lambda category: category in _ROLES))
+
+
+def unread(sentence: str) -> Analysis:
+    """What ``read`` makes of a sentence that has no trigger word and no office word (neither
+    screen passes it), without tokenising it: no markers, not read for cues. Nothing asks for
+    such a sentence's tokens before ``with_cues``, which makes them."""
+    return Analysis(sentence, (), (), (), (), {}, False, {})
+
+
+def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Analysis:
     """Tokenise ``sentence`` and find triggers, roles and cues; mentions are left empty.
 
     Most news items have no event trigger at all, and then nobody named in them decides
     anything: the classifier runs the gazetteer, the largest matcher, only where it can matter
     (``with_mentions``); a sentence without any trigger word is not even read for cues until
-    its item turns out to hold an event (``with_cues``).
+    its item turns out to hold an event (``with_cues``). ``words``: the sentence's
+    ``news.text.words_of``, when the caller has them.
     """
-    tokens = tokenize(sentence)
+    tokens = tokenize(sentence, words)
     core = lexicon.core.find(tokens)
     signed = False
     roles: list[Marker] = []
-    words: list[tuple[str, int, int]] = []  # trigger words, kept if active (needs the cues)
+    found: list[tuple[str, int, int]] = []  # trigger words, kept if active (needs the cues)
     for match in core:
         for category in match.payloads:
             if category in _ROLES:
                 roles.append(Marker(category, match.start, match.end))
             elif category in _TRIGGER_WORDS:
-                words.append((category, match.start, match.end))
+                found.append((category, match.start, match.end))
             elif category == "sign":
                 signed = True
-    if not words:
-        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, cued=False)
+    if not found:
+        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, False, {})
     cues = _cues(tokens, lexicon)
     triggers: list[Marker] = []
-    for category, start, end in words:
+    for category, start, end in found:
         if category == "document" and not signed:
             continue
         kind = "agreement" if category == "document" else category
@@ -411,15 +463,18 @@ def read(sentence: str, lexicon: Lexicon) -> Analysis:
         # "video conference" is a call, not a conference
         cues["summit"] = [p for p in cues["summit"] if p not in inside]
     frozen_cues = {k: tuple(v) for k, v in cues.items() if v}
-    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues)
+    return Analysis(
+        sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues, True, {}
+    )
 
 
 def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
     """``a`` read for cues too (a sentence ``read`` left without, having no trigger word)."""
     if a.cued:
         return a
-    cues = {k: tuple(v) for k, v in _cues(list(a.tokens), lexicon).items()}
-    return Analysis(a.sentence, a.tokens, a.mentions, a.triggers, a.roles, cues)
+    tokens = a.tokens or tuple(tokenize(a.sentence))  # `unread` left them out
+    cues = {k: tuple(v) for k, v in _cues(list(tokens), lexicon).items()}
+    return Analysis(a.sentence, tokens, a.mentions, a.triggers, a.roles, cues, True, {})
 
 
 def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
@@ -433,7 +488,7 @@ def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
 def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
     """``a`` with its country, place, institution and person mentions found."""
     mentions = tuple(_mentions(a.tokens, gazetteer, lexicon, day))
-    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued)
+    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued, {})
 
 
 def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
@@ -449,25 +504,45 @@ def _mentions(
 ) -> list[Mention]:
     found: list[Mention] = []
     for match in gazetteer.find(tokens):
-        people = [e.detail for e in match.payloads if e.kind == "person"]
+        people, best, best_without_institution = _what_entries_name(match.payloads)
         if people and _name_like(tokens[match.start : match.end], lexicon):
             term = gazetteer.resolve(people, day)
             if term is not None:
                 detail = f"{term.country}:{term.official_id}"
                 found.append(Mention(match.start, match.end, "person", term.country, detail))
             continue
-        others = [e for e in match.payloads if e.kind != "person"]
-        one_word_institution = match.end - match.start == 1 and any(
-            e.kind == "institution" for e in others
-        )
-        if one_word_institution and not _institution_word(tokens, match.start):
+        if (
+            best is not best_without_institution
+            and match.end - match.start == 1
+            and not _institution_word(tokens, match.start)
+        ):
             # "конгресс-центр", "the party congress": an institution's one-word name is
             # written with a capital ("Congress", "Кремль")
-            others = [e for e in others if e.kind != "institution"]
-        if others and len({e.code for e in others}) == 1:
-            best = min(others, key=lambda e: _KIND_RANK.get(e.detail, 3))
+            best = best_without_institution
+        if best is not None:
             found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
     return found
+
+
+@lru_cache(maxsize=65_536)
+def _what_entries_name(
+    entries: tuple[Entry, ...],
+) -> tuple[tuple[str, ...], Entry | None, Entry | None]:
+    """What a phrase's gazetteer entries name, whatever the sentence: the people (official
+    ids), and the mention its other entries make (None unless they all name one country),
+    with and without its institution entries. Kept per tuple of entries: phrases recur."""
+    people = tuple(e.detail for e in entries if e.kind == "person")
+    others = [e for e in entries if e.kind != "person"]
+    best = _one_country(others)
+    if not any(e.kind == "institution" for e in others):
+        return people, best, best
+    return people, best, _one_country([e for e in others if e.kind != "institution"])
+
+
+def _one_country(entries: list[Entry]) -> Entry | None:
+    if not entries or len({e.code for e in entries}) != 1:
+        return None
+    return min(entries, key=lambda e: _KIND_RANK.get(e.detail, 3))
 
 
 def _institution_word(tokens: Sequence[Token], i: int) -> bool:

@@ -11,6 +11,8 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from itertools import compress, count, repeat
+from operator import is_not, itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from news.morph import lemmas, normalise
@@ -18,12 +20,20 @@ from news.morph import lemmas, normalise
 T = TypeVar("T")
 
 _TAG = re.compile(r"<[^<>]{0,500}>")
-_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\u200b-\u200f\ufeff]")
-_SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+# Control characters and invisible or replacement marks become spaces, then runs of spaces,
+# tabs and no-break spaces become one space: done as one pass, a run of either becoming one
+# space. Written so that a lone " " (one per word) is no match: `sub` then copies the text
+# instead of building a piece per word.
+_BLANKS = (  # the control and invisible characters, tab, \v, \f, \r and the no-break space
+    "\x00-\x09\x0b-\x1f\x7f\xa0\u200b-\u200f\ufeff\ufffd"
+)
+_BLANK_RUN = re.compile(f"[{_BLANKS}][ {_BLANKS}]*| [ {_BLANKS}]+")
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _BOUNDARY = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+|\s*\n\s*")
-_LAST_WORD = re.compile(r"([^\W\d_]+)[.!?…]*[\"»”')\]]*[ \t]*$")
+# The same without the line-break branch, which the engine tries at every space: for text
+# without a line break (most feed text) it finds the same boundaries.
+_END_PUNCTUATION = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+")
 
 # A period after these does not end a sentence ("Nov. 29", "Mr. Mirziyoyev", "г. Ташкент").
 _ABBREVIATION_WORDS = (
@@ -37,16 +47,15 @@ def clean_text(text: str) -> str:
     """Drop HTML tags and entities, control characters and runs of spaces; keep line breaks."""
     if "<" in text:  # most feed text has no tags left, and a scan for one char is cheap
         text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = _JUNK.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return _BLANK_RUN.sub(" ", html.unescape(text)).strip()
 
 
 def split_sentences(text: str) -> list[str]:
     """Split cleaned text into sentences at ., !, ?, … and at line breaks."""
     sentences: list[str] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
+    boundaries = _BOUNDARY if "\n" in text else _END_PUNCTUATION
+    for match in boundaries.finditer(text):
         end = match.end()
         if "\n" not in match.group() and not _ends_sentence(text, start, match):
             continue
@@ -64,10 +73,18 @@ def _ends_sentence(text: str, start: int, match: re.Match[str]) -> bool:
     following = text[match.end() : match.end() + 1]
     if following.islower():
         return False
-    last = _LAST_WORD.search(text, max(start, match.start() - 40), match.end())
-    if last is None or not match.group().startswith("."):
+    if not match.group().startswith("."):
         return True
-    word = last.group(1)
+    # The word before the period: the letters ([^\W\d_], i.e. alphanumeric but not a decimal
+    # digit) that end where the match starts, within its sentence and the 40 characters before.
+    # A backward scan: a regex searching that window tried every start position in it.
+    end = match.start()
+    first, low = end, max(start, end - 40)
+    while first > low and text[first - 1].isalnum() and not text[first - 1].isdecimal():
+        first -= 1
+    if first == end:
+        return True
+    word = text[first:end]
     # An initial ("S. Jaishankar") or an abbreviation keeps the sentence going.
     return not (len(word) == 1 and word.isupper()) and word.lower() not in ABBREVIATIONS
 
@@ -98,8 +115,16 @@ def word_forms(word: str) -> tuple[str, ...]:
     return (lower, *(form for form in lemmas(word) if form != lower))
 
 
-def tokenize(sentence: str) -> list[Token]:
-    """Words (letters and digits) of a sentence with their offsets and match keys."""
+def words_of(text: str) -> list[str]:
+    """The words ``tokenize`` makes tokens of, in order."""
+    return _WORD.findall(text)
+
+
+def tokenize(sentence: str, words: list[str] | None = None) -> list[Token]:
+    """Words (letters and digits) of a sentence with their offsets and match keys.
+
+    ``words``: the sentence's ``words_of``, when the caller has them already.
+    """
     # This runs per word, so it avoids Python-level calls: `findall` makes the words in C
     # (no match objects), and `str.find` from the end of the previous word gives each one's
     # offset, which is exact because the gap before a word holds no letter or digit.
@@ -107,7 +132,7 @@ def tokenize(sentence: str) -> list[Token]:
     tokens: list[Token] = []
     append, find, new, forms = tokens.append, sentence.find, _new_tuple, word_forms
     end = 0
-    for word in _WORD.findall(sentence):
+    for word in _WORD.findall(sentence) if words is None else words:
         start = find(word, end)
         end = start + len(word)
         append(new(Token, (word, start, end, forms(word))))
@@ -134,7 +159,8 @@ class Match(NamedTuple, Generic[T]):
 _Seconds = tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...]
 _Start = tuple[_Seconds[T], tuple[T, ...], frozenset[str]]
 _NO_START: _Start[Any] = ((), (), frozenset())
-MAX_CACHED_FORMS = 262_144  # per matcher; cleared when full, as news vocabulary is small
+_TEXT = itemgetter(0)  # Token.text
+MAX_CACHED_FORMS = 262_144  # words per matcher; cleared when full, as news vocabulary is small
 
 
 class PhraseMatcher(Generic[T]):
@@ -143,14 +169,19 @@ class PhraseMatcher(Generic[T]):
     A pattern token matches a text token when their key sets intersect, so one entry written
     in dictionary form ("министр иностранных дел") finds every inflected form. Phrases are
     indexed by their first two keys, so "Republic of ..." does not try ninety countries.
+    The tokens one matcher is given must come from one tokenizer (``tokenize``, or the topics'
+    own): what a word can start is kept per word, as written.
     """
 
     def __init__(self) -> None:
         self._single: dict[str, list[T]] = {}
         # first key -> second key -> remaining pattern -> payloads
         self._longer: dict[str, dict[str, dict[tuple[frozenset[str], ...], list[T]]]] = {}
-        # word forms -> the phrases they can start; most words start none (_NO_START)
-        self._starts: dict[tuple[str, ...], _Start[T]] = {}
+        # word (as written) -> the phrases it can start; most words start none (_NO_START).
+        # Kept per word, whose hash Python keeps, not per tuple of forms, which is hashed anew
+        # each time: the tokens a matcher sees come from one tokenizer, so a word's forms
+        # are a function of the word.
+        self._starts: dict[str, _Start[T]] = {}
 
     def add(self, phrase: str, payload: T, *, inflect: bool = True) -> None:
         """Register ``phrase`` (tokenised like text); the same phrase may carry several payloads.
@@ -194,21 +225,22 @@ class PhraseMatcher(Generic[T]):
     def find(self, tokens: Sequence[Token]) -> list[Match[T]]:
         """Longest non-overlapping matches, left to right."""
         found: list[Match[T]] = []
-        get = self._starts.get
-        # Most words start no phrase: one comprehension (no per-word loop body) keeps the
-        # positions that may; a word not seen before (None) is looked up in the loop.
-        hits = [(i, s) for i, t in enumerate(tokens) if (s := get(t[3])) is not _NO_START]
+        # Most words start no phrase. The scan for those that may is all in C (no Python code
+        # per word): each word's forms looked up, then the positions whose answer is not
+        # _NO_START kept; a word not seen before (None) is looked up in the loop.
+        starts = list(map(self._starts.get, map(_TEXT, tokens)))
         end = 0  # the end of the last match: matches do not overlap
-        count = len(tokens)
-        for i, start in hits:
+        size = len(tokens)
+        for i in compress(count(), map(is_not, starts, repeat(_NO_START))):
             if i < end:
                 continue
+            start = starts[i]
             if start is None:
-                start = self._start(tokens[i].forms)
+                start = self._start(tokens[i])
                 if start is _NO_START:
                     continue
             longer, single, second_keys = start
-            if longer and i + 1 < count and not second_keys.isdisjoint(tokens[i + 1][3]):
+            if longer and i + 1 < size and not second_keys.isdisjoint(tokens[i + 1][3]):
                 best = self._longest_at(tokens, i, longer, single)
             elif single:
                 best = _new_tuple(Match, (i, i + 1, single))
@@ -219,8 +251,9 @@ class PhraseMatcher(Generic[T]):
                 end = best.end
         return found
 
-    def _start(self, forms: tuple[str, ...]) -> _Start[T]:
-        """What phrases a word with ``forms`` can start: looked up once per word form."""
+    def _start(self, token: Token) -> _Start[T]:
+        """What phrases the token's word can start: looked up once per word."""
+        forms = token.forms
         longer = tuple(seconds for key in forms if (seconds := self._longer.get(key)))
         single: list[T] = []
         for key in forms:
@@ -230,7 +263,7 @@ class PhraseMatcher(Generic[T]):
         start: _Start[T] = (longer, tuple(single), second_keys) if longer or single else _NO_START
         if len(self._starts) >= MAX_CACHED_FORMS:
             self._starts.clear()
-        self._starts[forms] = start
+        self._starts[token.text] = start
         return start
 
     def _longest_at(
@@ -285,12 +318,16 @@ class WordScreen:
         self._no: set[str] = set()
 
     def may_match(self, sentence: str) -> bool:
-        words = set(_WORD.findall(sentence))
-        if not words.isdisjoint(self._yes):
+        return self.may_match_words(_WORD.findall(sentence))
+
+    def may_match_words(self, words: Iterable[str]) -> bool:
+        """``may_match`` for a sentence's ``words_of``."""
+        distinct = set(words)
+        if not distinct.isdisjoint(self._yes):
             return True
         if len(self._no) >= MAX_CACHED_FORMS:
             self._no.clear()
-        for word in words - self._no:
+        for word in distinct - self._no:
             if self._keys.isdisjoint(word_forms(word)):
                 self._no.add(word)
             else:
