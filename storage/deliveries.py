@@ -140,8 +140,20 @@ def enqueue_event(
     event = session.get(Event, event_id)
     if event is None:
         return 0
+    # Most deployments have no /filter at all: one cheap look first, since every report that
+    # joins an alerted event asks (building and caching the followers' query cost more than
+    # the rest of the join, issue 14).
+    any_filter = session.exec(
+        select(Chat.id).where(col(Chat.filter_words).is_not(None)).limit(1)
+    ).first()
+    if only_filtered and any_filter is None:
+        return 0
     follows = _follows(event)
-    passing = _filter_passes(session, event, follows, terms, all_reports)
+    passing = (
+        _filter_passes(session, event, follows, terms, all_reports)
+        if any_filter is not None
+        else []
+    )
     added = 0
     if not only_filtered:
         added += _queue(session, event_id, and_(follows, col(Chat.filter_words).is_(None)))
