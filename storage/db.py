@@ -222,8 +222,11 @@ class Database:
             if self.backend == "sqlite":
                 _enable_wal(self.engine)
             command.upgrade(alembic_config(self.engine), "head")
+        except OperationalError as exc:
+            # The driver's own words on one line, without SQLAlchemy's background link.
+            raise StorageError(f"could not open or migrate the database: {_cause(exc)}") from exc
         except SQLAlchemyError as exc:
-            raise StorageError(f"could not migrate the database: {exc}") from exc
+            raise StorageError(f"could not migrate the database: {_cause(exc)}") from exc
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -290,10 +293,16 @@ class Database:
         self.engine.dispose()
 
 
+def _cause(exc: SQLAlchemyError) -> str:
+    """The first line of the driver's message (SQLAlchemy adds the SQL and a link below it)."""
+    orig = getattr(exc, "orig", None)
+    cause = str(orig) if orig is not None else str(exc)
+    return cause.strip().splitlines()[0] if cause.strip() else type(exc).__name__
+
+
 def _plain(exc: OperationalError) -> str:
     """The database's own words, without SQLAlchemy's SQL and parameters."""
-    cause = str(exc.orig) if exc.orig is not None else str(exc)
-    first = cause.strip().splitlines()[0] if cause.strip() else "operational error"
+    first = _cause(exc) if str(exc).strip() else "operational error"
     if "full" in first:
         return f"the database is full ({first}); free disk space"
     return f"database error: {first}"

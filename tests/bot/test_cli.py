@@ -137,3 +137,14 @@ def test_eval_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
 def test_eval_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "eval", "/nonexistent.jsonl")
     assert code == 2 and "no such file" in err
+
+
+def test_a_database_that_cannot_be_opened_is_one_plain_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'cw.db'}")
+    code, out, err = run(capsys, "feeds", "list")
+    assert code == 1 and out == ""
+    assert (
+        err == "coopwatch: could not open or migrate the database: unable to open database file\n"
+    )
