@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 
 from bot import render
 from bot.render import EventView, Rendered, Source, render_alert, render_event_list
@@ -17,17 +18,32 @@ from storage.events import EventInfo
 def summary_in(event: EventInfo, lang: str | None) -> str:
     """The event's summary, or, when it was written from a report in another language, the
     summary of its first report in ``lang`` (a Russian reader of an event first reported in
-    English reads the Russian report's summary)."""
+    English reads the Russian report's summary), chosen for the event's parties."""
     if lang is None or (event.language or "en") == lang:
         return event.summary
     for source in event.sources:
-        # The feed's declared language is often missing or wrong for a single report.
-        written_in = detect_language(f"{source.title} {source.text}") or source.language
-        if written_in == lang and (source.title or source.text):
-            summary = summarise(source.title, source.text, language=lang)
+        if not (source.title or source.text):
+            continue
+        if _written_in(source.title, source.text, source.language) == lang:
+            summary = _report_summary(source.title, source.text, lang, tuple(event.countries))
             if summary:
                 return summary
     return event.summary
+
+
+# Alerts are rendered once per language and followed countries in a batch, but edits once per
+# chat: without these, every Russian reader of an English-first event had its reports read
+# again, in the event loop. Kept per report text (bounded).
+@lru_cache(maxsize=512)
+def _written_in(title: str, text: str, declared: str | None) -> str | None:
+    # The feed's declared language is often missing or wrong for a single report.
+    return detect_language(f"{title} {text}") or declared
+
+
+@lru_cache(maxsize=512)
+def _report_summary(title: str, text: str, lang: str, countries: tuple[str, ...]) -> str:
+    # With the event's parties: a report that names another pair first must not open with it.
+    return summarise(title, text, language=lang, countries=countries)
 
 
 def event_view(event: EventInfo, lang: str | None = None) -> EventView:
