@@ -9,7 +9,9 @@ with that shape, so mypy checks every call's keywords against the data function.
 
 from sqlmodel import Session
 
-from storage import chats
 from storage.db import Database, StorageError, validate_database_url
 
-__all__ = ["Database", "Session", "StorageError", "chats", "validate_database_url"]
+# Submodules (chats, feeds, events, …) are imported where they are used
+# (`from storage import feeds as feed_store`): importing them all here made every command
+# pay for the outbox, the archive and the topics at start-up (issue 14).
+__all__ = ["Database", "Session", "StorageError", "validate_database_url"]
