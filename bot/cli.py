@@ -479,10 +479,9 @@ def _explain(exc: Exception) -> str | None:
     """
     storage_db = sys.modules.get("storage.db")
     if storage_db is not None and isinstance(exc, storage_db.StorageError):
-        # Most storage messages name the database already ("database error: disk I/O error",
-        # "the database is full …"): no second "database error:" in front of them.
-        text = str(exc)
-        return text if "database" in text.lower() else f"database error: {text}"
+        # Storage errors say what they are about ("database error: disk I/O error", "the
+        # database is full …", "another coopwatch instance … is running on …").
+        return str(exc)
     web = sys.modules.get("bot.web.server")
     if web is not None and isinstance(exc, web.WebError):
         return str(exc)

@@ -6,14 +6,14 @@ import asyncio
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Table, bindparam, create_engine, event, text, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -111,8 +111,8 @@ def validate_database_url(url: str) -> str:
         # An unencoded "@" in the password: SQLAlchemy would take part of the password for the
         # host and connect elsewhere with the rest — and error messages would show it.
         raise StorageError(
-            "an '@' in the user name or password must be url-encoded: write it as %40 "
-            f"(and '/' as %2F, ':' as %3A, '#' as %23): {mask_password(url)!r}"
+            "database URL: an '@' in the user name or password must be url-encoded: write it "
+            f"as %40 (and '/' as %2F, ':' as %3A, '#' as %23): {mask_password(url)!r}"
         )
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Plain "postgresql://" would pick psycopg2, which is not installed.
@@ -120,7 +120,7 @@ def validate_database_url(url: str) -> str:
     try:
         parsed.get_dialect()
     except (NoSuchModuleError, ImportError) as exc:
-        raise StorageError(f"no driver {parsed.drivername!r} installed") from exc
+        raise StorageError(f"no database driver {parsed.drivername!r} installed") from exc
     return parsed.render_as_string(hide_password=False)
 
 
@@ -224,9 +224,11 @@ class Database:
             command.upgrade(alembic_config(self.engine), "head")
         except OperationalError as exc:
             # The driver's own words on one line, without SQLAlchemy's background link.
-            raise StorageError(f"could not open or migrate the database: {_cause(exc)}") from exc
+            raise StorageError(
+                f"could not open or migrate the database: {driver_message(exc)}"
+            ) from exc
         except SQLAlchemyError as exc:
-            raise StorageError(f"could not migrate the database: {_cause(exc)}") from exc
+            raise StorageError(f"could not migrate the database: {driver_message(exc)}") from exc
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -293,7 +295,38 @@ class Database:
         self.engine.dispose()
 
 
-def _cause(exc: SQLAlchemyError) -> str:
+# Rows per executemany: bounded, so one call with many rows never builds one huge parameter
+# list.
+UPDATE_BATCH = 500
+
+
+def update_by_id(session: Session, table: Table, rows: Sequence[Mapping[str, object]], /) -> None:
+    """``UPDATE table SET <each row's other keys> WHERE id = row["id"]`` for many rows, as one
+    executemany per batch in the caller's transaction (every row has the same keys).
+
+    Core, not the ORM's bulk update by primary key, which raises on a row that is gone (an
+    item pruned while it waited for its verdict).
+    """
+    if not rows:
+        return
+    columns = [key for key in rows[0] if key != "id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({column: bindparam(column) for column in columns})
+    )
+    connection = session.connection()
+    for start in range(0, len(rows), UPDATE_BATCH):
+        connection.execute(
+            statement,
+            [
+                {"row_id": row["id"], **{column: row[column] for column in columns}}
+                for row in rows[start : start + UPDATE_BATCH]
+            ],
+        )
+
+
+def driver_message(exc: SQLAlchemyError) -> str:
     """The first line of the driver's message (SQLAlchemy adds the SQL and a link below it)."""
     orig = getattr(exc, "orig", None)
     cause = str(orig) if orig is not None else str(exc)
@@ -302,7 +335,7 @@ def _cause(exc: SQLAlchemyError) -> str:
 
 def _plain(exc: OperationalError) -> str:
     """The database's own words, without SQLAlchemy's SQL and parameters."""
-    first = _cause(exc) if str(exc).strip() else "operational error"
+    first = driver_message(exc) if str(exc).strip() else "operational error"
     if "full" in first:
         return f"the database is full ({first}); free disk space"
     return f"database error: {first}"

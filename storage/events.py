@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, update
+from sqlalchemy import func, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
 from news.topics import merge_topics
+from storage.db import update_by_id
 from storage.deliveries import enqueue_event
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
@@ -100,50 +101,24 @@ def _apply(item: Item, verdict: Verdict) -> None:
     item.evidence = verdict.evidence
 
 
-def save_classification(session: Session, /, *, item_id: int, verdict: Verdict) -> None:
-    """Store a negative verdict (a positive one is stored with its event)."""
-    save_classifications(session, [(item_id, verdict)])
-
-
 def save_classifications(session: Session, verdicts: Sequence[tuple[int, Verdict]], /) -> None:
-    """Store negative verdicts, all in the caller's transaction (one statement per batch).
-
-    An item that is gone (pruned meanwhile) is skipped, as ``save_classification`` did.
-    """
-    table = Item.__table__  # type: ignore[attr-defined]
-    # Core, not the ORM's bulk update by primary key: that one raises on a missing row.
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("item_id"))
-        .values(
-            label=bindparam("label"),
-            event_type=bindparam("event_type"),
-            countries=bindparam("countries"),
-            confidence=bindparam("confidence"),
-            evidence=bindparam("evidence"),
-        )
+    """Store negative verdicts (a positive one is stored with its event), all in the caller's
+    transaction; an item that is gone (pruned meanwhile) is skipped."""
+    update_by_id(
+        session,
+        Item.__table__,  # type: ignore[attr-defined]
+        [
+            {
+                "id": item_id,
+                "label": v.label,
+                "event_type": v.event_type,
+                "countries": ",".join(sorted(v.countries)),
+                "confidence": v.confidence,
+                "evidence": v.evidence,
+            }
+            for item_id, v in verdicts
+        ],
     )
-    connection = session.connection()
-    for start in range(0, len(verdicts), VERDICT_BATCH):
-        connection.execute(
-            statement,
-            [
-                {
-                    "item_id": item_id,
-                    "label": v.label,
-                    "event_type": v.event_type,
-                    "countries": ",".join(sorted(v.countries)),
-                    "confidence": v.confidence,
-                    "evidence": v.evidence,
-                }
-                for item_id, v in verdicts[start : start + VERDICT_BATCH]
-            ],
-        )
-
-
-# Rows per executemany of verdicts: bounded, so one poll of many feeds never builds one huge
-# parameter list.
-VERDICT_BATCH = 500
 
 
 def unclassified_items(

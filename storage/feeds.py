@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, or_, update
+from sqlalchemy import func, insert, or_
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
-from storage.db import StorageError
+from storage.db import StorageError, update_by_id
 from storage.models import Feed, Item
 from storage.types import utcnow
 
@@ -354,17 +354,10 @@ def record_not_modified(
     ``validators`` (ETag, Last-Modified) come with the 200 of an unchanged body: like any
     2xx's, they replace the stored ones verbatim (a server may start sending them).
     """
-    values: dict[str, object] = {
-        "last_polled_at": now,
-        "next_poll_at": next_poll_at,
-        "last_success_at": now,
-        "consecutive_failures": 0,
-        "failing_since": None,
-        "last_error": None,
-    }
+    row = _not_modified_row(feed_id, now, next_poll_at)
     if validators is not None:
-        values["etag"], values["last_modified"] = validators
-    session.execute(update(Feed).where(col(Feed.id) == feed_id).values(**values))
+        row["etag"], row["last_modified"] = validators
+    update_by_id(session, Feed.__table__, [row])  # type: ignore[attr-defined]
 
 
 def record_not_modified_many(
@@ -372,25 +365,23 @@ def record_not_modified_many(
 ) -> None:
     """Several 304s (feed id, when polled, next poll) in one transaction: an all-304 cycle
     over 1,000 feeds paid a transaction and a thread hop per feed (≈ 1.2 ms each)."""
-    if not polls:
-        return
-    table = Feed.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("feed_id"))
-        .values(
-            last_polled_at=bindparam("now"),
-            next_poll_at=bindparam("next_poll_at"),
-            last_success_at=bindparam("now"),
-            consecutive_failures=0,
-            failing_since=None,
-            last_error=None,
-        )
+    update_by_id(
+        session,
+        Feed.__table__,  # type: ignore[attr-defined]
+        [_not_modified_row(feed_id, now, due) for feed_id, now, due in polls],
     )
-    session.connection().execute(
-        statement,
-        [{"feed_id": feed_id, "now": now, "next_poll_at": due} for feed_id, now, due in polls],
-    )
+
+
+def _not_modified_row(feed_id: int, now: datetime, next_poll_at: datetime) -> dict[str, object]:
+    return {
+        "id": feed_id,
+        "last_polled_at": now,
+        "next_poll_at": next_poll_at,
+        "last_success_at": now,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "last_error": None,
+    }
 
 
 def add_feed_with_items(

@@ -33,7 +33,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from storage.db import StorageError, make_engine, mask_password, validate_database_url
+from storage.db import (
+    StorageError,
+    driver_message,
+    make_engine,
+    mask_password,
+    validate_database_url,
+)
 from storage.models import LeaderLease
 from storage.types import UTCDateTime, utcnow
 
@@ -198,8 +204,7 @@ class LeaseStore:
                 session.commit()
                 return result
         except SQLAlchemyError as exc:
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            raise StorageError(f"lease: {first[0] if first else type(exc).__name__}") from exc
+            raise StorageError(f"database error (leader lease): {driver_message(exc)}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -234,7 +239,7 @@ def lock_sqlite_file(url: str) -> InstanceLock | None:
     try:
         handle = path.open("a+", encoding="utf-8")
     except OSError as exc:
-        raise StorageError(f"cannot open the lock file {path}: {exc.strerror}") from exc
+        raise StorageError(f"cannot open the database's lock file {path}: {exc.strerror}") from exc
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -46,6 +46,8 @@ def add_event(
     event_type: str = "visit",
     summary: str = "Tokayev began a two-day state visit to Dushanbe and held talks with Rahmon.",
     alert: bool = True,
+    facts: dict[str, object] | None = None,
+    item_id: int = 0,
 ) -> EventInfo:
     key = f"T{next(_keys):04d}"
     return db.call(
@@ -56,12 +58,12 @@ def add_event(
         event_date=date(2026, 11, 28),
         place="Dushanbe",
         summary=summary,
-        facts={},
+        facts=facts or {},
         evidence=summary,
         language="en",
         confidence=0.95,
         state="{}",
-        item_id=0,
+        item_id=item_id,
         verdict=VERDICT,
         alert=alert,
     )

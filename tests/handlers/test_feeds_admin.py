@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -98,6 +99,13 @@ async def test_addfeed_refuses_private_addresses_by_default(
     assert feed_server.count("/rss") == 0
 
 
+def _poller(db: Database, fetcher: FeedFetcher, **options: Any) -> FeedPoller:
+    """A poller as these tests need it: a 10-minute interval, items fresh for 48 hours."""
+    return FeedPoller(
+        db=db, fetcher=fetcher, interval=600, max_item_age=timedelta(hours=48), **options
+    )
+
+
 class Clock:
     def __init__(self, start: datetime) -> None:
         self.now = start
@@ -115,14 +123,7 @@ async def test_poller_isolates_failures_and_persists_schedule(
         sqlite_db.call(feed_store.add_feed, url=url)
     clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
     async with FeedFetcher(allow_private=True) as fetcher:
-        poller = FeedPoller(
-            db=sqlite_db,
-            fetcher=fetcher,
-            interval=600,
-            max_item_age=timedelta(hours=48),
-            clock=clock,
-            rng=random.Random(1),
-        )
+        poller = _poller(sqlite_db, fetcher, clock=clock, rng=random.Random(1))
         reports = {r.url: r for r in await poller.poll_due()}
         assert reports[good].outcome == "ok" and reports[good].new_count == 2
         assert reports[bad].outcome == "error" and "500" in (reports[bad].error or "")
@@ -157,14 +158,7 @@ async def test_a_cycle_holds_only_a_few_feeds_between_fetching_and_classifying(
         waiting -= 1
 
     async with FeedFetcher(allow_private=True) as fetcher:
-        poller = FeedPoller(
-            db=sqlite_db,
-            fetcher=fetcher,
-            interval=600,
-            max_item_age=timedelta(hours=48),
-            on_new_items=slow_hook,
-            max_polls_at_once=2,
-        )
+        poller = _poller(sqlite_db, fetcher, on_new_items=slow_hook, max_polls_at_once=2)
         reports = await poller.poll_due()
     assert [r.outcome for r in reports] == ["ok"] * 6
     assert sum(r.new_count for r in reports) == 12
@@ -183,13 +177,7 @@ async def test_backlog_is_stored_but_not_alertable(
         stored.extend(items)
 
     async with FeedFetcher(allow_private=True) as fetcher:
-        poller = FeedPoller(
-            db=sqlite_db,
-            fetcher=fetcher,
-            interval=600,
-            max_item_age=timedelta(hours=48),
-            on_new_items=hook,
-        )
+        poller = _poller(sqlite_db, fetcher, on_new_items=hook)
         [report] = await poller.poll_due()
     assert report.new_count == 3
     assert len(stored) == 3 and not any(item.alertable for item in stored)
@@ -207,14 +195,7 @@ async def test_feed_failing_for_seven_days_is_disabled_and_admins_told(
         told.append(feed.id)
 
     async with FeedFetcher(allow_private=True) as fetcher:
-        poller = FeedPoller(
-            db=sqlite_db,
-            fetcher=fetcher,
-            interval=600,
-            max_item_age=timedelta(hours=48),
-            clock=clock,
-            on_disabled=on_disabled,
-        )
+        poller = _poller(sqlite_db, fetcher, clock=clock, on_disabled=on_disabled)
         for _ in range(12):
             for feed in sqlite_db.call(feed_store.list_feeds):
                 if feed.enabled and feed.next_poll_at:
@@ -263,13 +244,7 @@ async def test_not_modified_polls_that_end_together_share_one_write(
 
     clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
     async with FeedFetcher(allow_private=True) as fetcher:
-        poller = FeedPoller(
-            db=sqlite_db,
-            fetcher=fetcher,
-            interval=600,
-            max_item_age=timedelta(hours=48),
-            clock=clock,
-        )
+        poller = _poller(sqlite_db, fetcher, clock=clock)
         await poller.poll_due()
         sqlite_db.run = counting_run  # type: ignore[method-assign]
         clock.now += timedelta(hours=1)

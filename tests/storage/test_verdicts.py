@@ -7,8 +7,9 @@ from sqlmodel import select
 
 from storage import Database
 from storage import events as event_store
+from storage.db import UPDATE_BATCH
 from storage.models import Item
-from tests.seed import VERDICT, add_item
+from tests.seed import VERDICT, add_event, add_item
 
 NEGATIVE = event_store.Verdict(False, "none", (), 0.95, '[{"sentence": "Weather.", "spans": []}]')
 OTHER = event_store.Verdict(False, "none", ("KZ",), 0.6, "[]")
@@ -31,7 +32,7 @@ def test_negative_verdicts_are_stored_together_and_a_vanished_item_is_skipped(
 
 
 def test_more_verdicts_than_one_statement_takes(db: Database) -> None:
-    ids = [add_item(db, n) for n in range(event_store.VERDICT_BATCH + 3)]
+    ids = [add_item(db, n) for n in range(UPDATE_BATCH + 3)]
     db.call(event_store.save_classifications, [(i, NEGATIVE) for i in ids])
     with db.session() as session:
         labels = session.exec(select(Item.label)).all()
@@ -41,22 +42,8 @@ def test_more_verdicts_than_one_statement_takes(db: Database) -> None:
 def test_a_joining_report_merges_into_the_stored_facts_in_its_own_transaction(
     db: Database,
 ) -> None:
-    db.call(
-        event_store.create_event,
-        key="KZ-TJ-2021-05-19-visit",
-        event_type="visit",
-        countries=("KZ", "TJ"),
-        event_date=None,
-        place="Dushanbe",
-        summary="Tokayev began a visit to Dushanbe.",
-        facts={"place": "Dushanbe", "documents": ["roadmap"]},
-        evidence=None,
-        language="en",
-        confidence=0.9,
-        state="{}",
-        item_id=add_item(db, 7),
-        verdict=VERDICT,
-        alert=False,
+    event = add_event(
+        db, facts={"place": "Dushanbe", "documents": ["roadmap"]}, item_id=add_item(db, 7)
     )
     seen: list[dict[str, object]] = []
 
@@ -66,7 +53,7 @@ def test_a_joining_report_merges_into_the_stored_facts_in_its_own_transaction(
 
     joined = db.call(
         event_store.add_source,
-        key="KZ-TJ-2021-05-19-visit",
+        key=event.key,
         item_id=add_item(db, 8),
         state="{}",
         verdict=VERDICT,
