@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from coopwatch.pollcycle import PollSummary
     from coopwatch.polling import FeedPoller, PollReport
     from coopwatch.retention import Pruned
+    from news.analysis_pool import Analyser, AnalysisPool
     from news.fetch import FeedFetcher
     from news.parse_pool import ParsePool
 
@@ -90,6 +91,7 @@ class Coopwatch:
         self._pipeline: EventPipeline | None = None
         self._poller: FeedPoller | None = None
         self._parser: ParsePool | None = None
+        self._analysis: AnalysisPool | None = None
 
     # --- the parts, built on first use -------------------------------------------------
 
@@ -116,8 +118,19 @@ class Coopwatch:
         if self._pipeline is None:
             from coopwatch.pipeline import EventPipeline
 
-            self._pipeline = EventPipeline(db=self.db)
+            self._pipeline = EventPipeline(db=self.db, analyser=self._analyser())
         return self._pipeline
+
+    def _analyser(self) -> Analyser:
+        """Classification and report reading in a worker process (news/analysis_pool.py),
+        or in a thread of this process when processes are off."""
+        from news.analysis_pool import AnalysisPool, ThreadAnalyser
+
+        if not self._parse_in_processes:
+            return ThreadAnalyser()
+        if self._analysis is None:
+            self._analysis = AnalysisPool()
+        return self._analysis
 
     @property
     def poller(self) -> FeedPoller:
@@ -305,9 +318,12 @@ class Coopwatch:
             await self._poller.cancel_running()
 
     async def aclose(self) -> None:
-        """Kill parse workers (no wait at SIGTERM), close the HTTP client and the database."""
+        """Kill parse and analysis workers (no wait at SIGTERM); close the HTTP client and
+        the database."""
         if self._parser is not None:
             self._parser.close()
+        if self._analysis is not None:
+            self._analysis.close()
         if self._fetcher is not None:
             await self._fetcher.aclose()
         self.db.close()

@@ -1,26 +1,25 @@
 """From new items to events: classify, extract facts, group, store (with the outbox).
 
 Runs after each poll that brought new items. The classifier and the grouping rule are pure
-(news/); this module feeds them in publication order and writes what they decide.
+(news/); this module feeds them in publication order and writes what they decide. The
+classification and the reading of reports run in an analysis worker process
+(news/analysis_pool.py) and outside the grouping lock, so one feed's items are read while
+another's are grouped and stored.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from news.candidates import event_candidate, is_event
-from news.classify import classify_item
+from news.analysis import ItemAnalysis, ItemText, ReportReading, SummaryRequest
+from news.analysis_pool import Analyser, ThreadAnalyser
 from news.facts import Facts, merge_facts
-from news.grouping import Candidate, EventState, Grouper
-from news.records import Classification
-from news.summary import summarise
-from news.topics import find_topics, report_terms
+from news.grouping import EventState, Grouper
 from storage import Database
 from storage import events as event_store
 from storage.events import EventInfo
@@ -50,26 +49,12 @@ class PipelineResult:
     joined: tuple[EventInfo, ...] = ()
 
 
-def evidence_json(result: Classification) -> str:
-    # Built by hand: dataclasses.asdict deep-copies recursively and cost as much as storing
-    # the verdict (a profile of `coopwatch poll`).
-    return json.dumps(
-        [
-            {
-                "sentence": ev.sentence,
-                "spans": [{"text": s.text, "kind": s.kind, "value": s.value} for s in ev.spans],
-            }
-            for ev in result.evidence
-        ],
-        ensure_ascii=False,
-    )
-
-
 @dataclass
 class EventPipeline:
     """Turns stored items into events. One instance per running application."""
 
     db: Database
+    analyser: Analyser = field(default_factory=ThreadAnalyser)
     clock: Any = field(default=lambda: datetime.now(UTC))
     _grouper: Grouper | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
@@ -105,29 +90,31 @@ class EventPipeline:
         negatives' together in one, so an item is either fully processed or still in the
         backlog.
         """
+        ordered = sorted(items, key=lambda s: s.published_at)
+        # Outside the lock: the analysis is pure, and the next batch is read while this one
+        # waits for its turn to group.
+        analyses = await self.analyser.analyse([_text(stored) for stored in ordered])
         # One batch at a time: grouping is incremental and must see items in order.
         async with self._lock:
-            ordered = sorted(items, key=lambda s: s.published_at)
-            verdicts = await asyncio.to_thread(_classify_all, ordered)
             created: list[EventInfo] = []
             joined: list[EventInfo] = []
             positives = 0
             # Negatives do not depend on grouping: all of them in one transaction (one per
             # item was a quarter of a poll's database time).
             negatives = [
-                (stored.id, _verdict(result))
-                for stored, result in zip(ordered, verdicts, strict=True)
-                if not is_event(result)
+                (stored.id, _verdict(analysis))
+                for stored, analysis in zip(ordered, analyses, strict=True)
+                if analysis.report is None
             ]
             if negatives:
                 await self.db.run(event_store.save_classifications, negatives)
             try:
                 grouper = await self._load_grouper()
-                for stored, result in zip(ordered, verdicts, strict=True):
-                    if not is_event(result):
+                for stored, analysis in zip(ordered, analyses, strict=True):
+                    if analysis.report is None:
                         continue
                     positives += 1
-                    event, new = await self._group(grouper, stored, result)
+                    event, new = await self._group(grouper, stored, analysis, analysis.report)
                     (created if new else joined).append(event)
                 grouper.prune((self.clock() - GROUPING_HORIZON).date())
             except Exception:
@@ -137,12 +124,9 @@ class EventPipeline:
             return PipelineResult(len(ordered), positives, tuple(created), tuple(joined))
 
     async def _group(
-        self, grouper: Grouper, stored: StoredItem, result: Classification
+        self, grouper: Grouper, stored: StoredItem, analysis: ItemAnalysis, report: ReportReading
     ) -> tuple[EventInfo, bool]:
-        # Off the event loop, in one hop: dates, figures and topics (lemmas) cost milliseconds
-        # per report, more for a long one, and handlers wait behind anything that runs in the
-        # loop. The summary (which runs the classifier on sentences) likewise, when needed.
-        report = await asyncio.to_thread(_read_report, stored, result)
+        result = analysis.classification
         facts, candidate = report.facts, report.candidate
         announced = {e.key for e in grouper.events if e.announced}
         key, new = grouper.assign(candidate)
@@ -165,12 +149,10 @@ class EventPipeline:
                 else facts.event_date or candidate.event_start,
                 place=facts.place,
                 # Only a report that opens an event needs its summary (most reports join one).
-                summary=await asyncio.to_thread(
-                    summarise,
-                    stored.item.title,
-                    stored.item.text,
-                    language=result.language,
-                    countries=result.countries,
+                summary=await self.analyser.summarise(
+                    SummaryRequest(
+                        stored.item.title, stored.item.text, result.language, result.countries
+                    )
                 ),
                 facts=facts.to_dict(),
                 evidence=result.evidence[0].sentence if result.evidence else None,
@@ -178,7 +160,7 @@ class EventPipeline:
                 confidence=result.confidence,
                 state=state,
                 item_id=stored.id,
-                verdict=_verdict(result),
+                verdict=_verdict(analysis),
                 alert=alert,
                 topics=topics,
                 terms=terms,
@@ -207,7 +189,7 @@ class EventPipeline:
             key=key,
             item_id=stored.id,
             state=state,
-            verdict=_verdict(result),
+            verdict=_verdict(analysis),
             alert=alert,
             span=_shown_span(grouper.event(key), was_announced=key in announced),
             topics=topics,
@@ -233,47 +215,17 @@ def _shown_span(event: EventState, *, was_announced: bool) -> tuple[date, date] 
     return None
 
 
-def _verdict(result: Classification) -> event_store.Verdict:
+def _verdict(analysis: ItemAnalysis) -> event_store.Verdict:
+    result = analysis.classification
     return event_store.Verdict(
         label=result.label,
         event_type=result.event_type,
         countries=result.countries,
         confidence=result.confidence,
-        evidence=evidence_json(result),
+        evidence=analysis.evidence,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Report:
-    """What the pipeline reads from one positive report before grouping it."""
-
-    facts: Facts
-    candidate: Candidate
-    topics: tuple[str, ...]
-    terms: frozenset[str]
-
-
-def _read_report(stored: StoredItem, result: Classification) -> _Report:
-    """The report's facts, grouping view and topics (run in a worker thread)."""
+def _text(stored: StoredItem) -> ItemText:
     item = stored.item
-    facts, candidate = event_candidate(
-        str(stored.id),
-        item.title,
-        item.text,
-        published=stored.published_at,
-        classification=result,
-        fallback_day=stored.published_at.date(),
-    )
-    return _Report(
-        facts=facts,
-        candidate=candidate,
-        topics=find_topics(item.title, item.text),
-        terms=report_terms(item.title, item.text),
-    )
-
-
-def _classify_all(items: Sequence[StoredItem]) -> list[Classification]:
-    return [
-        classify_item(s.item.title, s.item.text, published=s.published_at, language=s.item.language)
-        for s in items
-    ]
+    return ItemText(stored.id, item.title, item.text, stored.published_at, item.language)

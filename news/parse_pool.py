@@ -4,13 +4,8 @@ feedparser is pure Python: 8 MB of nested elements keep it busy for minutes, unc
 take it past a gigabyte. So every parse runs in a worker process (`news.parse_worker`) whose
 address space is capped, and the parent gives each parse a wall-clock limit: a worker that
 runs over is killed with SIGKILL and a fresh one started for the next feed. With at least two
-workers, one hostile feed never stops the others from being parsed.
-
-Workers are plain `subprocess` children talking over pipes, not `multiprocessing`: no
-resource tracker to linger, no executor thread that the interpreter joins at exit (the reason
-a busy `ProcessPoolExecutor` kept `coopwatch run` from stopping). Each worker is started and
-served by a daemon thread of its own; the worker's death signal is tied to that thread, so it
-dies with the thread, with the process, or when killed, whichever comes first.
+workers, one hostile feed never stops the others from being parsed. The processes, pipes and
+limits are `news.worker_pool`'s.
 
 Waiting parses take a free worker smallest body first, so a healthy feed is not queued behind
 megabytes of hostile ones that arrived at the same time.
@@ -18,28 +13,16 @@ megabytes of hostile ones that arrived at the same time.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import contextlib
-import heapq
-import itertools
 import logging
 import os
 import pickle
-import queue
-import subprocess
-import sys
 import threading
-import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from news.errors import FeedParseError, ParseLimitError
 from news.parse import ParsedFeed
-from news.parse_worker import read_frame, write_frame
+from news.worker_pool import WorkerGone, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +33,6 @@ MEMORY_LIMIT = 128 * 1024 * 1024  # address space of one worker; ~32 MB of it is
 # plus the feed's own bounded fields. A longer frame means a bug or corruption: the worker is
 # dropped rather than its reply read into the bot's memory.
 MAX_REPLY = 32 * 1024 * 1024
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
-_POOLS: weakref.WeakSet[ParsePool] = weakref.WeakSet()
 
 
 def default_workers() -> int:
@@ -59,179 +40,16 @@ def default_workers() -> int:
     return max(2, min(4, os.cpu_count() or 1))
 
 
-class _WorkerGone(Exception):
-    """The worker process ended before answering (killed, crashed, out of memory)."""
-
-
-@dataclass(eq=False)
-class _Job:
-    header: bytes
-    body: bytes
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[tuple[str, Any, bool]]
-
-
-@dataclass(eq=False)
-class _Worker:
-    """One worker process and the daemon thread that starts it and carries its frames."""
-
-    memory_limit: int
-    process: subprocess.Popen[bytes] | None = None
-    killed: bool = False
-    finished: bool = False
-    _jobs: queue.SimpleQueue[_Job | None] = field(default_factory=queue.SimpleQueue)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="parse-worker", daemon=True).start()
-
-    def submit(self, job: _Job) -> None:
-        with self._lock:
-            if not (self.killed or self.finished):
-                self._jobs.put(job)
-                return
-        _settle(job, error=_WorkerGone("the parse worker was stopped"))
-
-    def kill(self) -> None:
-        """SIGKILL now: a busy worker is never waited for."""
-        with self._lock:
-            self.killed = True
-            process = self.process
-        self._jobs.put(None)
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(OSError):  # already gone
-                process.kill()
-
-    @property
-    def usable(self) -> bool:
-        process = self.process
-        return not (self.killed or self.finished) and (process is None or process.poll() is None)
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
-
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": os.pathsep.join(
-                p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")) if p
-            ),
-            # One malloc arena, and every buffer of 1 MiB or more mapped on its own: the
-            # address-space cap then measures what is in use, not the 64 MiB reserved per
-            # arena or a heap fragmented by freed copies of the body. (And the bot's secrets
-            # in our environment stay ours.)
-            "MALLOC_ARENA_MAX": "1",
-            "MALLOC_MMAP_THRESHOLD_": str(1024 * 1024),
-            "LC_ALL": "C.UTF-8",
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "news.parse_worker",
-            str(os.getpid()),
-            str(self.memory_limit),
-        ]
-        return subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True
-        )
-
-    def _run(self) -> None:
-        job: _Job | None = None
-        try:
-            process = self._spawn()
-        except OSError as exc:
-            with self._lock:
-                self.finished = True
-            self._fail_all(_WorkerGone(f"cannot start a parse worker: {exc}"))
-            return
-        with self._lock:
-            self.process = process
-            killed = self.killed
-        if killed:
-            process.kill()
-        assert process.stdin is not None and process.stdout is not None
-        try:
-            while (job := self._jobs.get()) is not None:
-                write_frame(process.stdin, job.header)  # type: ignore[arg-type]
-                write_frame(process.stdin, job.body)  # type: ignore[arg-type]
-                job.body = b""
-                frame = read_frame(process.stdout, MAX_REPLY)  # type: ignore[arg-type]
-                if frame is None:
-                    raise _WorkerGone(_how_it_ended(process))
-                reply = pickle.loads(frame)
-                _settle(job, result=reply)
-                job = None
-                if reply[2]:  # the worker said it exits after this reply
-                    break
-        except (OSError, ValueError, _WorkerGone, pickle.UnpicklingError, EOFError) as exc:
-            gone = exc if isinstance(exc, _WorkerGone) else _WorkerGone(_how_it_ended(process))
-            if job is not None:
-                _settle(job, error=gone)
-        finally:
-            for pipe in (process.stdin, process.stdout):
-                with contextlib.suppress(OSError):
-                    pipe.close()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            with self._lock:
-                self.finished = True
-            self._fail_all(_WorkerGone("the parse worker stopped"))
-
-    def _fail_all(self, error: Exception) -> None:
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None:
-                _settle(job, error=error)
-
-
-def _how_it_ended(process: subprocess.Popen[bytes]) -> str:
-    try:
-        code = process.wait(timeout=1)
-    except subprocess.TimeoutExpired:
-        return "the parse worker stopped answering"
-    if code < 0:
-        return f"the parse worker was killed (signal {-code})"
-    return f"the parse worker exited with status {code}"
-
-
-def _settle(
-    job: _Job, *, result: tuple[str, Any, bool] | None = None, error: Exception | None = None
-) -> None:
-    """Hand the outcome to the waiting coroutine, in its own loop (we are in a thread)."""
-
-    def deliver() -> None:
-        if job.future.done():  # timed out or cancelled meanwhile
-            return
-        if error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(result)  # type: ignore[arg-type]
-
-    with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting
-        job.loop.call_soon_threadsafe(deliver)
-
-
-@dataclass(order=True)
-class _Waiter:
-    size: int
-    seq: int
-    loop: asyncio.AbstractEventLoop = field(compare=False)
-    future: asyncio.Future[_Worker] = field(compare=False)
-
-
-class ParsePool:
+class ParsePool(WorkerPool):
     """Parses feeds in up to `workers` processes, each under `timeout` and `memory_limit`.
 
     Safe to share between event loops and threads; `close()` kills every worker at once
     (a later `parse` starts new ones).
     """
+
+    module = "news.parse_worker"
+    name = "parse worker"
+    max_reply = MAX_REPLY
 
     def __init__(
         self,
@@ -240,37 +58,15 @@ class ParsePool:
         timeout: float = PARSE_TIMEOUT,
         memory_limit: int = MEMORY_LIMIT,
     ) -> None:
-        self.size = workers or default_workers()
-        self.timeout = timeout
-        self.memory_limit = memory_limit
-        self._lock = threading.Lock()
-        self._idle: list[_Worker] = []
-        self._all: set[_Worker] = set()
-        self._waiting: list[_Waiter] = []
-        self._seq = itertools.count()
-        _POOLS.add(self)
-
-    @property
-    def pids(self) -> list[int]:
-        """Process ids of the workers alive now (for tests and diagnostics)."""
-        with self._lock:
-            workers = list(self._all)
-        return [w.pid for w in workers if w.pid is not None and not w.killed]
+        super().__init__(workers or default_workers(), timeout=timeout, memory_limit=memory_limit)
 
     async def parse(
         self, body: bytes, headers: Mapping[str, str], *, url: str, fetched_at: datetime
     ) -> ParsedFeed:
         """Parse in a worker; `FeedParseError` for a bad feed, `ParseLimitError` past a limit."""
         header = pickle.dumps((url, dict(headers), fetched_at, len(body)))
-        worker = await self._acquire(len(body))
-        loop = asyncio.get_running_loop()
-        job = _Job(header, body, loop, loop.create_future())
-        reusable = False
         try:
-            worker.submit(job)
-            async with asyncio.timeout(self.timeout):
-                status, value, retiring = await job.future
-            reusable = not retiring
+            status, value = await self.call(header, body, size=len(body))
         except TimeoutError:
             raise ParseLimitError(
                 # Not "until it changes": a refused body has no stored fingerprint, so it is
@@ -278,11 +74,8 @@ class ParsePool:
                 f"parsing took longer than {self.timeout:g} s; refused (a real feed parses in "
                 "a few seconds); tried again at later polls, less and less often"
             ) from None
-        except _WorkerGone as exc:
+        except WorkerGone as exc:
             raise FeedParseError(f"{exc}; the feed will be tried again at its next poll") from exc
-        finally:
-            # A cancelled or overrun parse leaves a busy worker: kill it rather than wait.
-            self._release(worker, reusable)
         if status != "ok":
             raise value
         if value.warning:
@@ -290,83 +83,8 @@ class ParsePool:
         parsed: ParsedFeed = value
         return parsed
 
-    def close(self) -> None:
-        """Kill every worker now, busy or not; parses in flight fail, waiting ones too."""
-        with self._lock:
-            workers = list(self._all)
-            self._all.clear()
-            self._idle.clear()
-            waiting, self._waiting = self._waiting, []
-        for worker in workers:
-            worker.kill()
-        for waiter in waiting:
-            _hand_over_soon(waiter, None, self)
-
-    async def _acquire(self, size: int) -> _Worker:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.usable:
-                    return worker
-                self._all.discard(worker)  # died while idle (killed from outside, OOM)
-                worker.kill()
-            if len(self._all) < self.size:
-                return self._new_worker()
-            waiter = _Waiter(size, next(self._seq), loop, loop.create_future())
-            heapq.heappush(self._waiting, waiter)
-        try:
-            return await waiter.future
-        except asyncio.CancelledError:
-            with self._lock:
-                if waiter in self._waiting:
-                    self._waiting.remove(waiter)
-                    heapq.heapify(self._waiting)
-            raise
-
-    def _new_worker(self) -> _Worker:
-        """Under the lock: a new worker counted at once, its process started by its thread."""
-        worker = _Worker(self.memory_limit)
-        self._all.add(worker)
-        worker.start()
-        return worker
-
-    def _release(self, worker: _Worker, reusable: bool) -> None:
-        if not reusable:
-            worker.kill()
-        with self._lock:
-            if worker not in self._all:  # closed meanwhile
-                return
-            if not reusable:
-                self._all.discard(worker)
-            while self._waiting:
-                waiter = heapq.heappop(self._waiting)
-                if waiter.future.done():
-                    continue
-                handed = worker if reusable else self._new_worker()
-                _hand_over_soon(waiter, handed, self)
-                return
-            if reusable:
-                self._idle.append(worker)
-
-
-def _hand_over_soon(waiter: _Waiter, worker: _Worker | None, pool: ParsePool) -> None:
-    """Give `worker` to a waiting parse in its loop; back to the pool if it gave up meanwhile."""
-
-    def hand_over() -> None:
-        if worker is None:
-            if not waiter.future.done():
-                waiter.future.set_exception(FeedParseError("parsing stopped: shutting down"))
-        elif waiter.future.done():
-            pool._release(worker, reusable=True)
-        else:
-            waiter.future.set_result(worker)
-
-    try:
-        waiter.loop.call_soon_threadsafe(hand_over)
-    except RuntimeError:  # its loop is closed
-        if worker is not None:
-            pool._release(worker, reusable=True)
+    def stopped(self) -> Exception:
+        return FeedParseError("parsing stopped: shutting down")
 
 
 _shared: ParsePool | None = None
@@ -380,9 +98,3 @@ def shared_pool() -> ParsePool:
         if _shared is None:
             _shared = ParsePool()
         return _shared
-
-
-@atexit.register
-def _kill_all_workers() -> None:
-    for pool in list(_POOLS):
-        pool.close()

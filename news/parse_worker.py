@@ -22,6 +22,7 @@ import resource
 import signal
 import struct
 import sys
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 _FRAME = struct.Struct(">Q")
@@ -49,7 +50,7 @@ def die_with_parent(parent_pid: int) -> None:
     signal.setitimer(signal.ITIMER_REAL, 1.0, 1.0)
 
 
-def _rss() -> int:
+def rss() -> int:
     try:
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -79,41 +80,60 @@ def write_frame(stream: BinaryIO, data: bytes) -> None:
     stream.flush()
 
 
-def serve(requests: BinaryIO, replies: BinaryIO) -> None:
-    """Answer requests until stdin closes or a reply says the worker retires."""
-    from news.errors import FeedParseError, ParseLimitError
-    from news.parse import parse_feed
+Reply = tuple[str, Any, bool]  # (status, value, retiring)
+Handler = Callable[[bytes, bytes], Reply]
 
+
+def serve(requests: BinaryIO, replies: BinaryIO, handle: Handler | None = None) -> None:
+    """Answer requests until stdin closes or a reply says the worker retires.
+
+    ``handle`` turns one request (header, body) into its reply; feed parsing by default.
+    """
+    handle = handle or parse_request
     while True:
         header = read_frame(requests)
         body = read_frame(requests) if header is not None else None
         if header is None or body is None:
             return
-        url, headers, fetched_at, _length = pickle.loads(header)
-        reply: tuple[str, Any, bool]
-        try:
-            parsed = parse_feed(body, headers, url=url, fetched_at=fetched_at)
-            reply = ("ok", parsed, _rss() > RETIRE_RSS)
-        except MemoryError:
-            parsed = None  # let go of whatever can be freed before building the reply
-            limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-            reply = ("error", ParseLimitError(_memory_message(limit)), True)
-        except FeedParseError as exc:
-            reply = ("error", exc, _rss() > RETIRE_RSS)
-        except Exception as exc:  # a bug in parsing is this feed's error, not the worker's end
-            reply = ("error", FeedParseError(f"parsing failed: {exc!r}"), True)
+        reply = handle(header, body)
         del body
         write_frame(replies, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
         if reply[2]:
             return
 
 
-def _memory_message(limit: int) -> str:
+def parse_request(header: bytes, body: bytes) -> Reply:
+    """One feed: ("ok", ParsedFeed) or ("error", FeedParseError)."""
+    from news.errors import FeedParseError, ParseLimitError
+    from news.parse import parse_feed
+
+    url, headers, fetched_at, _length = pickle.loads(header)
+    reply: Reply
+    try:
+        parsed = parse_feed(body, headers, url=url, fetched_at=fetched_at)
+        reply = ("ok", parsed, rss() > RETIRE_RSS)
+    except MemoryError:
+        parsed = None  # let go of whatever can be freed before building the reply
+        reply = ("error", ParseLimitError(memory_message()), True)
+    except FeedParseError as exc:
+        reply = ("error", exc, rss() > RETIRE_RSS)
+    except Exception as exc:  # a bug in parsing is this feed's error, not the worker's end
+        reply = ("error", FeedParseError(f"parsing failed: {exc!r}"), True)
+    return reply
+
+
+def memory_message() -> str:
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     size = f"{limit / 1024 / 1024:g} MiB" if limit > 0 else "its memory limit"
     return f"the feed needs more than {size} of memory to parse; refused"
 
 
-def main(argv: list[str]) -> None:
+def main(
+    argv: list[str], handle: Handler | None = None, preload: Callable[[], object] | None = None
+) -> None:
+    """Run a worker: ``handle`` answers each request (feed parsing by default); ``preload``
+    imports and loads what every request needs, before the memory cap (the cap is for the
+    request, not for the code)."""
     parent_pid, memory_limit = int(argv[0]), int(argv[1])
     die_with_parent(parent_pid)
     # Ctrl-C in a terminal reaches the whole process group; the parent stops us itself.
@@ -125,13 +145,15 @@ def main(argv: list[str]) -> None:
     os.dup2(2, 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    import news.parse  # noqa: F401  (imported before the cap: the cap is for the feed)
-
+    if preload is None:
+        import news.parse  # noqa: F401
+    else:
+        preload()
     if memory_limit > 0:
         with contextlib.suppress(ValueError, OSError):  # a lower hard limit stays
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     try:
-        serve(requests, replies)
+        serve(requests, replies, handle)
     except MemoryError:  # while replying: the pool reports the worker's end to the caller
         pass
     finally:
