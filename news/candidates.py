@@ -144,8 +144,9 @@ def candidate_for(
     language = classification.language
     # An announcement with no day ("in the coming weeks", "in November") stays open for the
     # reports of the visit itself; its date is still not a stated one.
-    window = announced_window(title, text, published=published)
-    ahead = window[1] if window and facts.event_date is None else None
+    # (Asked only without a stated day: it would read the lead's dates again to say None.)
+    window = None if facts.event_date else announced_window(title, text, published=published)
+    ahead = window[1] if window else None
     figures = [f"${f.amount:.0f}" for f in facts.figures if f.amount is not None]
     figures += [f"#{v}" for v in map(_figure, facts.counts) if v]
     return Candidate(
