@@ -239,7 +239,15 @@ class Database:
         return row[0] if row else None
 
     def head_revision(self) -> str | None:
-        """The newest migration this code knows; ``current_revision()`` equals it when current."""
+        """The newest migration this code knows; ``current_revision()`` equals it when current.
+
+        Read from the migration files' revision lines as `upgrade()` does (the doctor asks at
+        every health check); Alembic loads its scripts only when those lines name no single
+        head.
+        """
+        head = known_head()
+        if head is not None:
+            return head
         from alembic.script import ScriptDirectory
 
         return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
