@@ -16,7 +16,7 @@ from datetime import date
 
 from bot.i18n import t
 from bot.render import country_name
-from news.facts import EN_MONTHS, RU_MONTHS_SHORT
+from news.months import EN_MONTHS, RU_MONTHS_SHORT
 from news.records import CENTRAL_ASIA
 
 MONTHS = 12

@@ -356,11 +356,12 @@ def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """The stored events, newest first, as JSON Lines, CSV or Atom on standard output."""
     from bot.export import render_export
-    from bot.render import country_name
-    from news.countries import look_up_country
 
     country = None
     if args.country:
+        from bot.render import country_name
+        from news.countries import look_up_country
+
         found = look_up_country(args.country)
         country = found.code
         if country is None:

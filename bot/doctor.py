@@ -12,21 +12,22 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
-
-from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.request import BaseRequest, HTTPXRequest
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from bot.i18n import plural_form
 from bot.logs import redact
 from coopwatch.app import default_feeds
 from coopwatch.settings import Settings
-from news.fetch import FeedFetcher, FetchResult
-from news.reading import read_feed
 from storage import Database, StorageError
-from storage import feeds as feed_store
-from storage.feeds import FeedInfo
+
+# python-telegram-bot, the HTTP client and feedparser are imported by the checks that use
+# them: `doctor --quick` (the container's health check, every minute) checks configuration
+# and database only (issue 14).
+if TYPE_CHECKING:
+    from telegram.request import BaseRequest
+
+    from news.fetch import FeedFetcher, FetchResult
+    from storage.feeds import FeedInfo
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -223,6 +224,10 @@ async def check_bot_api(
     settings: Settings, *, time_limit: float = 10.0, request: BaseRequest | None = None
 ) -> Finding:
     """getMe through python-telegram-bot with the configured base URL, within `time_limit`."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+    from telegram.request import HTTPXRequest
+
     token = settings.telegram_bot_token
     if token is None:
         return Finding("Bot API", "skip", "not checked in console mode (no token)")
@@ -269,6 +274,8 @@ async def check_bot_api(
 
 async def check_feed(fetcher: FeedFetcher, feed: FeedTarget, *, time_limit: float) -> Finding:
     """Fetch and parse one feed, as /addfeed does; nothing is stored."""
+    from news.reading import read_feed
+
     try:
         async with asyncio.timeout(time_limit):
             read = await read_feed(fetcher, feed.url)
@@ -306,6 +313,8 @@ async def check_feeds(
     """Every feed at once (the fetcher's own per-host and global limits apply), in order."""
     if not feeds:
         return []
+    from news.fetch import FeedFetcher
+
     async with FeedFetcher(allow_private=allow_private, total_timeout=time_limit) as fetcher:
         findings = list(
             await asyncio.gather(*(check_feed(fetcher, f, time_limit=time_limit) for f in feeds))
@@ -360,6 +369,8 @@ async def diagnose(
     try:
         if quick:
             return findings
+        from storage import feeds as feed_store
+
         stored: list[FeedInfo] | None = None
         if db is not None:
             stored = await db.run(feed_store.list_feeds)

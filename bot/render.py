@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from bot.i18n import LANGUAGES, t
 from bot.terms import localised_terms
 from news import data as bundled
-from news.facts import EN_MONTHS, RU_MONTHS_GENITIVE, Facts, Figure
-from news.records import CENTRAL_ASIA
+from news.months import EN_MONTHS, RU_MONTHS_GENITIVE
+from news.records import CENTRAL_ASIA, Facts, Figure
 from news.topics import topic_label
 
 if TYPE_CHECKING:

@@ -21,14 +21,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from coopwatch.settings import Settings
 from news import data as news_data
-from storage import Database, archive, audit, deliveries
-from storage import events as event_store
-from storage import feeds as feed_store
-from storage.audit import Figures
-from storage.deliveries import DeliveryStats
-from storage.events import EventInfo
-from storage.feeds import FeedInfo, StoredItem
+from storage import Database
 
+# The storage modules are imported by the methods that use them: `db upgrade` needs none,
+# `feeds list` only storage.feeds; storage.deliveries and storage.events (with the outbox,
+# the lease and the topic tables behind them) are for the commands that read events.
 if TYPE_CHECKING:
     from coopwatch.feedadmin import AddedFeed
     from coopwatch.pipeline import EventPipeline, PipelineResult
@@ -38,9 +35,13 @@ if TYPE_CHECKING:
     from news.analysis_pool import Analyser, AnalysisPool
     from news.fetch import FeedFetcher
     from news.parse_pool import ParsePool
+    from storage.audit import Figures
+    from storage.deliveries import DeliveryStats
+    from storage.events import EventInfo
+    from storage.feeds import FeedInfo, StoredItem
 
-DisabledHook = Callable[[FeedInfo], Awaitable[None]]
-NewItemsHook = Callable[[Sequence[StoredItem]], Awaitable[None]]
+DisabledHook = Callable[["FeedInfo"], Awaitable[None]]
+NewItemsHook = Callable[[Sequence["StoredItem"]], Awaitable[None]]
 
 
 class FeedRefused(Exception):
@@ -157,11 +158,15 @@ class Coopwatch:
 
     async def seed_default_feeds(self) -> int:
         """Add the bundled feeds to an empty database when DEFAULT_FEEDS is on; how many."""
+        from storage import feeds as feed_store
+
         if not self.settings.default_feeds:
             return 0
         return await self.db.run(feed_store.add_default_feeds, feeds=default_feeds())
 
     async def list_feeds(self) -> list[FeedInfo]:
+        from storage import feeds as feed_store
+
         return await self.db.run(feed_store.list_feeds)
 
     async def add_feed(
@@ -192,6 +197,8 @@ class Coopwatch:
 
     async def remove_feed(self, feed_id: int, *, actor: Actor) -> FeedInfo | None:
         """Remove a feed and its items, with an audit record; None when there is no such feed."""
+        from storage import feeds as feed_store
+
         removed = await self.db.run(feed_store.remove_feed, feed_id=feed_id)
         if removed is not None:
             await self._audit(actor, "removefeed", f"{feed_id} {removed.url}")
@@ -232,6 +239,8 @@ class Coopwatch:
 
     async def poll_all(self, *, actor: Actor | None = None) -> list[PollReport]:
         """Make every enabled feed due and poll it now, joining polls under way (/pollnow)."""
+        from storage import feeds as feed_store
+
         await self.db.run(feed_store.schedule_all_now, now=self.poller.clock())
         if actor is not None:
             await self._audit(actor, "pollnow", "")
@@ -263,35 +272,49 @@ class Coopwatch:
         limit: int | None = None,
     ) -> list[EventInfo]:
         """Stored events newest first, each with every source (exports, the archive)."""
+        from storage import archive
+
         return await self.db.run(archive.list_events, country=country, since=since, limit=limit)
 
     async def count_events(self, *, country: str | None = None) -> int:
+        from storage import archive
+
         return await self.db.run(archive.count_events, country=country)
 
     async def latest_events(self, *, offset: int, limit: int) -> tuple[list[EventInfo], int]:
         """A page of the newest events (by when they were stored), and how many there are."""
+        from storage import events as event_store
+
         return await self.db.run(event_store.latest_events, offset=offset, limit=limit)
 
     async def country_events(
         self, country: str, *, offset: int, limit: int
     ) -> tuple[list[EventInfo], int]:
         """A page of one country's events, newest first, and how many there are."""
+        from storage import events as event_store
+
         return await self.db.run(
             event_store.events_for_country, country=country, offset=offset, limit=limit
         )
 
     async def find_events(self, ref: str) -> list[EventInfo]:
         """The events a typed reference names: a short id, a key, or a pair and day."""
+        from storage import events as event_store
+
         return await self.db.run(event_store.find_events, ref=ref)
 
     async def event_days(
         self, *, since: date, until: date, country: str | None = None
     ) -> list[tuple[date, tuple[str, ...]]]:
         """(day, parties) of the events dated in ``since``..``until`` (/trends)."""
+        from storage import events as event_store
+
         return await self.db.run(event_store.event_dates, since=since, until=until, country=country)
 
     async def stats(self) -> tuple[Figures, DeliveryStats]:
         """Subscribers, events and feed health; and the deliveries (/stats)."""
+        from storage import audit, deliveries
+
         figures = await self.db.run(audit.figures, now=datetime.now(UTC))
         return figures, await self.db.run(deliveries.delivery_stats)
 
@@ -329,6 +352,8 @@ class Coopwatch:
         self.db.close()
 
     async def _audit(self, actor: Actor, action: str, detail: str) -> None:
+        from storage import audit
+
         await self.db.run(
             audit.record, action=action, detail=detail, user_id=actor.user_id, source=actor.source
         )

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from rapidfuzz import fuzz, process
-
 from news import data
 
 _FIELDS = ("names", "adjectives", "demonyms")
@@ -86,6 +84,10 @@ def suggest_country(text: str) -> str | None:
     key = normalize(text)
     if len(key) < 3:
         return None
+    # Imported for a near miss only: a name that resolves (`export --country TJ`) needs no
+    # fuzzy matching (issue 14: a fast CLI start).
+    from rapidfuzz import fuzz, process
+
     exact, _ = _tables()
     best = process.extractOne(key, list(exact), scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
     return exact[best[0]] if best else None

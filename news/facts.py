@@ -14,83 +14,29 @@ publication time; the year rule is kept simple on purpose:
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
 
 from news import data
 from news.errors import FeedError
+
+# The records and the month names live in light modules of their own, so that rendering an
+# event (bot.render: `coopwatch export`, alerts) does not compile this module's patterns
+# (issue 14). Re-exported here for the pipeline, the grouping and the tests.
+from news.months import EN_MONTHS as EN_MONTHS
+from news.months import RU_MONTHS_GENITIVE as RU_MONTHS_GENITIVE
+from news.months import RU_MONTHS_PREPOSITIONAL, RU_MONTHS_SHORT
+from news.records import Facts as Facts
+from news.records import Figure as Figure
 
 MAX_PAST = timedelta(days=31)
 MAX_AHEAD = timedelta(days=120)
 _LEAD_CHARS = 1500  # the event's date and place are named near the top of a report
 
-# Month names as dates are written (also used to render dates in alerts).
-EN_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-RU_MONTHS_GENITIVE = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
-# "в ноябре": a month named alone, for an announcement ahead.
-RU_MONTHS_PREPOSITIONAL = (
-    "январе",
-    "феврале",
-    "марте",
-    "апреле",
-    "мае",
-    "июне",
-    "июле",
-    "августе",
-    "сентябре",
-    "октябре",
-    "ноябре",
-    "декабре",
-)
-# As Russian agencies abbreviate them in datelines and lists: "6 мар — Sputnik", "21 ноя"
-# (also the chart's month labels). May has no short form: "май" is the whole word, and a
-# date writes it "мая".
-RU_MONTHS_SHORT = (
-    "янв",
-    "фев",
-    "мар",
-    "апр",
-    "май",
-    "июн",
-    "июл",
-    "авг",
-    "сен",
-    "окт",
-    "ноя",
-    "дек",
-)
 _RU_ABBREVIATIONS = tuple(m for m in RU_MONTHS_SHORT if m != "май")
 _MONTH = (
     {m: i + 1 for i, m in enumerate(EN_MONTHS)}
@@ -350,71 +296,8 @@ _SCALE_VALUES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """A sum the report states, with what it measures and whether it is a result or a goal."""
-
-    written: str  # as the report writes it: "$800 million", "800 млн долларов"
-    measure: str | None = None  # "trade", "investment", "loan", "contracts", ...
-    role: str | None = None  # "result" or "target"
-    period: str | None = None  # "last year", "this year", "since January", "2025"
-    amount: float | None = None  # in units of the currency: 800000000.0
-    currency: str | None = None  # "USD", "EUR", "RUB", ...
-
-
 class FactsError(FeedError):
     """The gazetteer of places could not be read."""
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What a report states about its event; every field comes from the text."""
-
-    event_date: date | None = None
-    event_end: date | None = None  # the last day of a span ("5-6 January"), else event_date
-    date_text: str | None = None  # the span the date was read from
-    place: str | None = None  # dictionary form, in the text's language: "Dushanbe", "Ташкент"
-    place_country: str | None = None  # ISO code of the place's country
-    documents: tuple[str, ...] = ()  # as written: "memorandum of understanding", "соглашений"
-    document_kinds: tuple[str, ...] = ()  # canonical: "memorandum", "agreement", ...
-    sectors: tuple[str, ...] = ()
-    money: tuple[str, ...] = ()  # as written: "$1 billion", "800 млн долларов"
-    counts: tuple[str, ...] = ()  # as written: "15 documents"
-    figures: tuple[Figure, ...] = ()  # the sums with their meaning, in the report's order
-    visit_kind: str | None = None  # "state", "official", "working" when the report says so
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values (dates as ISO strings, tuples as lists), as events store them."""
-        out: dict[str, Any] = {}
-        for name, value in dataclasses.asdict(self).items():
-            if isinstance(value, date):
-                out[name] = value.isoformat()
-            elif isinstance(value, tuple):
-                out[name] = list(value)
-            else:
-                out[name] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, stored: Mapping[str, Any]) -> Facts:
-        """The inverse of ``to_dict``; unknown keys (from older rows) are ignored."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {}
-        for name, value in stored.items():
-            if name not in known:
-                continue
-            if name in _DATE_FIELDS and isinstance(value, str):
-                values[name] = date.fromisoformat(value)
-            elif name == "figures" and isinstance(value, list):
-                values[name] = tuple(Figure(**f) for f in value if isinstance(f, dict))
-            elif isinstance(value, list):
-                values[name] = tuple(value)
-            else:
-                values[name] = value
-        return cls(**values)
-
-
-_DATE_FIELDS = ("event_date", "event_end")
 
 
 def extract_facts(title: str, text: str, *, language: str, published: datetime | None) -> Facts:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from news.errors import OpmlError
-from news.urlguard import ALLOWED_SCHEMES
 
 MAX_OPML_BYTES = 5 * 1024 * 1024
 
@@ -54,6 +53,10 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
 
 
 def _feed_of(outline: ET.Element) -> OpmlFeed | None:
+    # Here, not at the top: the URL guard imports httpx, which `feeds export` (render_opml)
+    # does not need (issue 14).
+    from news.urlguard import ALLOWED_SCHEMES
+
     attributes = {name.lower(): value for name, value in outline.attrib.items()}
     url = (attributes.get("xmlurl") or "").strip()
     if url.split(":", 1)[0].lower() not in ALLOWED_SCHEMES:

@@ -17,10 +17,10 @@ from sqlalchemy import Table, bindparam, create_engine, event, text, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlmodel import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,15 @@ class Database:
         return row[0] if row else None
 
     def head_revision(self) -> str | None:
-        """The newest migration this code knows; ``current_revision()`` equals it when current."""
+        """The newest migration this code knows; ``current_revision()`` equals it when current.
+
+        Read from the migration files' revision lines as `upgrade()` does (the doctor asks at
+        every health check); Alembic loads its scripts only when those lines name no single
+        head.
+        """
+        head = known_head()
+        if head is not None:
+            return head
         from alembic.script import ScriptDirectory
 
         return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
@@ -247,6 +255,10 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
+        # Imported here: sqlmodel brings SQLAlchemy's ORM (≈ 0.15 s), which opening and
+        # upgrading the database (`db upgrade`, the doctor) do not use (issue 14).
+        from sqlmodel import Session
+
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session

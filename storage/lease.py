@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Interval, create_engine, func, literal, select, type_coerce, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -79,6 +78,9 @@ def try_acquire(
     other instance's attempt, so at most one of them gets a row back. ``force`` is for
     SQLite, where the file lock has already proved that no other instance runs.
     """
+    # Imported here as in storage.deliveries._queue: a SQLite command needs no PostgreSQL.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     now, expires = _clock(session), _clock(session, ttl)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

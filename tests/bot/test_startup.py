@@ -17,7 +17,16 @@ from storage.db import known_head
 
 ROOT = Path(__file__).resolve().parents[2]
 # What makes `coopwatch run` slow to start and none of these commands needs.
-HEAVY = ("telegram", "pymorphy3", "matplotlib", "news.gazetteer", "news.classify", "feedparser")
+HEAVY = (
+    "telegram",
+    "pymorphy3",
+    "matplotlib",
+    "news.gazetteer",
+    "news.classify",
+    "feedparser",
+    "httpx",
+    "rapidfuzz",
+)
 
 PROBE = """
 import json, sys
@@ -50,7 +59,17 @@ def imported_by(argv: list[str], tmp_path: Path) -> tuple[int, set[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [["feeds", "list"], ["db", "upgrade"], ["export"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["feeds", "list"],
+        ["feeds", "export"],
+        ["db", "upgrade"],
+        ["export"],
+        # The container's health check, every minute: configuration and database only.
+        ["doctor", "--quick"],
+    ],
+)
 def test_light_commands_leave_the_heavy_parts_alone(argv: list[str], tmp_path: Path) -> None:
     Database(f"sqlite:///{tmp_path / 'startup.db'}").upgrade()
     code, modules = imported_by(argv, tmp_path)
@@ -81,9 +100,14 @@ def test_help_imports_neither_storage_nor_telegram(tmp_path: Path) -> None:
 
 
 def test_known_head_is_alembics_head(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
     db = Database(f"sqlite:///{tmp_path / 'head.db'}")
     try:
-        assert known_head() == db.head_revision()
+        alembics = ScriptDirectory.from_config(alembic_config(db.engine)).get_current_head()
+        assert known_head() == alembics == db.head_revision()
         db.upgrade()
         assert db.current_revision() == known_head()
     finally:
