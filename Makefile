@@ -10,12 +10,16 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # The stamp files make a second `make` skip the install unless pyproject.toml changed.
+# Our own modules are compiled once here: an editable install leaves them to be compiled at
+# every start where PYTHONDONTWRITEBYTECODE is set (as in the Dockerfile and some shells).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q bot coopwatch handlers news storage
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q bot coopwatch handlers news storage
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
