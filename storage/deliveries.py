@@ -76,8 +76,18 @@ def _split(codes: str) -> list[str]:
 ID_CHUNK = 5_000
 
 
+@dataclass(frozen=True, slots=True)
+class Fanout:
+    """What the outbox needs of an event to queue it: whom it concerns and what it is about."""
+
+    id: int
+    event_type: str
+    countries: str  # "KZ,TJ", as stored
+    topics: str  # "energy,trade", as stored
+
+
 def _filter_passes(
-    session: Session, event: Event, follows: Any, terms: frozenset[str], all_reports: bool
+    session: Session, event: Fanout, follows: Any, terms: frozenset[str], all_reports: bool
 ) -> list[int]:
     """Chats with a /filter that follow the event and that it passes (topics or report words)."""
     topics = _split(event.topics)
@@ -91,7 +101,7 @@ def _filter_passes(
     ]
 
 
-def _stored_report_terms(session: Session, event: Event) -> frozenset[str]:
+def _stored_report_terms(session: Session, event: Fanout) -> frozenset[str]:
     """The match keys of every stored report of the event (read only when a filter asks)."""
     reports = session.exec(
         select(Item.title, Item.text).where(col(Item.event_id) == event.id)
@@ -99,7 +109,7 @@ def _stored_report_terms(session: Session, event: Event) -> frozenset[str]:
     return report_terms(*(part for report in reports for part in report if part))
 
 
-def _follows(event: Event) -> Any:
+def _follows(event: Fanout) -> Any:
     """The condition on Chat: active, wants the event's type, follows one of its countries."""
     countries = _split(event.countries)
     follows_event = exists().where(
@@ -136,15 +146,46 @@ def enqueue_event(
     releases the event to it. ``all_reports``: the words of every report stored with the
     event count too (an event held back by a doubtful first report, released by a later one).
     """
-    event = session.get(Event, event_id)
+    event = session.connection().execute(_FANOUT, {"event_id": event_id}).first()
     if event is None:
         return 0
+    return enqueue(
+        session,
+        Fanout(*event),
+        terms=terms,
+        only_filtered=only_filtered,
+        all_reports=all_reports,
+    )
+
+
+_EVENTS = Event.__table__  # type: ignore[attr-defined]
+_FANOUT = sa_select(
+    _EVENTS.c.id, _EVENTS.c.event_type, _EVENTS.c.countries, _EVENTS.c.topics
+).where(_EVENTS.c.id == bindparam("event_id"))
+_ANY_FILTER = (
+    sa_select(Chat.__table__.c.id)  # type: ignore[attr-defined]
+    .where(Chat.__table__.c.filter_words.is_not(None))  # type: ignore[attr-defined]
+    .limit(1)
+)
+
+
+def enqueue(
+    session: Session,
+    event: Fanout,
+    /,
+    *,
+    terms: frozenset[str] = frozenset(),
+    only_filtered: bool = False,
+    all_reports: bool = False,
+) -> int:
+    """enqueue_event for an event whose fan-out fields the caller holds (it has just written
+    them): the event is not read again (storage.events, in the event's own transaction)."""
+    event_id = event.id
+    session.flush()  # the Core statements below see what the session holds (nothing, mostly)
     # Most deployments have no /filter at all: one cheap look first, since every report that
     # joins an alerted event asks (building and caching the followers' query cost more than
-    # the rest of the join, issue 14).
-    any_filter = session.exec(
-        select(Chat.id).where(col(Chat.filter_words).is_not(None)).limit(1)
-    ).first()
+    # the rest of the join, issue 14). The statement is built once.
+    any_filter = session.connection().execute(_ANY_FILTER).first()
     if only_filtered and any_filter is None:
         return 0
     follows = _follows(event)
