@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, update
+from sqlalchemy import bindparam, func, insert, literal, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
 from news.topics import merge_topics
 from storage.db import forget_loaded, update_by_id
-from storage.deliveries import Fanout, enqueue, enqueue_event
+from storage.deliveries import Fanout, enqueue
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
 from storage.types import utc_day, utcnow
@@ -92,14 +92,6 @@ class Verdict:
     countries: tuple[str, ...]
     confidence: float
     evidence: str  # JSON
-
-
-def _apply(item: Item, verdict: Verdict) -> None:
-    item.label = verdict.label
-    item.event_type = verdict.event_type
-    item.countries = ",".join(sorted(verdict.countries))
-    item.confidence = verdict.confidence
-    item.evidence = verdict.evidence
 
 
 def save_classifications(session: Session, verdicts: Sequence[tuple[int, Verdict]], /) -> None:
@@ -191,34 +183,35 @@ def create_event(
     every delivery exist, or neither does. ``topics`` and ``terms`` (the report's topics and
     word keys, news.topics) decide which chats with a /filter get it.
     """
-    event = Event(
-        key=key,
-        event_type=event_type,
-        countries=",".join(sorted(countries)),
-        event_date=event_date,
-        place=place,
-        summary=summary,
-        facts=json.dumps(facts, ensure_ascii=False, default=str),
-        evidence=evidence,
-        language=language,
-        confidence=confidence,
-        state=state,
-        alerted=alert,
-        topics=",".join(merge_topics(topics)),
+    event: dict[str, Any] = {
+        "key": key,
+        "event_type": event_type,
+        "countries": ",".join(sorted(countries)),
+        "event_date": event_date,
+        "place": place,
+        "summary": summary,
+        "facts": json.dumps(facts, ensure_ascii=False, default=str),
+        "evidence": evidence,
+        "language": language,
+        "confidence": confidence,
+        "state": state,
+        "source_count": 1,
+        "alerted": alert,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+        "topics": ",".join(merge_topics(topics)),
+    }
+    connection = session.connection()
+    event["id"] = event_id = connection.execute(_INSERT_EVENT, event).scalar_one()
+    connection.execute(
+        _INSERT_COUNTRY,
+        [{"event_id": event_id, "country": code} for code in sorted(set(countries))],
     )
-    session.add(event)
-    session.flush()
-    assert event.id is not None
-    for code in sorted(set(countries)):
-        session.add(EventCountry(event_id=event.id, country=code))
-    item = session.get(Item, item_id)
-    if item is not None:
-        item.event_id = event.id
-        _apply(item, verdict)
-    session.flush()
+    _attach(session, item_id, event_id, verdict)  # a report pruned meanwhile: no source yet
     if alert:
-        enqueue_event(session, event_id=event.id, terms=terms)
-    return _info(event)
+        fanout = Fanout(event_id, event["event_type"], event["countries"], event["topics"])
+        enqueue(session, fanout, terms=terms)
+    return _record(event)
 
 
 def add_source(
@@ -295,14 +288,17 @@ def add_source(
     return _record(event)
 
 
-# A join in Core statements built once (the ORM's loads, flushes and statement building cost
-# ≈ 5 ms per join, bench/store.py): the event without its grouping state, which the join
-# replaces; the report attached with its verdict; the event updated with its new count.
+# An event's first report and its joins in Core statements built once (the ORM's loads,
+# flushes and statement building cost ≈ 5 ms per join, bench/store.py): for a join, the event
+# without its grouping state, which the join replaces; the report attached with its verdict;
+# the event updated with its new count.
 _EVENTS = Event.__table__  # type: ignore[attr-defined]
 _ITEMS = Item.__table__  # type: ignore[attr-defined]
 _JOINED_EVENT = sa_select(*(column for column in _EVENTS.c if column.name != "state")).where(
     _EVENTS.c.key == bindparam("key")
 )
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_COUNTRY = insert(EventCountry.__table__)  # type: ignore[attr-defined]
 _ATTACH = (
     update(_ITEMS)
     .where(_ITEMS.c.id == bindparam("item_id"))
