@@ -6,8 +6,9 @@ Usage: python bench/store.py [--feeds N] [--items N] [--joins N] [--rounds N]
 On a temporary SQLite file: ``record_success`` for N feeds of N new items each (one
 transaction per feed, as the poller does), then ``add_source`` of N reports into one alerted
 event (one transaction per join, with a facts merge, a stated span, topics and report
-words, as the pipeline calls it) with a few chats following it. Prints the CPU time of the
-process (time.process_time) per feed and per join, the best of the rounds. About 20 s.
+words, as the pipeline calls it) with a few chats following it, then ``create_event`` of N
+alerted events (their deliveries queued). Prints the CPU time of the process
+(time.process_time) per feed, per join and per event, the best of the rounds. About 30 s.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _merge(known: dict[str, Any]) -> dict[str, Any]:
     return known | {"place": "Dushanbe", "figures": [{"value": 1.5, "noun": "billion"}]}
 
 
-def one_round(feeds: int, items: int, joins: int) -> tuple[float, float]:
+def one_round(feeds: int, items: int, joins: int) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
         db.upgrade()
@@ -117,8 +118,31 @@ def one_round(feeds: int, items: int, joins: int) -> tuple[float, float]:
                 place="Dushanbe",
             )
         per_join = (time.process_time() - started) / joins
+        openers = stored[joins + 1 : 2 * joins + 1]
+        started = time.process_time()
+        for number, opening in enumerate(openers):
+            db.call(
+                event_store.create_event,
+                key=f"KZ-TJ-2026-11-28-visit-{number}",
+                event_type="visit",
+                countries=("KZ", "TJ"),
+                event_date=date(2026, 11, 28),
+                place="Dushanbe",
+                summary="Tokayev arrived in Dushanbe.",
+                facts={"event_date": "2026-11-28", "place": "Dushanbe"},
+                evidence="Tokayev arrived in Dushanbe.",
+                language="en",
+                confidence=0.95,
+                state=state,
+                item_id=opening.id,
+                verdict=VERDICT,
+                alert=True,
+                topics=("energy",),
+                terms=frozenset({"dushanbe", "visit"}),
+            )
+        per_event = (time.process_time() - started) / len(openers)
         db.close()
-    return per_feed, per_join
+    return per_feed, per_join, per_event
 
 
 def main() -> None:
@@ -129,10 +153,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     results = [one_round(args.feeds, args.items, args.joins) for _ in range(args.rounds)]
-    feed_ms = min(feed for feed, _ in results) * 1000
-    join_ms = min(join for _, join in results) * 1000
+    feed_ms, join_ms, event_ms = (min(figures) * 1000 for figures in zip(*results, strict=True))
     print(f"record_success: {feed_ms:.2f} ms CPU per feed of {args.items} new items")
     print(f"add_source:     {join_ms:.2f} ms CPU per join into one alerted event")
+    print(f"create_event:   {event_ms:.2f} ms CPU per alerted event queued for 10 chats")
 
 
 if __name__ == "__main__":
