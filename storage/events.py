@@ -203,10 +203,9 @@ def create_event(
     }
     connection = session.connection()
     event["id"] = event_id = connection.execute(_INSERT_EVENT, event).scalar_one()
-    connection.execute(
-        _INSERT_COUNTRY,
-        [{"event_id": event_id, "country": code} for code in sorted(set(countries))],
-    )
+    parties = [{"event_id": event_id, "country": code} for code in sorted(set(countries))]
+    if parties:  # an empty executemany would insert one row of NULLs
+        connection.execute(_INSERT_COUNTRY, parties)
     _attach(session, item_id, event_id, verdict)  # a report pruned meanwhile: no source yet
     if alert:
         fanout = Fanout(event_id, event["event_type"], event["countries"], event["topics"])
