@@ -160,6 +160,10 @@ def schedule_all_now(session: Session, /, *, now: datetime) -> int:
     return len(feeds)
 
 
+# The poll's statements are Core, on the table: no row is loaded into the session.
+_FEEDS = Feed.__table__  # type: ignore[attr-defined]
+
+
 def record_poll(
     session: Session,
     /,
@@ -206,9 +210,7 @@ def record_poll(
 # The columns of FeedInfo but item_count, by their names there: an UPDATE … RETURNING of these
 # builds the record without loading the row into the session.
 _INFO_COLUMNS = tuple(
-    Feed.__table__.c[field.name]  # type: ignore[attr-defined]
-    for field in fields(FeedInfo)
-    if field.name != "item_count"
+    _FEEDS.c[field.name] for field in fields(FeedInfo) if field.name != "item_count"
 )
 
 
@@ -232,7 +234,6 @@ def _poll_values(
 ) -> dict[str, Any]:
     """The columns one poll sets, for one UPDATE: a title or language only where the feed
     has none (decided in SQL), a new URL only when no other feed has it."""
-    table = Feed.__table__  # type: ignore[attr-defined]
     values: dict[str, Any] = {
         "last_polled_at": now,
         "next_poll_at": next_poll_at,
@@ -255,9 +256,9 @@ def _poll_values(
         # the URL links resolve against, so it would not match anyway; say so plainly).
         values["etag"] = values["last_modified"] = values["body_fingerprint"] = None
     if title:
-        values["title"] = case((_blank(table.c.title), title[:300]), else_=table.c.title)
+        values["title"] = case((_blank(_FEEDS.c.title), title[:300]), else_=_FEEDS.c.title)
     if language:
-        values["language"] = case((_blank(table.c.language), language), else_=table.c.language)
+        values["language"] = case((_blank(_FEEDS.c.language), language), else_=_FEEDS.c.language)
     return values
 
 
@@ -268,10 +269,9 @@ def _blank(column: Any) -> Any:
 
 def _may_move(session: Session, feed_id: int, moved_to: str) -> bool:
     """Whether the feed moves to ``moved_to``: a new URL that no other feed has."""
-    table = Feed.__table__  # type: ignore[attr-defined]
     urls = session.connection().execute(
-        sa_select(table.c.id, table.c.url).where(
-            or_(table.c.id == feed_id, table.c.url == moved_to)
+        sa_select(_FEEDS.c.id, _FEEDS.c.url).where(
+            or_(_FEEDS.c.id == feed_id, _FEEDS.c.url == moved_to)
         )
     )
     found = dict(urls.tuples().all())
@@ -283,8 +283,7 @@ def _update_feed(
 ) -> Row[Any] | None:
     """One UPDATE of the feed row; the ``returning`` columns as written, None when the feed
     is gone (removed while it was being polled)."""
-    table = Feed.__table__  # type: ignore[attr-defined]
-    statement = update(table).where(table.c.id == feed_id).values(values).returning(*returning)
+    statement = update(_FEEDS).where(_FEEDS.c.id == feed_id).values(values).returning(*returning)
     row = session.connection().execute(statement).first()
     forget_loaded(session, Feed, feed_id)
     return row
@@ -307,29 +306,24 @@ def store_items(
     """
     if not items:
         return []
-    table = Feed.__table__  # type: ignore[attr-defined]
-    feed = (
-        session.connection()
-        .execute(sa_select(table.c.title, table.c.language).where(table.c.id == feed_id))
-        .first()
-    )
+    feed = session.connection().execute(_FEED_NAMING, {"feed_id": feed_id}).first()
     if feed is None:
         return []
-    return _store_new(session, feed_id, feed.title, feed.language, items, now, max_age)
+    fresh = _unseen(session, feed_id, items)
+    if not fresh:
+        return []
+    return _insert_items(session, feed_id, feed.title, feed.language, fresh, now, max_age)
 
 
-def _store_new(
+def _insert_items(
     session: Session,
     feed_id: int,
     feed_title: str,
     feed_language: str | None,
-    items: Sequence[FeedItem],
+    fresh: Sequence[FeedItem],
     now: datetime,
     max_age: timedelta,
 ) -> list[StoredItem]:
-    fresh = _unseen(session, feed_id, items)
-    if not fresh:
-        return []
     # One Core INSERT … RETURNING for the batch (an executemany): adding ORM rows one by one
     # was most of the cost of storing a poll (bench/ingest.py), and the ORM's bulk path still
     # cost a millisecond per poll of mapping work (bench/store.py).
@@ -369,6 +363,9 @@ def _store_new(
 # Statements built once: building and hashing a statement per call cost more than running it.
 _ITEMS = Item.__table__  # type: ignore[attr-defined]
 _INSERT_ITEMS = insert(_ITEMS).returning(_ITEMS.c.key, _ITEMS.c.id)
+_FEED_NAMING = sa_select(_FEEDS.c.title, _FEEDS.c.language).where(
+    _FEEDS.c.id == bindparam("feed_id")
+)
 _KNOWN_KEYS = sa_select(literal(True), _ITEMS.c.key).where(
     _ITEMS.c.feed_id == bindparam("feed_id"), _ITEMS.c.key.in_(bindparam("keys", expanding=True))
 )
@@ -429,8 +426,8 @@ def record_success(
     them, so a poll whose parse or store failed leaves the old one and its body is parsed
     again. None leaves the stored one as it is.
 
-    The feed row is written by one UPDATE that also hands back its title and language (for
-    the items), not loaded into the session and flushed (bench/store.py).
+    The feed row is written by one UPDATE, not loaded into the session and flushed
+    (bench/store.py).
     """
     values = _poll_values(
         session,
@@ -450,11 +447,9 @@ def record_success(
     )
     if body_fingerprint is not None:
         values["body_fingerprint"] = body_fingerprint
-    table = Feed.__table__  # type: ignore[attr-defined]
-    feed = _update_feed(session, feed_id, values, table.c.title, table.c.language)
-    if feed is None or not items:
+    if _update_feed(session, feed_id, values, _FEEDS.c.id) is None:
         return []
-    return _store_new(session, feed_id, feed.title, feed.language, items, now, max_age)
+    return store_items(session, feed_id=feed_id, items=items, now=now, max_age=max_age)
 
 
 def record_not_modified(
