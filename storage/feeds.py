@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, func, insert, literal, or_, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Row,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    union_all,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -256,15 +268,14 @@ def _poll_values(
         # the URL links resolve against, so it would not match anyway; say so plainly).
         values["etag"] = values["last_modified"] = values["body_fingerprint"] = None
     if title:
-        values["title"] = case((_blank(_FEEDS.c.title), title[:300]), else_=_FEEDS.c.title)
+        values["title"] = title[:300]
     if language:
-        values["language"] = case((_blank(_FEEDS.c.language), language), else_=_FEEDS.c.language)
+        values["language"] = language
     return values
 
 
-def _blank(column: Any) -> Any:
-    """SQL for Python's ``not value`` on a text column: NULL or empty."""
-    return or_(column.is_(None), column == "")
+# Set only where the feed has none (Python's ``not value``: NULL or empty), decided in SQL.
+_FILLED_IN = ("title", "language")
 
 
 def _may_move(session: Session, feed_id: int, moved_to: str) -> bool:
@@ -283,10 +294,28 @@ def _update_feed(
 ) -> Row[Any] | None:
     """One UPDATE of the feed row; the ``returning`` columns as written, None when the feed
     is gone (removed while it was being polled)."""
-    statement = update(_FEEDS).where(_FEEDS.c.id == feed_id).values(values).returning(*returning)
-    row = session.connection().execute(statement).first()
+    statement = _feed_update(tuple(values), returning)
+    params = {f"new_{name}": value for name, value in values.items()}
+    row = session.connection().execute(statement, {"feed_id": feed_id, **params}).first()
     forget_loaded(session, Feed, feed_id)
     return row
+
+
+@functools.cache
+def _feed_update(columns: tuple[str, ...], returning: tuple[Any, ...]) -> Any:
+    """The UPDATE setting these columns, built once per shape (a poll sets one of a few)."""
+    values: dict[str, Any] = {}
+    for name in columns:
+        column = _FEEDS.c[name]
+        new: BindParameter[Any] = bindparam(f"new_{name}", type_=column.type)
+        blank = or_(column.is_(None), column == "")
+        values[name] = case((blank, new), else_=column) if name in _FILLED_IN else new
+    return (
+        update(_FEEDS)
+        .where(_FEEDS.c.id == bindparam("feed_id"))
+        .values(values)
+        .returning(*returning)
+    )
 
 
 def store_items(
