@@ -338,6 +338,14 @@ def update_by_id(session: Session, table: Table, rows: Sequence[Mapping[str, obj
         )
 
 
+def forget_loaded(session: Session, model: type[Any], row_id: object, /) -> None:
+    """Expire the session's copy of a row that a Core statement just changed, if it holds one:
+    an ORM read later in the same transaction then sees the new values, not the old ones."""
+    loaded = session.identity_map.get(session.identity_key(model, row_id))
+    if loaded is not None:
+        session.expire(loaded)
+
+
 def driver_message(exc: SQLAlchemyError) -> str:
     """The first line of the driver's message (SQLAlchemy adds the SQL and a link below it)."""
     orig = getattr(exc, "orig", None)

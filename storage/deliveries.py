@@ -8,12 +8,26 @@ loses nothing: whatever is still pending after a restart is sent then.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, case, exists, func, literal, or_, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    String,
+    TextClause,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -76,14 +90,23 @@ def _split(codes: str) -> list[str]:
 ID_CHUNK = 5_000
 
 
+@dataclass(frozen=True, slots=True)
+class Fanout:
+    """What the outbox needs of an event to queue it: whom it concerns and what it is about."""
+
+    id: int
+    event_type: str
+    countries: str  # "KZ,TJ", as stored
+    topics: str  # "energy,trade", as stored
+
+
 def _filter_passes(
-    session: Session, event: Event, follows: Any, terms: frozenset[str], all_reports: bool
+    session: Session, event: Fanout, terms: frozenset[str], all_reports: bool
 ) -> list[int]:
     """Chats with a /filter that follow the event and that it passes (topics or report words)."""
     topics = _split(event.topics)
-    rows = session.exec(
-        select(Chat.id, Chat.filter_words).where(follows, col(Chat.filter_words).is_not(None))
-    ).all()
+    followers = _filtered_followers(_default_followers(event))
+    rows = session.connection().execute(followers, _follows_params(event)).all()
     if rows and all_reports:
         terms = terms | _stored_report_terms(session, event)
     return [
@@ -91,7 +114,7 @@ def _filter_passes(
     ]
 
 
-def _stored_report_terms(session: Session, event: Event) -> frozenset[str]:
+def _stored_report_terms(session: Session, event: Fanout) -> frozenset[str]:
     """The match keys of every stored report of the event (read only when a filter asks)."""
     reports = session.exec(
         select(Item.title, Item.text).where(col(Item.event_id) == event.id)
@@ -99,18 +122,74 @@ def _stored_report_terms(session: Session, event: Event) -> frozenset[str]:
     return report_terms(*(part for report in reports for part in report if part))
 
 
-def _follows(event: Event) -> Any:
-    """The condition on Chat: active, wants the event's type, follows one of its countries."""
-    countries = _split(event.countries)
-    follows_event = exists().where(
-        col(Subscription.chat_id) == col(Chat.id), col(Subscription.country).in_(countries)
-    )
-    has_subscriptions = exists().where(col(Subscription.chat_id) == col(Chat.id))
-    # A chat without subscriptions follows the five Central Asian states.
-    default_matches = bool(CENTRAL_ASIA.intersection(countries))
-    countries_match = or_(follows_event, ~has_subscriptions) if default_matches else follows_event
-    wants_type = (literal(",") + Chat.event_types + literal(",")).like(f"%,{event.event_type},%")
-    return and_(col(Chat.active), wants_type, countries_match)
+# Who follows an event, and the outbox's INSERT … SELECT, as SQL text built once per shape
+# (the same SQL on both backends): SQLAlchemy 2.0 does not cache an INSERT with ON CONFLICT,
+# so the statement was compiled again for every alerted event, and building it with its
+# conditions cost ≈ 4.5 ms of the ≈ 6 ms of an alerted event (bench/store.py).
+# A chat follows an event when it is active, wants the event's type and follows one of its
+# countries; a chat without subscriptions follows the five Central Asian states.
+_FOLLOWS = (
+    "chat.active AND (',' || chat.event_types || ',') LIKE :type_pattern"
+    " AND (EXISTS (SELECT 1 FROM subscription"
+    " WHERE subscription.chat_id = chat.id AND subscription.country IN :countries){default})"
+)
+_OR_WITHOUT_SUBSCRIPTIONS = (
+    " OR NOT EXISTS (SELECT 1 FROM subscription WHERE subscription.chat_id = chat.id)"
+)
+_QUEUE = (
+    "INSERT INTO delivery (event_id, chat_id, status, attempts, next_attempt_at,"
+    " sent_source_count, created_at)"
+    f" SELECT :event_id, chat.id, CASE WHEN chat.mode = 'digest' THEN '{DIGEST}'"
+    f" ELSE '{PENDING}' END, 0, :now, 0, :now FROM chat WHERE {{wanted}}"
+    " ON CONFLICT (event_id, chat_id) DO NOTHING RETURNING id"
+)
+_COUNTRIES: BindParameter[Any] = bindparam("countries", expanding=True, type_=String)
+_NOW = bindparam("now", type_=UTCDateTime)
+
+
+def _default_followers(event: Fanout) -> bool:
+    """Whether chats without subscriptions follow the event (one of the five states is in it)."""
+    return bool(CENTRAL_ASIA.intersection(_split(event.countries)))
+
+
+def _follows_sql(default: bool) -> str:
+    return _FOLLOWS.format(default=_OR_WITHOUT_SUBSCRIPTIONS if default else "")
+
+
+def _follows_params(event: Fanout) -> dict[str, Any]:
+    return {"type_pattern": f"%,{event.event_type},%", "countries": _split(event.countries)}
+
+
+@functools.cache
+def _filtered_followers(default: bool) -> TextClause:
+    return text(
+        f"SELECT chat.id, chat.filter_words FROM chat WHERE {_follows_sql(default)}"
+        " AND chat.filter_words IS NOT NULL"
+    ).bindparams(_COUNTRIES)
+
+
+@functools.cache
+def _queue_followers(default: bool) -> TextClause:
+    """The event for its followers without a /filter."""
+    wanted = f"{_follows_sql(default)} AND chat.filter_words IS NULL"
+    return text(_QUEUE.format(wanted=wanted)).bindparams(_COUNTRIES, _NOW)
+
+
+# The filtered chats that pass, by id: on PostgreSQL one array parameter, whatever the number
+# of chats (a statement takes 65,535); on SQLite an IN list per ID_CHUNK.
+_QUEUE_IDS = text(_QUEUE.format(wanted="chat.id IN :chat_ids")).bindparams(
+    bindparam("chat_ids", expanding=True, type_=BigInteger), _NOW
+)
+
+
+@functools.cache
+def _queue_ids_postgresql() -> TextClause:
+    # Imported here, not with the module: the PostgreSQL dialect costs a command on SQLite
+    # ≈ 50 ms of start-up (issue 14); the engine has loaded its own already.
+    from sqlalchemy.dialects import postgresql
+
+    ids = bindparam("chat_ids", type_=postgresql.ARRAY(BigInteger))
+    return text(_QUEUE.format(wanted="chat.id = ANY(:chat_ids)")).bindparams(ids, _NOW)
 
 
 def enqueue_event(
@@ -136,75 +215,70 @@ def enqueue_event(
     releases the event to it. ``all_reports``: the words of every report stored with the
     event count too (an event held back by a doubtful first report, released by a later one).
     """
-    event = session.get(Event, event_id)
+    event = session.connection().execute(_FANOUT, {"event_id": event_id}).first()
     if event is None:
         return 0
+    return enqueue(
+        session,
+        Fanout(*event),
+        terms=terms,
+        only_filtered=only_filtered,
+        all_reports=all_reports,
+    )
+
+
+_EVENTS = Event.__table__  # type: ignore[attr-defined]
+_FANOUT = sa_select(
+    _EVENTS.c.id, _EVENTS.c.event_type, _EVENTS.c.countries, _EVENTS.c.topics
+).where(_EVENTS.c.id == bindparam("event_id"))
+_ANY_FILTER = (
+    sa_select(Chat.__table__.c.id)  # type: ignore[attr-defined]
+    .where(Chat.__table__.c.filter_words.is_not(None))  # type: ignore[attr-defined]
+    .limit(1)
+)
+
+
+def enqueue(
+    session: Session,
+    event: Fanout,
+    /,
+    *,
+    terms: frozenset[str] = frozenset(),
+    only_filtered: bool = False,
+    all_reports: bool = False,
+) -> int:
+    """enqueue_event for an event whose fan-out fields the caller holds (it has just written
+    them): the event is not read again (storage.events, in the event's own transaction)."""
+    event_id = event.id
+    session.flush()  # the Core statements below see what the session holds (nothing, mostly)
     # Most deployments have no /filter at all: one cheap look first, since every report that
     # joins an alerted event asks (building and caching the followers' query cost more than
-    # the rest of the join, issue 14).
-    any_filter = session.exec(
-        select(Chat.id).where(col(Chat.filter_words).is_not(None)).limit(1)
-    ).first()
+    # the rest of the join, issue 14). The statement is built once.
+    any_filter = session.connection().execute(_ANY_FILTER).first()
     if only_filtered and any_filter is None:
         return 0
-    follows = _follows(event)
-    passing = (
-        _filter_passes(session, event, follows, terms, all_reports)
-        if any_filter is not None
-        else []
-    )
+    default = _default_followers(event)
+    passing = _filter_passes(session, event, terms, all_reports) if any_filter is not None else []
     added = 0
     if not only_filtered:
-        added += _queue(session, event_id, and_(follows, col(Chat.filter_words).is_(None)))
-    # The filtered chats that pass were selected with ``follows`` in this transaction.
+        params = _follows_params(event)
+        added += _queue(session, _queue_followers(default), event_id, params)
+    # The filtered chats that pass were selected with the same condition in this transaction.
     if passing and session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql  # see _queue
-
-        # One array parameter, whatever the number of chats (a statement takes 65,535).
-        ids = bindparam("chat_ids", passing, type_=postgresql.ARRAY(BigInteger))
-        added += _queue(session, event_id, col(Chat.id) == any_(ids))
+        added += _queue(session, _queue_ids_postgresql(), event_id, {"chat_ids": passing})
     else:
         for start in range(0, len(passing), ID_CHUNK):
-            added += _queue(session, event_id, col(Chat.id).in_(passing[start : start + ID_CHUNK]))
+            chunk = {"chat_ids": passing[start : start + ID_CHUNK]}
+            added += _queue(session, _QUEUE_IDS, event_id, chunk)
     return added
 
 
-def _queue(session: Session, event_id: int, chats_wanted: Any) -> int:
-    """INSERT … SELECT a waiting delivery of the event for each chat the condition selects."""
+def _queue(session: Session, statement: TextClause, event_id: int, params: dict[str, Any]) -> int:
+    """INSERT … SELECT a waiting delivery of the event for each chat the statement selects."""
     now = utcnow()
-    status = case((col(Chat.mode) == "digest", literal(DIGEST)), else_=literal(PENDING))
-    rows = sa_select(
-        literal(event_id).label("event_id"),
-        col(Chat.id).label("chat_id"),
-        status.label("status"),
-        literal(0).label("attempts"),
-        literal(now, UTCDateTime).label("next_attempt_at"),
-        literal(0).label("sent_source_count"),
-        literal(now, UTCDateTime).label("created_at"),
-    ).where(chats_wanted)
-    columns = [
-        "event_id",
-        "chat_id",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "sent_source_count",
-        "created_at",
-    ]
-    # The dialects are imported here, not with the module: the PostgreSQL one costs a
-    # command on SQLite ≈ 50 ms of start-up (issue 14); the engine has loaded its own already.
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Delivery)
-        .from_select(columns, rows)
-        .on_conflict_do_nothing(index_elements=["event_id", "chat_id"])
-        .returning(col(Delivery.id))
-    )
+    found = session.connection().execute(statement, {"event_id": event_id, "now": now, **params})
     # Counting RETURNING rows: psycopg reports no rowcount for this statement.
-    return len(session.connection().execute(statement).all())
+    return len(found.all())
 
 
 def _filter_allows(passing: list[int], only_filtered: bool) -> Any:

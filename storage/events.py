@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal
+from sqlalchemy import bindparam, func, insert, literal, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
 from news.topics import merge_topics
-from storage.db import update_by_id
-from storage.deliveries import enqueue_event
+from storage.db import forget_loaded, update_by_id
+from storage.deliveries import Fanout, enqueue
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
 from storage.types import utc_day, utcnow
@@ -91,14 +92,6 @@ class Verdict:
     countries: tuple[str, ...]
     confidence: float
     evidence: str  # JSON
-
-
-def _apply(item: Item, verdict: Verdict) -> None:
-    item.label = verdict.label
-    item.event_type = verdict.event_type
-    item.countries = ",".join(sorted(verdict.countries))
-    item.confidence = verdict.confidence
-    item.evidence = verdict.evidence
 
 
 def save_classifications(session: Session, verdicts: Sequence[tuple[int, Verdict]], /) -> None:
@@ -190,34 +183,34 @@ def create_event(
     every delivery exist, or neither does. ``topics`` and ``terms`` (the report's topics and
     word keys, news.topics) decide which chats with a /filter get it.
     """
-    event = Event(
-        key=key,
-        event_type=event_type,
-        countries=",".join(sorted(countries)),
-        event_date=event_date,
-        place=place,
-        summary=summary,
-        facts=json.dumps(facts, ensure_ascii=False, default=str),
-        evidence=evidence,
-        language=language,
-        confidence=confidence,
-        state=state,
-        alerted=alert,
-        topics=",".join(merge_topics(topics)),
-    )
-    session.add(event)
-    session.flush()
-    assert event.id is not None
-    for code in sorted(set(countries)):
-        session.add(EventCountry(event_id=event.id, country=code))
-    item = session.get(Item, item_id)
-    if item is not None:
-        item.event_id = event.id
-        _apply(item, verdict)
-    session.flush()
+    event: dict[str, Any] = {
+        "key": key,
+        "event_type": event_type,
+        "countries": ",".join(sorted(countries)),
+        "event_date": event_date,
+        "place": place,
+        "summary": summary,
+        "facts": json.dumps(facts, ensure_ascii=False, default=str),
+        "evidence": evidence,
+        "language": language,
+        "confidence": confidence,
+        "state": state,
+        "source_count": 1,
+        "alerted": alert,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+        "topics": ",".join(merge_topics(topics)),
+    }
+    connection = session.connection()
+    event["id"] = event_id = connection.execute(_INSERT_EVENT, event).scalar_one()
+    parties = [{"event_id": event_id, "country": code} for code in sorted(set(countries))]
+    if parties:  # an empty executemany would insert one row of NULLs
+        connection.execute(_INSERT_COUNTRY, parties)
+    _attach(session, item_id, event_id, verdict)  # a report pruned meanwhile: no source yet
     if alert:
-        enqueue_event(session, event_id=event.id, terms=terms)
-    return _info(event)
+        fanout = Fanout(event_id, event["event_type"], event["countries"], event["topics"])
+        enqueue(session, fanout, terms=terms)
+    return _record(event)
 
 
 def add_source(
@@ -248,41 +241,136 @@ def add_source(
     /filter held the event back gets it when this report, one that may alert, mentions one
     of its words.
     """
-    event = session.exec(select(Event).where(Event.key == key)).first()
-    item = session.get(Item, item_id)
-    if event is None or item is None:
+    found = session.connection().execute(_JOINED_EVENT, {"key": key}).first()
+    if found is None:
         return None
-    item.event_id = event.id
-    _apply(item, verdict)
-    session.flush()
-    event.source_count = session.exec(select(func.count()).where(Item.event_id == event.id)).one()
-    event.state = state
-    event.updated_at = utcnow()
+    event = found._asdict()
+    event_id = event["id"]
+    if not _attach(session, item_id, event_id, verdict):
+        return None
+    changed: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+    facts = event["facts"]
     if merge_facts is not None:
-        stored = json.loads(event.facts) if event.facts else {}
-        event.facts = json.dumps(merge_facts(stored), ensure_ascii=False, default=str)
-    if place and not event.place:
-        event.place = place
+        stored = json.loads(facts) if facts else {}
+        facts = json.dumps(merge_facts(stored), ensure_ascii=False, default=str)
+    if place and not event["place"]:
+        changed["place"] = place
     if span is not None:
-        stated = json.loads(event.facts) if event.facts else {}
+        stated = json.loads(facts) if facts else {}
         end = span[1].isoformat() if span[1] > span[0] else None
-        event.event_date = span[0]
-        event.facts = json.dumps(stated | {"event_date": span[0].isoformat(), "event_end": end})
-    event.topics = ",".join(merge_topics(_split(event.topics), topics))
-    session.flush()
-    assert event.id is not None
-    if alert and not event.alerted:
+        changed["event_date"] = span[0]
+        facts = json.dumps(stated | {"event_date": span[0].isoformat(), "event_end": end})
+    changed["facts"] = facts
+    changed["topics"] = ",".join(merge_topics(_split(event["topics"]), topics))
+    release = alert and not event["alerted"]
+    if release:
+        changed["alerted"] = True
+    # Only what changed is written, as the ORM's flush did.
+    changed = {name: value for name, value in changed.items() if value != event.get(name)}
+    source_count = (
+        session.connection()
+        .execute(_event_update(tuple(changed)), {"event_id": event_id, **changed})
+        .scalar_one()
+    )
+    forget_loaded(session, Event, event_id)
+    event |= changed
+    event["source_count"] = source_count
+    fanout = Fanout(event_id, event["event_type"], event["countries"], event["topics"])
+    if release:
         # A doubtful first report held the event back; a confident second one releases it,
         # and a /filter word in any of its reports, the held-back ones included, counts.
-        event.alerted = True
-        session.flush()
-        enqueue_event(session, event_id=event.id, terms=terms, all_reports=True)
-    elif event.alerted and alert and terms:
+        enqueue(session, fanout, terms=terms, all_reports=True)
+    elif event["alerted"] and alert and terms:
         # Only a report that may alert releases: a doubtful one, or one older than
         # MAX_ITEM_AGE, is stored and listed but pushes nothing, to filtered chats neither.
-        enqueue_event(session, event_id=event.id, terms=terms, only_filtered=True)
-    session.flush()
-    return _info(event)
+        enqueue(session, fanout, terms=terms, only_filtered=True)
+    return _record(event)
+
+
+# An event's first report and its joins in Core statements built once (the ORM's loads,
+# flushes and statement building cost ≈ 5 ms per join, bench/store.py): for a join, the event
+# without its grouping state, which the join replaces; the report attached with its verdict;
+# the event updated with its new count.
+_EVENTS = Event.__table__  # type: ignore[attr-defined]
+_ITEMS = Item.__table__  # type: ignore[attr-defined]
+_JOINED_EVENT = sa_select(*(column for column in _EVENTS.c if column.name != "state")).where(
+    _EVENTS.c.key == bindparam("key")
+)
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_COUNTRY = insert(EventCountry.__table__)  # type: ignore[attr-defined]
+_ATTACH = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"))
+    .values(
+        event_id=bindparam("event_id"),
+        label=bindparam("label"),
+        event_type=bindparam("event_type"),
+        countries=bindparam("countries"),
+        confidence=bindparam("confidence"),
+        evidence=bindparam("evidence"),
+    )
+    .returning(_ITEMS.c.id)
+)
+
+
+def _attach(session: Session, item_id: int, event_id: int | None, verdict: Verdict) -> bool:
+    """Make the item a report of the event, with its verdict; False when the item is gone."""
+    attached = (
+        session.connection()
+        .execute(
+            _ATTACH,
+            {
+                "item_id": item_id,
+                "event_id": event_id,
+                "label": verdict.label,
+                "event_type": verdict.event_type,
+                "countries": ",".join(sorted(verdict.countries)),
+                "confidence": verdict.confidence,
+                "evidence": verdict.evidence,
+            },
+        )
+        .first()
+    )
+    forget_loaded(session, Item, item_id)
+    return attached is not None
+
+
+@functools.cache
+def _event_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE event SET <columns>, source_count = its reports WHERE id = :event_id."""
+    reports = (
+        sa_select(func.count())
+        .select_from(_ITEMS)
+        .where(_ITEMS.c.event_id == bindparam("event_id"))
+        .scalar_subquery()
+    )
+    return (
+        update(_EVENTS)
+        .where(_EVENTS.c.id == bindparam("event_id"))
+        .values({**{name: bindparam(name) for name in columns}, "source_count": reports})
+        .returning(_EVENTS.c.source_count)
+    )
+
+
+def _record(event: dict[str, Any]) -> EventInfo:
+    """An EventInfo from the event's columns by name (as _info from a row object)."""
+    return EventInfo(
+        id=event["id"],
+        key=event["key"],
+        event_type=event["event_type"],
+        countries=_split(event["countries"]),
+        event_date=event["event_date"],
+        place=event["place"],
+        summary=event["summary"],
+        facts=json.loads(event["facts"]) if event["facts"] else {},
+        evidence=event["evidence"],
+        language=event["language"],
+        confidence=event["confidence"],
+        source_count=event["source_count"],
+        alerted=event["alerted"],
+        created_at=event["created_at"],
+        topics=_split(event["topics"]),
+    )
 
 
 # Event ids per IN list: PostgreSQL takes at most 65,535 parameters in one statement, and an

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import (
+    BindParameter,
+    Row,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    union_all,
+    update,
+)
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
-from storage.db import StorageError, update_by_id
+from storage.db import StorageError, forget_loaded, update_by_id
 from storage.models import Feed, Item
 from storage.types import utcnow
 
@@ -158,6 +172,10 @@ def schedule_all_now(session: Session, /, *, now: datetime) -> int:
     return len(feeds)
 
 
+# The poll's statements are Core, on the table: no row is loaded into the session.
+_FEEDS = Feed.__table__  # type: ignore[attr-defined]
+
+
 def record_poll(
     session: Session,
     /,
@@ -181,36 +199,123 @@ def record_poll(
     ``caching_headers`` is true only for a 2xx answer: then ETag and Last-Modified are
     replaced verbatim (also by None when the server stopped sending them).
     """
-    feed = session.get(Feed, feed_id)
-    if feed is None:  # removed while it was being polled
-        return None
-    feed.last_polled_at = now
-    feed.next_poll_at = next_poll_at
-    feed.consecutive_failures = consecutive_failures
-    feed.failing_since = failing_since
+    values = _poll_values(
+        session,
+        feed_id=feed_id,
+        now=now,
+        next_poll_at=next_poll_at,
+        consecutive_failures=consecutive_failures,
+        failing_since=failing_since,
+        error=error,
+        disable=disable,
+        etag=etag,
+        last_modified=last_modified,
+        caching_headers=caching_headers,
+        moved_to=moved_to,
+        title=title,
+        language=language,
+    )
+    row = _update_feed(session, feed_id, values, *_INFO_COLUMNS)
+    return None if row is None else FeedInfo(**row._mapping)
+
+
+# The columns of FeedInfo but item_count, by their names there: an UPDATE … RETURNING of these
+# builds the record without loading the row into the session.
+_INFO_COLUMNS = tuple(
+    _FEEDS.c[field.name] for field in fields(FeedInfo) if field.name != "item_count"
+)
+
+
+def _poll_values(
+    session: Session,
+    /,
+    *,
+    feed_id: int,
+    now: datetime,
+    next_poll_at: datetime,
+    consecutive_failures: int,
+    failing_since: datetime | None,
+    error: str | None,
+    disable: bool,
+    etag: str | None,
+    last_modified: str | None,
+    caching_headers: bool,
+    moved_to: str | None,
+    title: str | None,
+    language: str | None,
+) -> dict[str, Any]:
+    """The columns one poll sets, for one UPDATE: a title or language only where the feed
+    has none (decided in SQL), a new URL only when no other feed has it."""
+    values: dict[str, Any] = {
+        "last_polled_at": now,
+        "next_poll_at": next_poll_at,
+        "consecutive_failures": consecutive_failures,
+        "failing_since": failing_since,
+    }
     if error is None:
-        feed.last_success_at = now
-        feed.last_error = None
+        values["last_success_at"] = now
+        values["last_error"] = None
     else:
-        feed.last_error = error[:1000]
+        values["last_error"] = error[:1000]
     if disable:
-        feed.enabled = False
-        feed.disabled_reason = f"failing since {failing_since:%Y-%m-%d %H:%M} UTC: {error}"
+        values["enabled"] = False
+        values["disabled_reason"] = f"failing since {failing_since:%Y-%m-%d %H:%M} UTC: {error}"
     if caching_headers:
-        feed.etag, feed.last_modified = etag, last_modified
-    if moved_to and moved_to != feed.url:
-        taken = session.exec(select(Feed.id).where(Feed.url == moved_to)).first()
-        if taken is None:
-            feed.url = moved_to
-            # Validators belong to the old URL, and so does the body's fingerprint (it hashes
-            # the URL links resolve against, so it would not match anyway; say so plainly).
-            feed.etag = feed.last_modified = feed.body_fingerprint = None
-    if title and not feed.title:
-        feed.title = title[:300]
-    if language and not feed.language:
-        feed.language = language
-    session.flush()
-    return _info(feed)
+        values["etag"], values["last_modified"] = etag, last_modified
+    if moved_to and _may_move(session, feed_id, moved_to):
+        values["url"] = moved_to
+        # Validators belong to the old URL, and so does the body's fingerprint (it hashes
+        # the URL links resolve against, so it would not match anyway; say so plainly).
+        values["etag"] = values["last_modified"] = values["body_fingerprint"] = None
+    if title:
+        values["title"] = title[:300]
+    if language:
+        values["language"] = language
+    return values
+
+
+# Set only where the feed has none (Python's ``not value``: NULL or empty), decided in SQL.
+_FILLED_IN = ("title", "language")
+
+
+def _may_move(session: Session, feed_id: int, moved_to: str) -> bool:
+    """Whether the feed moves to ``moved_to``: a new URL that no other feed has."""
+    urls = session.connection().execute(
+        sa_select(_FEEDS.c.id, _FEEDS.c.url).where(
+            or_(_FEEDS.c.id == feed_id, _FEEDS.c.url == moved_to)
+        )
+    )
+    found = dict(urls.tuples().all())
+    return feed_id in found and found[feed_id] != moved_to and len(found) == 1
+
+
+def _update_feed(
+    session: Session, feed_id: int, values: dict[str, Any], /, *returning: Any
+) -> Row[Any] | None:
+    """One UPDATE of the feed row; the ``returning`` columns as written, None when the feed
+    is gone (removed while it was being polled)."""
+    statement = _feed_update(tuple(values), returning)
+    params = {f"new_{name}": value for name, value in values.items()}
+    row = session.connection().execute(statement, {"feed_id": feed_id, **params}).first()
+    forget_loaded(session, Feed, feed_id)
+    return row
+
+
+@functools.cache
+def _feed_update(columns: tuple[str, ...], returning: tuple[Any, ...]) -> Any:
+    """The UPDATE setting these columns, built once per shape (a poll sets one of a few)."""
+    values: dict[str, Any] = {}
+    for name in columns:
+        column = _FEEDS.c[name]
+        new: BindParameter[Any] = bindparam(f"new_{name}", type_=column.type)
+        blank = or_(column.is_(None), column == "")
+        values[name] = case((blank, new), else_=column) if name in _FILLED_IN else new
+    return (
+        update(_FEEDS)
+        .where(_FEEDS.c.id == bindparam("feed_id"))
+        .values(values)
+        .returning(*returning)
+    )
 
 
 def store_items(
@@ -228,35 +333,29 @@ def store_items(
     a re-published entry with a new guid but the same link does not come back as new. An
     item already older than ``max_age`` when first seen is stored but not alertable.
     """
-    feed = session.get(Feed, feed_id)
-    if feed is None or not items:
+    if not items:
         return []
-    keys = [item.key for item in items]
-    links = [item.link for item in items if item.link]
-    known_keys = set(
-        session.exec(
-            select(Item.key).where(Item.feed_id == feed_id).where(col(Item.key).in_(keys))
-        ).all()
-    )
-    known_links = set(
-        session.exec(
-            select(Item.link).where(Item.feed_id == feed_id).where(col(Item.link).in_(links))
-        ).all()
-        if links
-        else []
-    )
-    fresh: list[FeedItem] = []
-    for item in items:
-        if item.key in known_keys or (item.link and item.link in known_links):
-            continue
-        known_keys.add(item.key)
-        if item.link:
-            known_links.add(item.link)
-        fresh.append(item)
+    feed = session.connection().execute(_FEED_NAMING, {"feed_id": feed_id}).first()
+    if feed is None:
+        return []
+    fresh = _unseen(session, feed_id, items)
     if not fresh:
         return []
-    # One INSERT … RETURNING for the batch: adding ORM rows one by one was most of the cost of
-    # storing a poll (bench/ingest.py).
+    return _insert_items(session, feed_id, feed.title, feed.language, fresh, now, max_age)
+
+
+def _insert_items(
+    session: Session,
+    feed_id: int,
+    feed_title: str,
+    feed_language: str | None,
+    fresh: Sequence[FeedItem],
+    now: datetime,
+    max_age: timedelta,
+) -> list[StoredItem]:
+    # One Core INSERT … RETURNING for the batch (an executemany): adding ORM rows one by one
+    # was most of the cost of storing a poll (bench/ingest.py), and the ORM's bulk path still
+    # cost a millisecond per poll of mapping work (bench/store.py).
     published = [item.published or now for item in fresh]
     alertable = [now - when <= max_age for when in published]
     rows = [
@@ -266,7 +365,7 @@ def store_items(
             "link": item.link,
             "title": item.title,
             "text": item.text,
-            "language": item.language or feed.language,
+            "language": item.language or feed_language,
             "published_at": when,
             "first_seen_at": now,
             "alertable": fresh_enough,
@@ -274,22 +373,63 @@ def store_items(
         }
         for item, when, fresh_enough in zip(fresh, published, alertable, strict=True)
     ]
-    ids = (
-        session.execute(insert(Item).returning(col(Item.id), sort_by_parameter_order=True), rows)
-        .scalars()
-        .all()
-    )
+    # Ids by key (unique in the feed and in ``fresh``), not by position: asking for them in
+    # the rows' order made SQLite insert one row per statement.
+    ids = dict(session.connection().execute(_INSERT_ITEMS, rows).tuples().all())
     return [
         StoredItem(
-            id=row_id,
+            id=ids[item.key],
             feed_id=feed_id,
-            feed_title=feed.title,
+            feed_title=feed_title,
             item=item,
             published_at=when,
             alertable=fresh_enough,
         )
-        for row_id, item, when, fresh_enough in zip(ids, fresh, published, alertable, strict=True)
+        for item, when, fresh_enough in zip(fresh, published, alertable, strict=True)
     ]
+
+
+# Statements built once: building and hashing a statement per call cost more than running it.
+_ITEMS = Item.__table__  # type: ignore[attr-defined]
+_INSERT_ITEMS = insert(_ITEMS).returning(_ITEMS.c.key, _ITEMS.c.id)
+_FEED_NAMING = sa_select(_FEEDS.c.title, _FEEDS.c.language).where(
+    _FEEDS.c.id == bindparam("feed_id")
+)
+_KNOWN_KEYS = sa_select(literal(True), _ITEMS.c.key).where(
+    _ITEMS.c.feed_id == bindparam("feed_id"), _ITEMS.c.key.in_(bindparam("keys", expanding=True))
+)
+# Keys by the unique index, links by theirs: a UNION ALL keeps each on its index.
+_KNOWN_KEYS_OR_LINKS = union_all(
+    _KNOWN_KEYS,
+    sa_select(literal(False), _ITEMS.c.link).where(
+        _ITEMS.c.feed_id == bindparam("feed_id"),
+        _ITEMS.c.link.in_(bindparam("links", expanding=True)),
+    ),
+)
+
+
+def _unseen(session: Session, feed_id: int, items: Sequence[FeedItem]) -> list[FeedItem]:
+    """The items whose key and link this feed has not stored, nor an earlier one of the batch
+    (one query for both look-ups)."""
+    keys = [item.key for item in items]
+    links = [item.link for item in items if item.link]
+    found = session.connection().execute(
+        _KNOWN_KEYS_OR_LINKS if links else _KNOWN_KEYS,
+        {"feed_id": feed_id, "keys": keys, "links": links},
+    )
+    known_keys: set[str] = set()
+    known_links: set[str] = set()
+    for is_key, value in found.tuples():
+        (known_keys if is_key else known_links).add(value)
+    fresh: list[FeedItem] = []
+    for item in items:
+        if item.key in known_keys or (item.link and item.link in known_links):
+            continue
+        known_keys.add(item.key)
+        if item.link:
+            known_links.add(item.link)
+        fresh.append(item)
+    return fresh
 
 
 def record_success(
@@ -314,14 +454,19 @@ def record_success(
     ``body_fingerprint`` is that of the body the items come from; it is stored here, with
     them, so a poll whose parse or store failed leaves the old one and its body is parsed
     again. None leaves the stored one as it is.
+
+    The feed row is written by one UPDATE, not loaded into the session and flushed
+    (bench/store.py).
     """
-    info = record_poll(
+    values = _poll_values(
         session,
         feed_id=feed_id,
         now=now,
         next_poll_at=next_poll_at,
         consecutive_failures=0,
         failing_since=None,
+        error=None,
+        disable=False,
         etag=etag,
         last_modified=last_modified,
         caching_headers=caching_headers,
@@ -329,14 +474,11 @@ def record_success(
         title=title,
         language=language,
     )
-    if info is None:
+    if body_fingerprint is not None:
+        values["body_fingerprint"] = body_fingerprint
+    if _update_feed(session, feed_id, values, _FEEDS.c.id) is None:
         return []
-    stored = store_items(session, feed_id=feed_id, items=items, now=now, max_age=max_age)
-    feed = session.get(Feed, feed_id)  # in the session since record_poll: no query
-    if body_fingerprint is not None and feed is not None:
-        feed.body_fingerprint = body_fingerprint
-        session.flush()
-    return stored
+    return store_items(session, feed_id=feed_id, items=items, now=now, max_age=max_age)
 
 
 def record_not_modified(
