@@ -508,15 +508,59 @@ def _sentence_around(text: str, pos: int) -> str:
     return text[begin : after.end() if after else len(text)]
 
 
+# _SENTENCE_END with its lookahead captured: where the capital that lets it end a sentence is.
+_SENTENCE_END_AHEAD = re.compile(r"[.!?…](?=(\s+[A-ZА-ЯЁ«\"“]))")
+
+
+class _Sentences:
+    """``_sentence_around`` and ``_is_future`` for many positions of one lead, with its
+    sentence ends found once (each call of ``_sentence_around`` scanned the lead up to its
+    position again: quadratic in the dates and verbs of a long lead) and each sentence's
+    tense read once.
+
+    ``_sentence_around(text, pos)`` starts after the last end it finds in ``text[:pos]``,
+    i.e. whose lookahead (the spaces and the capital) ends by ``pos``, and ends with the
+    first end at or after ``pos``.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._at: list[int] = []  # where each end's punctuation is
+        self._reach: list[int] = []  # where its lookahead ends
+        for m in _SENTENCE_END_AHEAD.finditer(text):
+            self._at.append(m.start())
+            self._reach.append(m.end(1))
+        self._future: dict[tuple[int, int], bool] = {}
+
+    def around(self, pos: int) -> tuple[int, int]:
+        before = bisect.bisect_right(self._reach, pos)
+        begin = self._at[before - 1] + 1 if before else 0
+        after = bisect.bisect_left(self._at, pos)
+        return begin, self._at[after] + 1 if after < len(self._at) else len(self.text)
+
+    def sentence(self, pos: int) -> str:
+        begin, end = self.around(pos)
+        return self.text[begin:end]
+
+    def is_future(self, pos: int) -> bool:
+        """``_is_future(_sentence_around(text, pos))``."""
+        span = self.around(pos)
+        future = self._future.get(span)
+        if future is None:
+            future = self._future[span] = _is_future(self.text[span[0] : span[1]])
+        return future
+
+
 def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, str | None]:
     found: list[tuple[int, date, date, str, bool]] = []  # position, first, last, text, future
+    sentences = _Sentences(lead)
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(lead):
             if _in_dateline(lead, m) or _OTHER_EVENT_BEFORE.search(
                 lead[max(0, m.start() - 80) : m.start()]
             ):
                 continue
-            future = _is_future(_sentence_around(lead, m.start()))
+            future = sentences.is_future(m.start())
             days = _resolve_absolute(m, ref, future)
             if days is not None:
                 found.append((m.start(), days[0], days[1], m.group(0).strip(), future))
@@ -526,11 +570,11 @@ def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, 
                 continue
             if _REPORTING_AFTER.match(lead[m.end() : m.end() + 30]):
                 continue
-            future = _is_future(_sentence_around(lead, m.start()))
+            future = sentences.is_future(m.start())
             first, last = _resolve_relative(m.group("w").lower(), ref, future)
             found.append((m.start(), first, last, m.group(0), future))
     plausible = [f for f in found if ref is None or ref - MAX_PAST <= f[1] <= ref + MAX_AHEAD]
-    reported = _first_past_event(lead)
+    reported = _first_past_event(lead, sentences)
     if reported is not None:
         plausible = [f for f in plausible if not (f[4] and f[0] > reported)]
     if not plausible:
@@ -550,12 +594,12 @@ def _in_dateline(lead: str, m: re.Match[str]) -> bool:
     return bool(_DATELINE_BEFORE.match(before)) and bool(_DATELINE_AFTER.match(lead[m.end() :]))
 
 
-def _first_past_event(lead: str) -> int | None:
+def _first_past_event(lead: str, sentences: _Sentences) -> int | None:
     """Where the first sentence reporting the event in the past tense starts, if any."""
     for m in _PAST_EVENT.finditer(lead):
-        sentence = _sentence_around(lead, m.start())
-        if not _is_future(sentence):
-            return lead.find(sentence) if sentence in lead else m.start()
+        if not sentences.is_future(m.start()):
+            # the first place the sentence's text occurs (an earlier sentence may repeat it)
+            return lead.find(sentences.sentence(m.start()))
     return None
 
 
@@ -566,7 +610,8 @@ def reports_arrival(title: str, text: str) -> bool:
     first day; a recap published after them says nothing about the event's days.
     """
     lead = f"{title}.\n{text[:600]}"
-    return any(not _is_future(_sentence_around(lead, m.start())) for m in _ARRIVAL.finditer(lead))
+    sentences = _Sentences(lead)
+    return any(not sentences.is_future(m.start()) for m in _ARRIVAL.finditer(lead))
 
 
 def _is_future(sentence: str) -> bool:
@@ -622,12 +667,12 @@ def _resolve_relative(word: str, ref: date, future: bool) -> tuple[date, date]:
 def _documents(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     spans: list[tuple[int, str]] = []
     kinds: list[str] = []
-    taken: list[tuple[int, int]] = []
+    taken: set[int] = set()  # every position of a match kept (a list of spans was quadratic)
     for kind, pattern in _DOCUMENT_RE.items():
         for m in pattern.finditer(body):
-            if any(a <= m.start() < b for a, b in taken):
+            if m.start() in taken:
                 continue  # "joint statement" is a declaration, not also a "statement"
-            taken.append((m.start(), m.end()))
+            taken.update(range(m.start(), m.end()))
             spans.append((m.start(), m.group(0)))
             if kind not in kinds:
                 kinds.append(kind)
@@ -649,22 +694,28 @@ _MONTH_ONLY = re.compile(
 
 
 def announced_window(
-    title: str, text: str, *, published: datetime | None
+    title: str, text: str, *, published: datetime | None, dated: bool | None = None
 ) -> tuple[date, date] | None:
     """The days an announcement with no day leaves open for its event, or None.
 
     "Pezeshkian will make a working visit to Tajikistan in the coming weeks": from publication
     to three weeks on; "the state visit in November": that month. Only for a report whose
     event is still ahead (a future verb in its lead) and that states no day.
+
+    ``dated``: whether the lead states a day, when the caller knows (``extract_facts`` with
+    the same ``published`` gave the event date); None reads the lead's dates to know.
     """
     if published is None:
         return None
     lead = f"{title}.\n{text[:_LEAD_CHARS]}" if title.strip() else text[:_LEAD_CHARS]
     ref = published.date()
-    if _event_date(lead, ref)[0] is not None:
+    if dated is None:
+        dated = _event_date(lead, ref)[0] is not None
+    if dated:
         return None
+    sentences = _Sentences(lead)
     for m in _MONTH_ONLY.finditer(lead):
-        if not _is_future(_sentence_around(lead, m.start())):
+        if not sentences.is_future(m.start()):
             continue
         word = m.group("m").lower()
         month = (
@@ -677,7 +728,7 @@ def announced_window(
         if first <= ref + MAX_AHEAD:
             return max(first, ref), month_end(first)
     for m in _SOON.finditer(lead):
-        if _is_future(_sentence_around(lead, m.start())):
+        if sentences.is_future(m.start()):
             return ref, ref + ANNOUNCED_AHEAD
     return None
 
