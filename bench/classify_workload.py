@@ -57,7 +57,9 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    dev = list(itertools.islice(itertools.chain(labelled("dev.jsonl"), labelled("dev2.jsonl")), 300))
+    dev = list(
+        itertools.islice(itertools.chain(labelled("dev.jsonl"), labelled("dev2.jsonl")), 300)
+    )
     salad = list(itertools.islice(word_salad(5), 100))
     classify_all(dev)
     positives = [i for i, p in zip(salad, classify_all(salad), strict=True) if p]
