@@ -83,12 +83,18 @@ class Classifier:
             # `_negative` says of an item whose sentences found no trigger.
             return self._negative([], lang, [])
         # A sentence with neither a trigger nor an office word is what `read` would find
-        # nothing in: it is tokenised only if its cues are asked for (with_cues).
+        # nothing in: it is tokenised only if its cues are asked for (with_cues). Nor is one
+        # with an office word but no trigger word after the last sentence that may have a
+        # trigger: its offices count only carried to a later trigger (`_with_mentions`).
+        last = max(i for i, maybe in enumerate(triggered) if maybe)
+        office_words = self._office_screen.may_match_words
         read_all = [
             read(sentence, self.lexicon, sentence_words)
-            if maybe or self._office_screen.may_match_words(sentence_words)
+            if maybe or (i < last and office_words(sentence_words))
             else unread(sentence)
-            for sentence, sentence_words, maybe in zip(sentences, words, triggered, strict=True)
+            for i, (sentence, sentence_words, maybe) in enumerate(
+                zip(sentences, words, triggered, strict=True)
+            )
         ]
         analyses = self._with_mentions(read_all, _as_date(published))
         has_title = bool(title)

@@ -223,19 +223,23 @@ class Analysis(NamedTuple):
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
         companies = self.cues.get("company", ())
-        of_company = {i: self._of_company(countries[i], companies, blocked) for _, i in close}
+        # once per country (close pairs repeat countries: many in a long sentence)
+        of_company = {
+            i: self._of_company(countries[i], companies, blocked) for i in {i for _, i in close}
+        }
         links = [
             (r, i)
             for r, i in close
             if not of_company[i] and self._near(self.roles[r], countries[i], blocked)
         ]
         anchored = {i: r for r, i in links}
+        coordinated = self._coordination(countries) if anchored else []
         for _ in range(len(countries)):  # members of "Kazakhstan, Kyrgyzstan and ..." share
             grown = {
                 j: r
                 for i, r in anchored.items()
                 for j in (i - 1, i + 1)
-                if 0 <= j < len(countries) and self._coordinated(countries, min(i, j))
+                if 0 <= j < len(countries) and coordinated[min(i, j)]
             }
             if grown.keys() <= anchored.keys():
                 break
@@ -300,6 +304,15 @@ class Analysis(NamedTuple):
                 return False
         return True
 
+    def _coordination(self, countries: list[Mention]) -> list[bool]:
+        """``_coordinated(countries, i)`` for each i: asked again and again of long lists."""
+        known: list[bool] | None = self.memo.get("coordinated")
+        if known is None:
+            coordinated = self._coordinated
+            known = [coordinated(countries, i) for i in range(len(countries) - 1)]
+            self.memo["coordinated"] = known
+        return known
+
     def _coordinated(self, countries: list[Mention], i: int) -> bool:
         gap = range(countries[i].end, countries[i + 1].start)
         return len(gap) <= 1 and all(self.tokens[k].forms[0] in _CONNECTORS for k in gap)
@@ -308,9 +321,10 @@ class Analysis(NamedTuple):
         """Bare "X and Y" names, or "Turkmen–Afghan talks": a pair acting together."""
         pairs: set[str] = set()
         starts = {t.start for t in self.triggers}
+        coordinated = self._coordination(countries)
         for i in range(len(countries) - 1):
             a, b = countries[i], countries[i + 1]
-            if a.code == b.code or not self._coordinated(countries, i):
+            if a.code == b.code or not coordinated[i]:
                 continue
             both_names = a.detail == b.detail == "name"
             if both_names or b.end in starts or b.end + 1 in starts:
