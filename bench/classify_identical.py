@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from classify_corpus import CorpusItem, every_item  # noqa: E402
+from classify_corpus import CorpusItem, every_item
 
-from news.analysis import ItemText, read_report  # noqa: E402
-from news.candidates import is_event  # noqa: E402
-from news.classify import classify_item, to_json  # noqa: E402
-from news.summary import summarise  # noqa: E402
+from news.analysis import ItemText, read_report
+from news.candidates import is_event
+from news.classify import classify_item, to_json
+from news.summary import summarise
 
 
 def readings(n: int, item: CorpusItem) -> list[str]:

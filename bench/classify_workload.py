@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from classify_corpus import CorpusItem, labelled, word_salad  # noqa: E402
+from classify_corpus import CorpusItem, labelled, word_salad
 
-from news.analysis import ItemText, read_report  # noqa: E402
-from news.candidates import is_event  # noqa: E402
-from news.classify import classify_item  # noqa: E402
+from news.analysis import ItemText, read_report
+from news.candidates import is_event
+from news.classify import classify_item
 
 
 def classify_all(items: list[CorpusItem]) -> list[bool]:

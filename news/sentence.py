@@ -360,18 +360,25 @@ class Analysis(NamedTuple):
         Or, in Russian word order, "в Кыргызстан с визитом прибыл": a country or place
         after "в" in the few words before the trigger.
         """
+        organisations = self.cues.get("organisation", ())
         for trigger in (t for t in self.triggers if t.kind == "visit"):
             for m in self.mentions:
-                before = m.end <= trigger.start and trigger.start - m.end <= 4
+                if not (m.end <= trigger.start and trigger.start - m.end <= 4):
+                    continue  # not just before the trigger (tested first: most are not)
                 place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
                 to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
-                if before and place and to and m.code not in strong:
+                if place and to and m.code not in strong:
                     return m.code
+            # The first trigger and organisation word after this trigger: a mention beyond
+            # either is not its destination (found once, not asked per mention).
+            end = trigger.end
+            next_trigger = min((t.start for t in self.triggers if t.start >= end), default=None)
+            next_organisation = min((p for p in organisations if p >= end), default=None)
             visitor = False  # "визит президента Казахстана Токаева в Россию"
             for m in self.mentions:
-                if m.start < trigger.end or m.start - trigger.end > (10 if visitor else 6):
+                if m.start < end or m.start - end > (10 if visitor else 6):
                     continue
-                if any(trigger.end <= t.start < m.start for t in self.triggers):
+                if next_trigger is not None and next_trigger < m.start:
                     break
                 if m.kind == "person":
                     visitor = True
@@ -379,7 +386,7 @@ class Analysis(NamedTuple):
                 to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
                 if visitor and not to:
                     continue
-                if any(trigger.end <= p < m.start for p in self.cues.get("organisation", ())):
+                if next_organisation is not None and next_organisation < m.start:
                     break  # "visit the UN headquarters in New York": not a visit to the US
                 place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
                 if place and m.code not in strong:
