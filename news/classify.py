@@ -73,7 +73,7 @@ class Classifier:
         title = clean_lead(title, 500)
         body = clean_lead(text, MAX_RAW_CHARS)[:MAX_TEXT_CHARS]
         lang = language if language in ("en", "ru") else detect_language(f"{title} {body}")
-        if not (title or body) or not any(ch.isalpha() for ch in title + body):
+        if not (title or body) or not (any(map(str.isalpha, title)) or any(map(str.isalpha, body))):
             return Classification(False, "none", (), 0.3, lang or "en", notes=("no text",))
         sentences = ([title] if title else []) + split_lead(body)
         words = list(map(words_of, sentences))  # for the screens, then for the tokens
