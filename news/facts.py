@@ -883,8 +883,11 @@ _VISIT_KINDS = (
 )
 
 
+_VISIT_KIND_RE = tuple((kind, guarded(p, re.I)) for kind, p in _VISIT_KINDS)
+
+
 def _visit_kind(lead: str) -> str | None:
-    found = [(m.start(), kind) for kind, p in _VISIT_KINDS if (m := re.search(p, lead, re.I))]
+    found = [(m.start(), kind) for kind, p in _VISIT_KIND_RE if (m := p.search(lead))]
     return min(found)[1] if found else None
 
 

@@ -25,20 +25,26 @@ _LEADS = ((r"\b", "AT"), (r"(?<!\w)", "ASSERT_NOT"))
 
 def guarded(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile(pattern, flags)``, with a first-character look-ahead when the pattern is
-    a leading boundary then alternatives that each start with a literal character."""
+    alternatives that each start with a literal character, after a leading boundary or not."""
     compiled = re.compile(pattern, flags)
-    for lead, op in _LEADS:
-        if not pattern.startswith(lead):
-            continue
-        items = list(_parser.parse(pattern, flags))
-        if not items or items[0][0] is not getattr(_constants, op):
-            return compiled
-        firsts = _first_chars(items[1:])
-        if not firsts:
-            return compiled
-        ahead = "(?=[" + "".join(re.escape(c) for c in sorted(firsts)) + "])"
+    items = list(_parser.parse(pattern, flags))
+    lead = ""
+    for written, op in _LEADS:
+        if pattern.startswith(written):
+            if not items or items[0][0] is not getattr(_constants, op):
+                return compiled
+            lead, items = written, items[1:]
+            break
+    firsts = _first_chars(items)
+    if not firsts or flags & re.VERBOSE:
+        return compiled
+    ahead = "(?=[" + "".join(re.escape(c) for c in sorted(firsts)) + "])"
+    if lead:  # what follows the boundary is one sequence (a top-level "|" parses as BRANCH)
         return re.compile(lead + ahead + pattern[len(lead) :], flags)
-    return compiled
+    try:  # the whole pattern in a group, so that the look-ahead is before each alternative
+        return re.compile(f"{ahead}(?:{pattern})", flags)
+    except re.error:  # global flags at its start ("(?i)..."): left as it is
+        return compiled
 
 
 def _first_chars(items: Any) -> set[str] | None:

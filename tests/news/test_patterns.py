@@ -37,7 +37,7 @@ def test_guarded_patterns_find_what_the_plain_ones_find() -> None:
         text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 15)))
         texts.append(text.title() if rng.random() < 0.3 else text)
     for pattern in patterns:
-        lead = r"\b" if pattern.pattern.startswith(r"\b") else r"(?<!\w)"
+        lead = next((w for w in (r"\b", r"(?<!\w)") if pattern.pattern.startswith(w)), "")
         plain = re.compile(lead + pattern.pattern.split("])", 1)[1], pattern.flags)
         for text in texts:
             got = [(m.span(), m.groups()) for m in pattern.finditer(text)]
@@ -48,6 +48,9 @@ def test_a_pattern_without_literal_starts_is_left_as_it_is() -> None:
     assert guarded(r"\b\d+\s+(?:day|days)\b", re.I).pattern == r"\b\d+\s+(?:day|days)\b"
     assert guarded(r"\b(?:in|на)?\s", re.I).pattern == r"\b(?:in|на)?\s"
     assert guarded(r"\b(?:in|на)\s", re.I).pattern == r"\b(?=[iн])(?:in|на)\s"
+    # without a leading boundary, the look-ahead goes before every alternative
+    assert guarded(r"state visit|госвизит", re.I).pattern == r"(?=[sг])(?:state visit|госвизит)"
+    assert guarded(r"(?i)state|visit").pattern == r"(?i)state|visit"
 
 
 def _sentence_around(text: str, pos: int) -> str:
