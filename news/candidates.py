@@ -138,14 +138,20 @@ def candidate_for(
     facts: Facts,
     fallback_day: date,
 ) -> Candidate:
-    """The grouping view of one positive item."""
+    """The grouping view of one positive item; ``facts`` are what ``extract_facts`` reads in
+    ``title`` and ``text`` against ``published`` (as ``event_candidate`` gives them)."""
     spans = [s for ev in classification.evidence for s in ev.spans]
     day = published.date() if published else fallback_day
     language = classification.language
     # An announcement with no day ("in the coming weeks", "in November") stays open for the
     # reports of the visit itself; its date is still not a stated one.
-    # (Asked only without a stated day: it would read the lead's dates again to say None.)
-    window = None if facts.event_date else announced_window(title, text, published=published)
+    # (Asked only without a stated day, and told so: `facts` are extract_facts' reading of
+    # the same lead against the same day, and reading its dates again would say the same.)
+    window = (
+        None
+        if facts.event_date
+        else announced_window(title, text, published=published, dated=False)
+    )
     ahead = window[1] if window else None
     figures = [f"${f.amount:.0f}" for f in facts.figures if f.amount is not None]
     figures += [f"#{v}" for v in map(_figure, facts.counts) if v]

@@ -73,7 +73,7 @@ class Classifier:
         title = clean_lead(title, 500)
         body = clean_lead(text, MAX_RAW_CHARS)[:MAX_TEXT_CHARS]
         lang = language if language in ("en", "ru") else detect_language(f"{title} {body}")
-        if not (title or body) or not any(ch.isalpha() for ch in title + body):
+        if not (title or body) or not (any(map(str.isalpha, title)) or any(map(str.isalpha, body))):
             return Classification(False, "none", (), 0.3, lang or "en", notes=("no text",))
         sentences = ([title] if title else []) + split_lead(body)
         words = list(map(words_of, sentences))  # for the screens, then for the tokens
@@ -83,12 +83,18 @@ class Classifier:
             # `_negative` says of an item whose sentences found no trigger.
             return self._negative([], lang, [])
         # A sentence with neither a trigger nor an office word is what `read` would find
-        # nothing in: it is tokenised only if its cues are asked for (with_cues).
+        # nothing in: it is tokenised only if its cues are asked for (with_cues). Nor is one
+        # with an office word but no trigger word after the last sentence that may have a
+        # trigger: its offices count only carried to a later trigger (`_with_mentions`).
+        last = max(i for i, maybe in enumerate(triggered) if maybe)
+        office_words = self._office_screen.may_match_words
         read_all = [
             read(sentence, self.lexicon, sentence_words)
-            if maybe or self._office_screen.may_match_words(sentence_words)
+            if maybe or (i < last and office_words(sentence_words))
             else unread(sentence)
-            for sentence, sentence_words, maybe in zip(sentences, words, triggered, strict=True)
+            for i, (sentence, sentence_words, maybe) in enumerate(
+                zip(sentences, words, triggered, strict=True)
+            )
         ]
         analyses = self._with_mentions(read_all, _as_date(published))
         has_title = bool(title)

@@ -23,6 +23,7 @@ from functools import cache
 
 from news import data
 from news.errors import FeedError
+from news.patterns import guarded
 
 # The records and the month names live in light modules of their own, so that rendering an
 # event (bot.render: `coopwatch export`, alerts) does not compile this module's patterns
@@ -81,14 +82,12 @@ _RU_M = (
 _RANGE = r"(?:\s*(?:-|–|—|to|and|through|по|и|\s)\s*(?P<d2>\d{1,2})(?:st|nd|rd|th)?)?"
 _YEAR = r"(?:,?\s+(?P<y>(?:19|20)\d\d)(?:\s*(?:года|г\.))?)?"
 _DATE_PATTERNS = (
-    re.compile(
-        r"\b" + _EN_M + r"\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?" + _RANGE + _YEAR + r"\b", re.I
-    ),
+    guarded(r"\b" + _EN_M + r"\s+(?P<d1>\d{1,2})(?:st|nd|rd|th)?" + _RANGE + _YEAR + r"\b", re.I),
     re.compile(
         r"\b(?P<d1>\d{1,2})(?:st|nd|rd|th)?" + _RANGE + r"\s+(?:of\s+)?" + _EN_M + _YEAR, re.I
     ),
     re.compile(r"(?<!\w)(?:с\s+)?(?P<d1>\d{1,2})" + _RANGE + r"\s+" + _RU_M + _YEAR, re.I),
-    re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<mm>\d\d)-(?P<d1>\d\d)\b"),
+    guarded(r"\b(?P<y>(?:19|20)\d\d)-(?P<mm>\d\d)-(?P<d1>\d\d)\b"),
     re.compile(r"\b(?P<d1>\d{1,2})\.(?P<mm>\d\d)\.(?P<y>(?:19|20)\d\d)\b"),
 )
 _WEEKDAYS = {
@@ -107,7 +106,7 @@ _WEEKDAYS = {
     "субботу": 5,
     "воскресенье": 6,
 }
-_RELATIVE = re.compile(
+_RELATIVE = guarded(
     r"\b(?P<w>day after tomorrow|послезавтра|позавчера|today|tonight|сегодня|yesterday|вчера"
     r"|tomorrow|завтра|(?:next|last|this) week|на (?:следующей|будущей|прошлой|этой) неделе"
     r"|(?:on |в(?:о)? )(?:" + "|".join(_WEEKDAYS) + r"))\b",
@@ -140,7 +139,7 @@ _REPORTING_BEFORE = re.compile(
     r"|сообщает|заявил[аи]?|подтвердил[аи]?)\s*$",
     re.I,
 )
-_FUTURE = re.compile(
+_FUTURE = guarded(
     r"\b(?:will|shall|is to|are to|to visit|to pay|is expected|are expected|is scheduled|"
     r"plans? to|upcoming|forthcoming|will be|будет|будут|состоится|посетит|совершит|проведут|"
     r"проведет|проведёт|пройд[её]т|подпишут|встретится|отправится|прибудет|приедет|приедут|"
@@ -164,14 +163,14 @@ _REPORTING_AFTER = re.compile(
 # A past-tense sentence that reports the event itself ("arrived", "held talks", "прибыл"):
 # once the lead has one, a later sentence about the programme ahead ("on Wednesday he will
 # hold talks") says what comes next, not when the event began.
-_PAST_EVENT = re.compile(
+_PAST_EVENT = guarded(
     r"\b(?:arrived|began|started|held|met|signed|paid|visited|прибыл\w*|начал\w*|"
     r"провел\w*|провёл\w*|встретил\w*|подписал\w*|посетил\w*|состоял\w*)\b",
     re.I,
 )
 # The report of a visit's first day: "arrived in Tashkent", "began a state visit", "прибыл",
 # "находится с официальным визитом". Not a recap ("paid a visit", "held talks").
-_ARRIVAL = re.compile(
+_ARRIVAL = guarded(
     r"\b(?:arrived|arrives|has arrived|landed|(?:began|begins|started|starts|kicked off|"
     r"embarked on)\s+(?:\w+\s+){0,3}?(?:visit|trip|tour)|is on an?\s+(?:\w+\s+)?visit|"
     r"прибыл\w*|прилетел\w*|(?:начал\w*|стартовал\w*)\s+(?:\w+\s+){0,3}?визит\w*|"
@@ -199,8 +198,8 @@ _DOCUMENTS = {
     "contract": r"contracts?|контракт\w*",
     "documents": r"documents?|документ\w*",
 }
-_DOCUMENT_RE = {kind: re.compile(r"\b(?:" + p + r")\b", re.I) for kind, p in _DOCUMENTS.items()}
-_SECTORS = re.compile(
+_DOCUMENT_RE = {kind: guarded(r"\b(?:" + p + r")\b", re.I) for kind, p in _DOCUMENTS.items()}
+_SECTORS = guarded(
     r"\b(?:health ?care|public health|trade|energy|transport(?:ation)?|logistics|agricultur\w*|"
     r"education|culture|sports?|tourism|aerospace|space|infrastructure|investments?|security|"
     r"defen[cs]e|water(?: resources)?|customs|finance|banking|industr(?:y|ial cooperation)|"
@@ -248,9 +247,9 @@ _MEASURES = (
     ("exports", r"exports?|экспорт\w*"),
     ("imports", r"imports?|импорт\w*"),
 )
-_MEASURE_RE = tuple((name, re.compile(r"\b(?:" + p + r")\b", re.I)) for name, p in _MEASURES)
+_MEASURE_RE = tuple((name, guarded(r"\b(?:" + p + r")\b", re.I)) for name, p in _MEASURES)
 # Words that make a figure a goal rather than an outcome.
-_TARGET = re.compile(
+_TARGET = guarded(
     r"\b(?:target\w*|goal|aim\w*|to reach|could reach|can reach|will reach|to bring|to boost|"
     r"to increase|to raise|to grow|plans?|planned|expected|projected|potential|could|would|will|"
     r"цел\w+|довести|достичь|нарастить|увеличить|планиру\w+|ожида\w+|намерен\w*|задач\w+|"
@@ -269,7 +268,7 @@ _PERIODS = (
     ),
 )
 _PERIOD_RE = tuple((name, re.compile(p, re.I)) for name, p in _PERIODS)
-_YEAR_PERIOD = re.compile(
+_YEAR_PERIOD = guarded(
     r"(?<!\w)(in|by|for|by the end of|в|к|за|по итогам)\s+((?:19|20)\d\d)\b", re.I
 )
 # "by 2025", "к 2025 году": a deadline for a goal, not the year a sum was counted in.
@@ -384,22 +383,58 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def _sentence_around(text: str, pos: int) -> str:
-    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, pos)]
-    begin = starts[-1] if starts else 0
-    after = _SENTENCE_END.search(text, pos)
-    return text[begin : after.end() if after else len(text)]
+# _SENTENCE_END with its lookahead captured: where the capital that lets it end a sentence is.
+_SENTENCE_END_AHEAD = re.compile(r"[.!?…](?=(\s+[A-ZА-ЯЁ«\"“]))")
+
+
+class _Sentences:
+    """The sentence around a position of one lead, and whether it is future, for many
+    positions: the sentence ends are found once (a scan of the lead up to each date or verb
+    was quadratic in a long lead) and each sentence's tense is read once.
+
+    A position's sentence starts after the last ``_SENTENCE_END`` found in the text before
+    it, i.e. whose look-ahead (the spaces and the capital) ends by the position, and ends
+    with the first one at or after it (tests/news/test_patterns.py keeps the old reading).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._at: list[int] = []  # where each end's punctuation is
+        self._reach: list[int] = []  # where its lookahead ends
+        for m in _SENTENCE_END_AHEAD.finditer(text):
+            self._at.append(m.start())
+            self._reach.append(m.end(1))
+        self._future: dict[tuple[int, int], bool] = {}
+
+    def around(self, pos: int) -> tuple[int, int]:
+        before = bisect.bisect_right(self._reach, pos)
+        begin = self._at[before - 1] + 1 if before else 0
+        after = bisect.bisect_left(self._at, pos)
+        return begin, self._at[after] + 1 if after < len(self._at) else len(self.text)
+
+    def sentence(self, pos: int) -> str:
+        begin, end = self.around(pos)
+        return self.text[begin:end]
+
+    def is_future(self, pos: int) -> bool:
+        """``_is_future`` of the sentence around ``pos``."""
+        span = self.around(pos)
+        future = self._future.get(span)
+        if future is None:
+            future = self._future[span] = _is_future(self.text[span[0] : span[1]])
+        return future
 
 
 def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, str | None]:
     found: list[tuple[int, date, date, str, bool]] = []  # position, first, last, text, future
+    sentences = _Sentences(lead)
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(lead):
             if _in_dateline(lead, m) or _OTHER_EVENT_BEFORE.search(
                 lead[max(0, m.start() - 80) : m.start()]
             ):
                 continue
-            future = _is_future(_sentence_around(lead, m.start()))
+            future = sentences.is_future(m.start())
             days = _resolve_absolute(m, ref, future)
             if days is not None:
                 found.append((m.start(), days[0], days[1], m.group(0).strip(), future))
@@ -409,11 +444,11 @@ def _event_date(lead: str, ref: date | None) -> tuple[date | None, date | None, 
                 continue
             if _REPORTING_AFTER.match(lead[m.end() : m.end() + 30]):
                 continue
-            future = _is_future(_sentence_around(lead, m.start()))
+            future = sentences.is_future(m.start())
             first, last = _resolve_relative(m.group("w").lower(), ref, future)
             found.append((m.start(), first, last, m.group(0), future))
     plausible = [f for f in found if ref is None or ref - MAX_PAST <= f[1] <= ref + MAX_AHEAD]
-    reported = _first_past_event(lead)
+    reported = _first_past_event(lead, sentences)
     if reported is not None:
         plausible = [f for f in plausible if not (f[4] and f[0] > reported)]
     if not plausible:
@@ -433,12 +468,12 @@ def _in_dateline(lead: str, m: re.Match[str]) -> bool:
     return bool(_DATELINE_BEFORE.match(before)) and bool(_DATELINE_AFTER.match(lead[m.end() :]))
 
 
-def _first_past_event(lead: str) -> int | None:
+def _first_past_event(lead: str, sentences: _Sentences) -> int | None:
     """Where the first sentence reporting the event in the past tense starts, if any."""
     for m in _PAST_EVENT.finditer(lead):
-        sentence = _sentence_around(lead, m.start())
-        if not _is_future(sentence):
-            return lead.find(sentence) if sentence in lead else m.start()
+        if not sentences.is_future(m.start()):
+            # the first place the sentence's text occurs (an earlier sentence may repeat it)
+            return lead.find(sentences.sentence(m.start()))
     return None
 
 
@@ -449,7 +484,8 @@ def reports_arrival(title: str, text: str) -> bool:
     first day; a recap published after them says nothing about the event's days.
     """
     lead = f"{title}.\n{text[:600]}"
-    return any(not _is_future(_sentence_around(lead, m.start())) for m in _ARRIVAL.finditer(lead))
+    sentences = _Sentences(lead)
+    return any(not sentences.is_future(m.start()) for m in _ARRIVAL.finditer(lead))
 
 
 def _is_future(sentence: str) -> bool:
@@ -505,12 +541,12 @@ def _resolve_relative(word: str, ref: date, future: bool) -> tuple[date, date]:
 def _documents(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     spans: list[tuple[int, str]] = []
     kinds: list[str] = []
-    taken: list[tuple[int, int]] = []
+    taken: set[int] = set()  # every position of a match kept (a list of spans was quadratic)
     for kind, pattern in _DOCUMENT_RE.items():
         for m in pattern.finditer(body):
-            if any(a <= m.start() < b for a, b in taken):
+            if m.start() in taken:
                 continue  # "joint statement" is a declaration, not also a "statement"
-            taken.append((m.start(), m.end()))
+            taken.update(range(m.start(), m.end()))
             spans.append((m.start(), m.group(0)))
             if kind not in kinds:
                 kinds.append(kind)
@@ -520,34 +556,40 @@ def _documents(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 # --- announcements ---------------------------------------------------------------------------
 
 ANNOUNCED_AHEAD = timedelta(days=21)  # "in the coming weeks", "soon": a visit within weeks
-_SOON = re.compile(
+_SOON = guarded(
     r"\b(?:in the coming (?:days|weeks)|soon|shortly|в ближайш\w+ (?:дни|недели|время)|"
     r"в скором времени|совсем скоро|скоро|"
     r"в (?:начале|середине|конце) (?:этого |следующего )?месяца)\b",
     re.I,
 )
-_MONTH_ONLY = re.compile(
+_MONTH_ONLY = guarded(
     r"\b(?:in|в)\s+(?P<m>" + "|".join([*EN_MONTHS, *RU_MONTHS_PREPOSITIONAL]) + r")\b", re.I
 )
 
 
 def announced_window(
-    title: str, text: str, *, published: datetime | None
+    title: str, text: str, *, published: datetime | None, dated: bool | None = None
 ) -> tuple[date, date] | None:
     """The days an announcement with no day leaves open for its event, or None.
 
     "Pezeshkian will make a working visit to Tajikistan in the coming weeks": from publication
     to three weeks on; "the state visit in November": that month. Only for a report whose
     event is still ahead (a future verb in its lead) and that states no day.
+
+    ``dated``: whether the lead states a day, when the caller knows (``extract_facts`` with
+    the same ``published`` gave the event date); None reads the lead's dates to know.
     """
     if published is None:
         return None
     lead = f"{title}.\n{text[:_LEAD_CHARS]}" if title.strip() else text[:_LEAD_CHARS]
     ref = published.date()
-    if _event_date(lead, ref)[0] is not None:
+    if dated is None:
+        dated = _event_date(lead, ref)[0] is not None
+    if dated:
         return None
+    sentences = _Sentences(lead)
     for m in _MONTH_ONLY.finditer(lead):
-        if not _is_future(_sentence_around(lead, m.start())):
+        if not sentences.is_future(m.start()):
             continue
         word = m.group("m").lower()
         month = (
@@ -560,7 +602,7 @@ def announced_window(
         if first <= ref + MAX_AHEAD:
             return max(first, ref), month_end(first)
     for m in _SOON.finditer(lead):
-        if _is_future(_sentence_around(lead, m.start())):
+        if sentences.is_future(m.start()):
             return ref, ref + ANNOUNCED_AHEAD
     return None
 
@@ -724,8 +766,11 @@ _VISIT_KINDS = (
 )
 
 
+_VISIT_KIND_RE = tuple((kind, guarded(p, re.I)) for kind, p in _VISIT_KINDS)
+
+
 def _visit_kind(lead: str) -> str | None:
-    found = [(m.start(), kind) for kind, p in _VISIT_KINDS if (m := re.search(p, lead, re.I))]
+    found = [(m.start(), kind) for kind, p in _VISIT_KIND_RE if (m := p.search(lead))]
     return min(found)[1] if found else None
 
 

@@ -7,6 +7,7 @@ hits: countries, places, institutions and office holders resolved at the item's 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
@@ -71,6 +72,10 @@ _TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
 _ROLES = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
+# Analysis, Marker and Mention are made as news.text makes tokens: `_new(Analysis, (...))`
+# skips the NamedTuple's constructor, a Python function (a lambda) called per object, which
+# was ~5 % of the classifier's time in a sampling profile of dev.jsonl.
+_new = tuple.__new__
 
 
 class Mention(NamedTuple):
@@ -223,19 +228,23 @@ class Analysis(NamedTuple):
         blocked = {i for m in self.mentions for i in range(m.start, m.end)}
         blocked.update(i for t in self.triggers for i in range(t.start, t.end))
         companies = self.cues.get("company", ())
-        of_company = {i: self._of_company(countries[i], companies, blocked) for _, i in close}
+        # once per country (close pairs repeat countries: many in a long sentence)
+        of_company = {
+            i: self._of_company(countries[i], companies, blocked) for i in {i for _, i in close}
+        }
         links = [
             (r, i)
             for r, i in close
             if not of_company[i] and self._near(self.roles[r], countries[i], blocked)
         ]
         anchored = {i: r for r, i in links}
+        coordinated = self._coordination(countries) if anchored else []
         for _ in range(len(countries)):  # members of "Kazakhstan, Kyrgyzstan and ..." share
             grown = {
                 j: r
                 for i, r in anchored.items()
                 for j in (i - 1, i + 1)
-                if 0 <= j < len(countries) and self._coordinated(countries, min(i, j))
+                if 0 <= j < len(countries) and coordinated[min(i, j)]
             }
             if grown.keys() <= anchored.keys():
                 break
@@ -300,6 +309,15 @@ class Analysis(NamedTuple):
                 return False
         return True
 
+    def _coordination(self, countries: list[Mention]) -> list[bool]:
+        """``_coordinated(countries, i)`` for each i: asked again and again of long lists."""
+        known: list[bool] | None = self.memo.get("coordinated")
+        if known is None:
+            coordinated = self._coordinated
+            known = [coordinated(countries, i) for i in range(len(countries) - 1)]
+            self.memo["coordinated"] = known
+        return known
+
     def _coordinated(self, countries: list[Mention], i: int) -> bool:
         gap = range(countries[i].end, countries[i + 1].start)
         return len(gap) <= 1 and all(self.tokens[k].forms[0] in _CONNECTORS for k in gap)
@@ -308,9 +326,10 @@ class Analysis(NamedTuple):
         """Bare "X and Y" names, or "Turkmen–Afghan talks": a pair acting together."""
         pairs: set[str] = set()
         starts = {t.start for t in self.triggers}
+        coordinated = self._coordination(countries)
         for i in range(len(countries) - 1):
             a, b = countries[i], countries[i + 1]
-            if a.code == b.code or not self._coordinated(countries, i):
+            if a.code == b.code or not coordinated[i]:
                 continue
             both_names = a.detail == b.detail == "name"
             if both_names or b.end in starts or b.end + 1 in starts:
@@ -329,15 +348,18 @@ class Analysis(NamedTuple):
         if not breaks:
             return None
         end = min(breaks)
-        return Analysis(
-            self.sentence,
-            self.tokens,
-            tuple(m for m in self.mentions if m.end <= end),
-            tuple(t for t in self.triggers if t.end <= end),
-            tuple(r for r in self.roles if r.end <= end),
-            {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
-            self.cued,
-            {},
+        return _new(
+            Analysis,
+            (
+                self.sentence,
+                self.tokens,
+                tuple(m for m in self.mentions if m.end <= end),
+                tuple(t for t in self.triggers if t.end <= end),
+                tuple(r for r in self.roles if r.end <= end),
+                {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
+                self.cued,
+                {},
+            ),
         )
 
     def _destination(self, strong: set[str]) -> str | None:
@@ -346,18 +368,28 @@ class Analysis(NamedTuple):
         Or, in Russian word order, "в Кыргызстан с визитом прибыл": a country or place
         after "в" in the few words before the trigger.
         """
+        organisations = self.cues.get("organisation", ())
+        trigger_starts = [t.start for t in self.triggers]  # in order, as matched
         for trigger in (t for t in self.triggers if t.kind == "visit"):
             for m in self.mentions:
-                before = m.end <= trigger.start and trigger.start - m.end <= 4
+                if not (m.end <= trigger.start and trigger.start - m.end <= 4):
+                    continue  # not just before the trigger (tested first: most are not)
                 place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
                 to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
-                if before and place and to and m.code not in strong:
+                if place and to and m.code not in strong:
                     return m.code
+            # The first trigger and organisation word after this trigger: a mention beyond
+            # either is not its destination (found once, not asked per mention).
+            end = trigger.end
+            k = bisect_left(trigger_starts, end)
+            next_trigger = trigger_starts[k] if k < len(trigger_starts) else None
+            k = bisect_left(organisations, end)  # cue positions are in order too
+            next_organisation = organisations[k] if k < len(organisations) else None
             visitor = False  # "визит президента Казахстана Токаева в Россию"
             for m in self.mentions:
-                if m.start < trigger.end or m.start - trigger.end > (10 if visitor else 6):
+                if m.start < end or m.start - end > (10 if visitor else 6):
                     continue
-                if any(trigger.end <= t.start < m.start for t in self.triggers):
+                if next_trigger is not None and next_trigger < m.start:
                     break
                 if m.kind == "person":
                     visitor = True
@@ -365,7 +397,7 @@ class Analysis(NamedTuple):
                 to = m.start > 0 and self.tokens[m.start - 1].forms[0] in _TO
                 if visitor and not to:
                     continue
-                if any(trigger.end <= p < m.start for p in self.cues.get("organisation", ())):
+                if next_organisation is not None and next_organisation < m.start:
                     break  # "visit the UN headquarters in New York": not a visit to the US
                 place = m.kind == "location" or (m.kind == "country" and m.detail == "name")
                 if place and m.code not in strong:
@@ -423,7 +455,7 @@ def unread(sentence: str) -> Analysis:
     """What ``read`` makes of a sentence that has no trigger word and no office word (neither
     screen passes it), without tokenising it: no markers, not read for cues. Nothing asks for
     such a sentence's tokens before ``with_cues``, which makes them."""
-    return Analysis(sentence, (), (), (), (), {}, False, {})
+    return _new(Analysis, (sentence, (), (), (), (), {}, False, {}))
 
 
 def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Analysis:
@@ -443,13 +475,13 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
     for match in core:
         for category in match.payloads:
             if category in _ROLES:
-                roles.append(Marker(category, match.start, match.end))
+                roles.append(_new(Marker, (category, match.start, match.end)))
             elif category in _TRIGGER_WORDS:
                 found.append((category, match.start, match.end))
             elif category == "sign":
                 signed = True
     if not found:
-        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, False, {})
+        return _new(Analysis, (sentence, tuple(tokens), (), (), tuple(roles), {}, False, {}))
     cues = _cues(tokens, lexicon)
     triggers: list[Marker] = []
     for category, start, end in found:
@@ -457,14 +489,15 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
             continue
         kind = "agreement" if category == "document" else category
         if _active(kind, start, cues):
-            triggers.append(Marker(kind, start, end))
+            triggers.append(_new(Marker, (kind, start, end)))
     if "summit" in cues and triggers:
         inside = {i for t in triggers for i in range(t.start, t.end)}
         # "video conference" is a call, not a conference
         cues["summit"] = [p for p in cues["summit"] if p not in inside]
     frozen_cues = {k: tuple(v) for k, v in cues.items() if v}
-    return Analysis(
-        sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues, True, {}
+    return _new(
+        Analysis,
+        (sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues, True, {}),
     )
 
 
@@ -474,7 +507,7 @@ def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
         return a
     tokens = a.tokens or tuple(tokenize(a.sentence))  # `unread` left them out
     cues = {k: tuple(v) for k, v in _cues(list(tokens), lexicon).items()}
-    return Analysis(a.sentence, tokens, a.mentions, a.triggers, a.roles, cues, True, {})
+    return _new(Analysis, (a.sentence, tokens, a.mentions, a.triggers, a.roles, cues, True, {}))
 
 
 def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
@@ -488,7 +521,7 @@ def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
 def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
     """``a`` with its country, place, institution and person mentions found."""
     mentions = tuple(_mentions(a.tokens, gazetteer, lexicon, day))
-    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued, {})
+    return _new(Analysis, (a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued, {}))
 
 
 def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
@@ -509,7 +542,9 @@ def _mentions(
             term = gazetteer.resolve(people, day)
             if term is not None:
                 detail = f"{term.country}:{term.official_id}"
-                found.append(Mention(match.start, match.end, "person", term.country, detail))
+                found.append(
+                    _new(Mention, (match.start, match.end, "person", term.country, detail))
+                )
             continue
         if (
             best is not best_without_institution
@@ -520,7 +555,7 @@ def _mentions(
             # written with a capital ("Congress", "Кремль")
             best = best_without_institution
         if best is not None:
-            found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
+            found.append(_new(Mention, (match.start, match.end, best.kind, best.code, best.detail)))
     return found
 
 

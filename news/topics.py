@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain
 
 from news import data
 from news.morph import likely_lemmas, normalise
@@ -91,9 +92,20 @@ def report_forms(word: str) -> tuple[str, ...]:
 
 
 def _tokens(text: str) -> list[Token]:
-    return [
-        Token(m.group(), m.start(), m.end(), report_forms(m.group())) for m in _WORD.finditer(text)
-    ]
+    # As news.text.tokenize: words by `findall` (no match objects), each word's offset by
+    # `str.find` from the end of the previous one, tuples made without the NamedTuple's
+    # Python constructor.
+    tokens: list[Token] = []
+    append, find, forms = tokens.append, text.find, report_forms
+    end = 0
+    for word in _WORD.findall(text):
+        start = find(word, end)
+        end = start + len(word)
+        append(_new_tuple(Token, (word, start, end, forms(word))))
+    return tokens
+
+
+_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +183,10 @@ def merge_topics(*groups: Iterable[str]) -> tuple[str, ...]:
 
 def report_terms(*texts: str) -> frozenset[str]:
     """Every match key of every word of the texts: what a /filter word is looked up in."""
-    return frozenset(form for text in texts for token in _tokens(text) for form in token.forms)
+    # Only the words' forms: no tokens (offsets) are made for them.
+    return frozenset(
+        chain.from_iterable(map(report_forms, chain.from_iterable(map(_WORD.findall, texts))))
+    )
 
 
 # A /filter is a short list of words, not a query language: beyond this it is refused.
