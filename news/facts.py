@@ -23,7 +23,6 @@ from functools import cache
 
 from news import data
 from news.errors import FeedError
-from news.patterns import guarded
 
 # The records and the month names live in light modules of their own, so that rendering an
 # event (bot.render: `coopwatch export`, alerts) does not compile this module's patterns
@@ -31,6 +30,7 @@ from news.patterns import guarded
 from news.months import EN_MONTHS as EN_MONTHS
 from news.months import RU_MONTHS_GENITIVE as RU_MONTHS_GENITIVE
 from news.months import RU_MONTHS_PREPOSITIONAL, RU_MONTHS_SHORT
+from news.patterns import guarded
 from news.records import Facts as Facts
 from news.records import Figure as Figure
 
