@@ -18,13 +18,16 @@ is timed as a whole process, start-up included:
 
 Peak memory ("peak MB") is the largest sum of VmRSS over the process and all its descendants
 (parse workers), sampled from /proc every 20 ms; "main MB" is the process alone. The server's
-own process is not counted.
+own process is not counted. "CPU s" is the user and system time of the process and of the
+children it waited for (coopwatch's workers): this machine's speed swings by a quarter between
+minutes, so compare wall times within one run, and the CPU figures across runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -85,6 +88,9 @@ class Run:
     returncode: int
     answered: dict[str, int]
     note: str
+    # user + system time of the process and the children it waited for (coopwatch's parse
+    # and analysis workers): the machine's speed swings between runs, the work done less
+    cpu_seconds: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -128,9 +134,10 @@ def tree_rss_kib(root: int) -> int:
 
 def timed(
     command: list[str], env: dict[str, str], log: Path
-) -> tuple[float, int, tuple[int, int], str]:
+) -> tuple[float, int, tuple[int, int], str, float]:
     """Run ``command``: wall seconds, exit code, peak RSS in KiB (whole tree, the process
-    alone) and its standard output."""
+    alone), its standard output and its CPU seconds (with the children it waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = peak_main = 0
     started = time.perf_counter()
     with log.open("ab") as errors:
@@ -150,7 +157,9 @@ def timed(
         seconds = time.perf_counter() - started
         done.set()
         sampler.join()
-    return seconds, process.returncode, (peak, peak_main), out.decode(errors="replace").strip()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    return seconds, process.returncode, (peak, peak_main), out.decode(errors="replace").strip(), cpu
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -205,13 +214,15 @@ def bench_reader(
     for name in ("first pass", "all-304 pass"):
         before = server_stats(*stats_at)
         command = [str(python), "-c", READER_UPDATE, db, str(args.workers)]
-        seconds, code, peak, _ = timed(command, env, log)
+        seconds, code, peak, _, cpu = timed(command, env, log)
         after = server_stats(*stats_at)
         count = subprocess.run(
             [str(python), "-c", READER_COUNT, db], env=env, capture_output=True, text=True
         ).stdout.split()
         note = f"{count[0]} entries stored, {count[1]} feeds with an error" if count else ""
-        runs.append(Run("reader", name, seconds, *mb(peak), code, answered(before, after), note))
+        runs.append(
+            Run("reader", name, seconds, *mb(peak), code, answered(before, after), note, cpu)
+        )
     return runs
 
 
@@ -229,21 +240,25 @@ def bench_coopwatch(urls: list[str], tmp: Path, stats_at: tuple[str, int]) -> li
     runs = []
     for name in ("first pass", "all-304 pass"):
         before = server_stats(*stats_at)
-        seconds, code, peak, out = timed([str(COOPWATCH), "poll", "--all"], env, log)
+        seconds, code, peak, out, cpu = timed([str(COOPWATCH), "poll", "--all"], env, log)
         after = server_stats(*stats_at)
-        runs.append(Run("coopwatch", name, seconds, *mb(peak), code, answered(before, after), out))
+        runs.append(
+            Run("coopwatch", name, seconds, *mb(peak), code, answered(before, after), out, cpu)
+        )
     return runs
 
 
 def print_table(runs: list[Run]) -> None:
     print(
-        f"\n{'tool':<10} {'pass':<13} {'wall s':>7} {'peak MB':>8} {'main MB':>8} {'exit':>4}"
+        f"\n{'tool':<10} {'pass':<13} {'wall s':>7} {'CPU s':>6} {'peak MB':>8} {'main MB':>8} "
+        f"{'exit':>4}"
         "  answered"
     )
     for run in runs:
         served = ", ".join(f"{k}: {v}" for k, v in sorted(run.answered.items()))
         print(
-            f"{run.tool:<10} {run.name:<13} {run.seconds:>7.2f} {run.peak_tree_mb:>8.0f} "
+            f"{run.tool:<10} {run.name:<13} {run.seconds:>7.2f} {run.cpu_seconds:>6.1f} "
+            f"{run.peak_tree_mb:>8.0f} "
             f"{run.peak_main_mb:>8.0f} {run.returncode:>4}  {served}"
         )
     print()
