@@ -76,23 +76,25 @@ class AnalysisPool(WorkerPool):
         found: list[ItemAnalysis] = []
         for start in range(0, len(items), BATCH):
             batch = list(items[start : start + BATCH])
-            value = await self._request(b"analyse", batch)
+            value = await self._request(b"analyse", batch, first=False)
             if not isinstance(value, list) or len(value) != len(batch):
                 raise AnalysisError("the analysis worker answered with the wrong number of items")
             found.extend(value)
         return found
 
     async def summarise(self, request: SummaryRequest) -> str:
-        value = await self._request(b"summarise", request)
+        # Asked while the pipeline holds its grouping lock: ahead of the batches waiting.
+        value = await self._request(b"summarise", request, first=True)
         if not isinstance(value, str):
             raise AnalysisError("the analysis worker answered a summary with something else")
         return value
 
-    async def _request(self, kind: bytes, request: object) -> object:
+    async def _request(self, kind: bytes, request: object, *, first: bool) -> object:
         body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            # size 0: waiting requests take the worker in the order they came
-            status, value = await self.call(kind, body)
+            # Waiting requests take the worker smallest size first, then in the order they
+            # came: all batches alike, a summary before them.
+            status, value = await self.call(kind, body, size=-1 if first else 0)
         except TimeoutError:
             raise AnalysisError(f"the analysis took longer than {self.timeout:g} s") from None
         except WorkerGone as exc:
