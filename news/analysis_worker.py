@@ -38,7 +38,9 @@ def handle(header: bytes, body: bytes) -> Reply:
 
 
 def preload() -> None:
-    """Load the gazetteer, the lexicon and the morphology before the memory cap."""
+    """Import the analysis and load the gazetteer, the lexicon and the morphology before the
+    memory cap and outside any request's time limit."""
+    import news.analysis  # noqa: F401
     from news.classify import classify_item
 
     classify_item("", "Президент Казахстана встретился с президентом Узбекистана.")

@@ -149,14 +149,17 @@ class _Worker:
                 job = None
                 if reply[2]:  # the worker said it exits after this reply
                     break
-        except (OSError, ValueError, WorkerGone, pickle.UnpicklingError, EOFError) as exc:
-            gone = (
-                exc
-                if isinstance(exc, WorkerGone)
-                else WorkerGone(_how_it_ended(process, self.name))
-            )
+        except WorkerGone as exc:
             if job is not None:
-                _settle(job, error=gone)
+                _settle(job, error=exc)
+        except (OSError, ValueError, EOFError):  # the pipes broke: the worker ended
+            if job is not None:
+                _settle(job, error=WorkerGone(_how_it_ended(process, self.name)))
+        except Exception as exc:
+            # A reply that cannot be read (code changed under a running bot, a bug): this
+            # call fails now rather than at its time limit, and the worker is replaced.
+            if job is not None:
+                _settle(job, error=WorkerGone(f"the {self.name}'s reply was unreadable: {exc!r}"))
         finally:
             for pipe in (process.stdin, process.stdout):
                 with contextlib.suppress(OSError):
@@ -304,6 +307,12 @@ class WorkerPool:
                 if waiter in self._waiting:
                     self._waiting.remove(waiter)
                     heapq.heapify(self._waiting)
+            # Handed a worker just before the cancel reached us (the future was already done,
+            # so the cancel could not undo it): give it back, or the pool has lost a worker
+            # for good, and with one worker every later call would wait for ever.
+            future = waiter.future
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._release(future.result(), reusable=True)
             raise
 
     def _new_worker(self) -> _Worker:

@@ -258,3 +258,23 @@ async def test_an_idle_worker_killed_from_outside_is_replaced_not_used() -> None
         assert feed.items[0].title == "Second story 0"  # type: ignore[attr-defined]
     finally:
         pool.close()
+
+
+async def test_a_worker_handed_to_a_call_cancelled_at_that_moment_goes_back_to_the_pool() -> None:
+    """Review: the hand-over landed, then the cancel; the worker must not be lost (with one
+    worker, every later parse would wait for ever)."""
+    pool = ParsePool(1)
+    try:
+        held = await pool._acquire(0)
+        waiting = asyncio.ensure_future(pool._acquire(0))
+        await asyncio.sleep(0.05)  # it waits for the only worker
+        loop = asyncio.get_running_loop()
+        pool._release(held, reusable=True)  # schedules the hand-over in this loop
+        loop.call_soon(waiting.cancel)  # runs after the hand-over, before the task resumes
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        async with asyncio.timeout(10):
+            feed = await parse(pool, make_rss("After", 1))
+        assert feed.items[0].title == "After story 0"  # type: ignore[attr-defined]
+    finally:
+        pool.close()
