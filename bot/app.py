@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
+    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -231,20 +232,29 @@ def end_run(app: BotApplication) -> None:
     if stop is not None:  # serve_webhook's own stop
         stop()
         return
-    if app.running:
-        app.stop_running()
-        return
 
-    # Still starting (run_polling between post_init and Application.start): stop_running()
-    # now would only set a marker nobody reads any more, so stop once the application runs.
-    async def stop_once_running() -> None:
-        while not app.running:  # noqa: ASYNC110 - PTB has no event for "started"
-            await asyncio.sleep(0.05)
+    # stop_running() only works once Application.start() has returned: `app.running` turns
+    # true as start() begins, and a stop during it (run_polling's run_until_complete) aborts
+    # the start or is lost, and the deposed instance ran on. So stop once it has started.
+    async def stop_once_started() -> None:
+        await until_started(app)
         app.stop_running()
 
-    task = asyncio.get_running_loop().create_task(stop_once_running())
+    task = asyncio.get_running_loop().create_task(stop_once_started())
     _ENDING.add(task)
     task.add_done_callback(_ENDING.discard)
+
+
+async def until_started(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Return once ``app.start()`` has returned and the loop runs for ever (run_polling).
+
+    start() makes the update fetcher last and awaits nothing after it; the short sleep puts
+    us past the end of run_until_complete. PTB has no event for "started", hence the polling.
+    """
+    fetcher = f"Application:{app.bot.id}:update_fetcher"
+    while not any(task.get_name() == fetcher for task in asyncio.all_tasks()):  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
 
 
 ALLOWED_UPDATES = [

@@ -164,16 +164,12 @@ async def _answer_then_stop(
     app: Application[Any, Any, Any, Any, Any, Any], request: ConsoleRequest
 ) -> None:
     """At the end of piped input: answer every line read, then stop."""
+    from bot.app import until_started
+
     await request.drained()
     # stop_running() stops the loop's run_forever(); called while Application.start() is
-    # still being awaited (run_until_complete) it would abort the start or be lost. start()
-    # makes the update fetcher last and awaits nothing after it; a task that wakes up later
-    # than that runs in run_forever().
-    fetcher = f"Application:{app.bot.id}:update_fetcher"
-    # PTB offers no event for "started", hence the polling.
-    while not any(task.get_name() == fetcher for task in asyncio.all_tasks()):  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.1)
+    # still being awaited (run_until_complete) it would abort the start or be lost.
+    await until_started(app)
     await app.update_queue.join()
     # Handlers that run non-blocking (slow admin commands) are tasks PTB names this way.
     prefix = f"Application:{app.bot.id}:process_"
