@@ -96,6 +96,12 @@ class EventPipeline:
         analyses = await self.analyser.analyse([_text(stored) for stored in ordered])
         # One batch at a time: grouping is incremental and must see items in order.
         async with self._lock:
+            # The backlog may have taken some of these meanwhile (a poll's hook that waited
+            # past BACKLOG_GRACE, or the other way round): a report is grouped once.
+            done = await self.db.run(event_store.classified_among, [s.id for s in ordered])
+            if done:
+                kept = [(s, a) for s, a in zip(ordered, analyses, strict=True) if s.id not in done]
+                ordered, analyses = [s for s, _ in kept], [a for _, a in kept]
             created: list[EventInfo] = []
             joined: list[EventInfo] = []
             positives = 0

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from news.records import FeedItem
 from news.topics import merge_topics
-from storage.db import forget_loaded, update_by_id
+from storage.db import UPDATE_BATCH, forget_loaded, update_by_id
 from storage.deliveries import Fanout, enqueue
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
@@ -112,6 +112,19 @@ def save_classifications(session: Session, verdicts: Sequence[tuple[int, Verdict
             for item_id, v in verdicts
         ],
     )
+
+
+def classified_among(session: Session, item_ids: Sequence[int], /) -> set[int]:
+    """Which of ``item_ids`` already have a verdict (another batch took them meanwhile)."""
+    found: set[int] = set()
+    for start in range(0, len(item_ids), UPDATE_BATCH):  # a statement's parameters are few
+        chunk = list(item_ids[start : start + UPDATE_BATCH])
+        found.update(
+            session.execute(
+                sa_select(col(Item.id)).where(col(Item.id).in_(chunk), col(Item.label).is_not(None))
+            ).scalars()
+        )
+    return found
 
 
 def unclassified_items(

@@ -98,3 +98,25 @@ async def test_items_whose_analysis_failed_stay_in_the_backlog(sqlite_db: Databa
     result = await pipeline.process_backlog()
     assert (result.classified, result.positives, len(result.created)) == (2, 1, 1)
     assert sqlite_db.call(event_store.unclassified_items, before=later) == []
+
+
+async def test_items_another_batch_classified_meanwhile_are_grouped_once(
+    sqlite_db: Database,
+) -> None:
+    """Review: a poll's hook that waited past the backlog's grace and the backlog could both
+    process the same items; the report was grouped (and joined) twice."""
+    feed = sqlite_db.call(feed_store.add_feed, url="https://wire.example/rss", title="Wire")
+    items = [
+        FeedItem(f"g{n}", f"https://wire.example/{n}", title, text, NOW - timedelta(hours=n), None)
+        for n, (title, text) in enumerate((CALL, WEATHER), start=1)
+    ]
+    stored = sqlite_db.call(
+        feed_store.store_items, feed_id=feed.id, items=items, now=NOW, max_age=timedelta(days=2)
+    )
+    pipeline = EventPipeline(db=sqlite_db, analyser=ThreadAnalyser(), clock=lambda: NOW)
+    first = await pipeline.process(stored)
+    again = await pipeline.process(stored)  # the other copy of the same batch, later
+    assert (first.classified, first.positives, len(first.created)) == (2, 1, 1)
+    assert (again.classified, again.positives, again.created, again.joined) == (0, 0, (), ())
+    event = first.created[0]
+    assert sqlite_db.call(event_store.get_event_by_id, event_id=event.id).source_count == 1
