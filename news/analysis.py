@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from news.candidates import event_candidate, is_event
-from news.classify import classify_item
+from news.classify import classify_item, evidence_dicts
 from news.facts import Facts
 from news.grouping import Candidate
 from news.records import Classification
@@ -64,18 +64,7 @@ class SummaryRequest:
 
 
 def evidence_json(result: Classification) -> str:
-    # Built by hand: dataclasses.asdict deep-copies recursively and cost as much as storing
-    # the verdict (a profile of `coopwatch poll`).
-    return json.dumps(
-        [
-            {
-                "sentence": ev.sentence,
-                "spans": [{"text": s.text, "kind": s.kind, "value": s.value} for s in ev.spans],
-            }
-            for ev in result.evidence
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps(evidence_dicts(result), ensure_ascii=False)
 
 
 def analyse_item(item: ItemText) -> ItemAnalysis:

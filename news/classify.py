@@ -383,14 +383,23 @@ def to_json(item_id: Any, result: Classification) -> dict[str, Any]:
         "event_type": result.event_type,
         "countries": list(result.countries),
         "confidence": result.confidence,
-        "evidence": [
-            {
-                "sentence": ev.sentence,
-                "spans": [{"text": s.text, "kind": s.kind, "value": s.value} for s in ev.spans],
-            }
-            for ev in result.evidence
-        ],
+        "evidence": evidence_dicts(result),
     }
+
+
+def evidence_dicts(result: Classification) -> list[dict[str, Any]]:
+    """The evidence as `coopwatch classify` prints it and the pipeline stores it.
+
+    Built by hand: dataclasses.asdict deep-copies recursively and cost as much as storing
+    the verdict (a profile of `coopwatch poll`).
+    """
+    return [
+        {
+            "sentence": ev.sentence,
+            "spans": [{"text": s.text, "kind": s.kind, "value": s.value} for s in ev.spans],
+        }
+        for ev in result.evidence
+    ]
 
 
 def classify_stream(lines: Iterable[str], out: TextIO) -> int:
