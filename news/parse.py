@@ -467,6 +467,16 @@ def html_to_text(html: str) -> str:
     Runs again while tag-like text remains, so markup escaped twice by a feed ("&amp;lt;b&amp;gt;")
     does not come out as a live tag: hostile text stays text.
     """
+    # No tag and no reference: HTMLParser would hand the text to handle_data unchanged (its
+    # only change to plain text is unescape, a no-op without "&"), and the passes of
+    # `_markup_to_text` would stop after one. Most titles are like this.
+    text = html if "<" not in html and "&" not in html else _markup_to_text(html)
+    text = _INVISIBLE_OR_CONTROL.sub("", text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _markup_to_text(html: str) -> str:
+    """The text HTMLParser finds, parsed again (up to three times) while it still looks tagged."""
     text = html
     for _ in range(3):
         extractor = _TextExtractor()
@@ -477,8 +487,7 @@ def html_to_text(html: str) -> str:
             break
     else:
         text = text.replace("<", "‹").replace(">", "›")
-    text = _INVISIBLE_OR_CONTROL.sub("", text)
-    return _WHITESPACE.sub(" ", text).strip()
+    return text
 
 
 # --- links -----------------------------------------------------------------------------------

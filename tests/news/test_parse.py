@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import string
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import news.parse
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
 from news.parse import (
     MAX_ITEMS_PER_FEED,
@@ -419,3 +422,19 @@ def test_a_feed_link_within_the_bound_is_kept() -> None:
         rss("<item><title>A</title></item>", channel=f"<title>T</title><link>{link}</link>")
     )
     assert feed.link == link
+
+
+def test_text_without_markup_takes_the_shortcut_and_comes_out_the_same() -> None:
+    rng = random.Random(5)
+    alphabet = string.printable.replace("<", "").replace("&", "") + (
+        "\x00\x01\x0b\x1f\x7f\x85\x9f\xa0\u2028\u202e\u2066\ufeffé Жё🎉>;#"
+    )
+    samples = ["", " ", "\n", "plain", ">", "a > b", "x;y#z"]
+    samples += ["".join(rng.choices(alphabet, k=rng.randint(1, 80))) for _ in range(2000)]
+    for sample in samples:
+        slow = news.parse._markup_to_text(sample)  # what HTMLParser makes of it
+        assert slow == sample
+        expected = news.parse._WHITESPACE.sub(
+            " ", news.parse._INVISIBLE_OR_CONTROL.sub("", slow)
+        ).strip()
+        assert html_to_text(sample) == expected
