@@ -28,6 +28,7 @@ from feedparser.encodings import convert_to_utf8
 
 from news.errors import EntityDeclarationError, FeedParseError, NotAFeedError
 from news.records import FeedItem
+from news.rss20 import Decline, read_rss20
 
 if TYPE_CHECKING:
     from news.parse_pool import ParsePool  # the pool's workers import this module
@@ -47,6 +48,10 @@ MAX_TEXT_CHARS = 20_000
 MAX_LINK_CHARS = 2_048
 MAX_KEY_CHARS = 512
 MAX_WORD_CHARS = 64  # a format or charset name
+# Above this size (of the UTF-8 text) a body goes to feedparser even when it is plain RSS 2.0:
+# real feeds are far smaller, and the fast path need not be proved against the worker's
+# memory cap for a document that size (docs/design.md, "A fast path for well-formed RSS 2.0").
+FAST_PATH_MAX_BYTES = 4 * 1024 * 1024
 
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)\b", re.I | re.S)
@@ -81,6 +86,8 @@ class UnchangedFeed:
 # fingerprint must stop matching, or an unchanged body would keep hiding what the new code
 # finds in it until the site changes it. Bump PARSER_VERSION with any change to what
 # `parse_feed` makes of a body; the limits and feedparser's version are in the salt anyway.
+# The fast path of news.rss20 did not bump it: for every body it accepts it gives what the
+# feedparser path gives (tests/news/test_parse_fast.py), so old fingerprints stay true.
 PARSER_VERSION = 1
 _FINGERPRINT_SALT = repr(
     (
@@ -118,6 +125,39 @@ def parse_feed(
     `EntityDeclarationError` for a DOCTYPE with entities, `NotAFeedError` for an HTML page,
     an unknown format or a feed without entries.
     """
+    prepared = _prepare(body, headers, url=url)
+    parsed = _read_fast(prepared, url=url, fetched_at=fetched_at)
+    if parsed is None:
+        parsed = _read_with_feedparser(prepared, body, url=url, fetched_at=fetched_at)
+    return parsed
+
+
+def parse_feed_fast(
+    body: bytes, headers: Mapping[str, str], *, url: str, fetched_at: datetime
+) -> ParsedFeed | None:
+    """`parse_feed` by the fast path alone (`news.rss20`); None when it declines the body."""
+    return _read_fast(_prepare(body, headers, url=url), url=url, fetched_at=fetched_at)
+
+
+def parse_feed_with_feedparser(
+    body: bytes, headers: Mapping[str, str], *, url: str, fetched_at: datetime
+) -> ParsedFeed:
+    """`parse_feed` by feedparser alone, as before the fast path: the reference it must equal."""
+    prepared = _prepare(body, headers, url=url)
+    return _read_with_feedparser(prepared, body, url=url, fetched_at=fetched_at)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The body as feedparser will read it, after the safety checks."""
+
+    text: bytes  # UTF-8, with an UTF-8 XML declaration (feedparser's conversion)
+    encoding: str
+    charset_doubt: Exception | None
+    headers: dict[str, str]  # lower-case names; Content-Type and Content-Location always set
+
+
+def _prepare(body: bytes, headers: Mapping[str, str], *, url: str) -> _Prepared:
     response_headers = {k.lower(): v for k, v in headers.items()}
     # Relative links resolve against the URL the body came from.
     response_headers.setdefault("content-location", url)
@@ -131,6 +171,51 @@ def parse_feed(
     # Belt and braces: a BOM that feedparser overrules (UTF-16 with a BOM served as plain
     # application/xml reads as UTF-8 full of NULs) still gets the declaration refused by name.
     reject_entity_declarations(_bom_view(body))
+    return _Prepared(text, encoding, charset_doubt, response_headers)
+
+
+def _read_fast(prepared: _Prepared, *, url: str, fetched_at: datetime) -> ParsedFeed | None:
+    """The feed read by `news.rss20`, or None when the body is not for it (feedparser's then).
+
+    Only a body feedparser reads without complaint can be read the same way here: no doubt
+    about the charset (which also means an XML media type), and not over the size above
+    which a document goes to feedparser as before (docs/design.md, "A fast path...").
+    """
+    if prepared.charset_doubt is not None or not prepared.encoding:
+        return None
+    if len(prepared.text) > FAST_PATH_MAX_BYTES:
+        return None
+    try:
+        feed = read_rss20(prepared.text, prepared.headers["content-location"])
+    except Decline as exc:
+        log.debug("parse %s: feedparser, not the fast path: %s", url, exc)
+        return None
+    except MemoryError:
+        raise  # the worker's memory cap, as on feedparser's path
+    except Exception:  # a bug of the fast path: feedparser's reading is the reference anyway
+        log.warning("parse %s: the fast path failed; feedparser reads it", url, exc_info=True)
+        return None
+    header_language = prepared.headers.get("content-language")
+    # feedparser starts feed.language from the Content-Language header, "_" made "-"
+    language = feed.language
+    if language is None and header_language:
+        language = header_language.replace("_", "-")
+    return _assemble(
+        title=feed.title,
+        link=feed.link,
+        language=normalise_language(language or header_language),
+        entries=feed.entries,
+        version="rss20",
+        encoding=prepared.encoding,
+        warning=None,
+        fetched_at=fetched_at,
+    )
+
+
+def _read_with_feedparser(
+    prepared: _Prepared, body: bytes, *, url: str, fetched_at: datetime
+) -> ParsedFeed:
+    response_headers = prepared.headers
     # feedparser decides the charset again from the headers: told "UTF-8" it keeps the text
     # exactly as checked above (its own conversion already wrote an UTF-8 declaration).
     media_type = response_headers["content-type"].split(";", 1)[0].strip()
@@ -140,7 +225,7 @@ def parse_feed(
         # time and buy nothing here: every HTML field is reduced to plain text below, and
         # entry links are still resolved against the feed URL.
         parsed: Any = feedparser.parse(
-            text,
+            prepared.text,
             response_headers=utf8_headers,
             sanitize_html=False,
             resolve_relative_uris=False,
@@ -150,27 +235,50 @@ def parse_feed(
     except Exception as exc:  # feedparser is meant to never raise; a bug must not escape
         raise FeedParseError(f"feedparser failed on {url}: {exc}") from exc
     _check_is_feed(parsed, body, response_headers)
-    language = normalise_language(
-        parsed.feed.get("language") or response_headers.get("content-language")
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else prepared.charset_doubt
+    warning = f"ill-formed feed: {problem}" if problem else None
+    result = _assemble(
+        title=parsed.feed.get("title"),
+        link=parsed.feed.get("link"),
+        language=normalise_language(
+            parsed.feed.get("language") or response_headers.get("content-language")
+        ),
+        entries=parsed.entries,
+        version=parsed.get("version", ""),
+        encoding=prepared.encoding,
+        warning=warning,
+        fetched_at=fetched_at,
     )
-    entries = newest_entries(parsed.entries, fetched_at, MAX_ITEMS_PER_FEED)
-    items = tuple(_dedupe(_make_items(entries, language, fetched_at)))
+    if warning:
+        log.info("parse %s: %s", url, warning)
+    return result
+
+
+def _assemble(
+    *,
+    title: object,
+    link: object,
+    language: str | None,
+    entries: Sequence[Any],
+    version: str,
+    encoding: str,
+    warning: str | None,
+    fetched_at: datetime,
+) -> ParsedFeed:
+    """The `ParsedFeed` of a feed's metadata and entries, whichever parser read them."""
+    kept = newest_entries(entries, fetched_at, MAX_ITEMS_PER_FEED)
+    items = tuple(_dedupe(_make_items(kept, language, fetched_at)))
     if not items:
         raise NotAFeedError("the feed has entries but none with a title, text or link")
-    warning = None
-    problem = parsed.get("bozo_exception") if parsed.get("bozo") else charset_doubt
-    if problem:
-        warning = f"ill-formed feed: {problem}"
-        log.info("parse %s: %s", url, warning)
     # The feed's own title and link are bounded like an item's (security review 3, finding 2):
     # the whole ParsedFeed crosses a pipe to the bot, whose memory a 5 MB title would cost.
     return ParsedFeed(
-        title=_shorten(_clean_inline(parsed.feed.get("title")), MAX_TITLE_CHARS) or None,
-        link=_bounded_link(parsed.feed.get("link")),
+        title=_shorten(_clean_inline(title), MAX_TITLE_CHARS) or None,
+        link=_bounded_link(link),
         language=language,
         items=items,
-        version=parsed.get("version", "")[:MAX_WORD_CHARS],
-        encoding=(encoding or "")[:MAX_WORD_CHARS] or None,
+        version=version[:MAX_WORD_CHARS],
+        encoding=encoding[:MAX_WORD_CHARS] or None,
         warning=_shorten(warning, MAX_TITLE_CHARS) if warning else None,
     )
 
