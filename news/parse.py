@@ -2,7 +2,9 @@
 
 feedparser does the format work (RSS 0.9x/1.0/2.0, Atom, encodings via chardet); this module
 guards its input (entity declarations are refused first), decides what is "not a feed", and
-cleans every entry into plain text, a canonical link, a stable key and a UTC time.
+cleans every entry into plain text, a canonical link, a stable key and a UTC time. Plain
+RSS 2.0, the common case, is read by `news.rss20` instead, which gives the same result in a
+third of the time and declines anything it cannot prove it reads like feedparser.
 
 `parse_feed` has no time or memory bound of its own: a hostile document can keep feedparser
 busy for minutes and take gigabytes. Outside tests it runs in a worker process of
