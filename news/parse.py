@@ -52,7 +52,8 @@ MAX_KEY_CHARS = 512
 MAX_WORD_CHARS = 64  # a format or charset name
 # Above this size (of the UTF-8 text) a body goes to feedparser even when it is plain RSS 2.0:
 # real feeds are far smaller, and the fast path need not be proved against the worker's
-# memory cap for a document that size (docs/design.md, "A fast path for well-formed RSS 2.0").
+# memory cap for a document that size (docs/design.md,
+# "A fast path for well-formed RSS 2.0, feedparser for the rest (issue 14)").
 FAST_PATH_MAX_BYTES = 4 * 1024 * 1024
 
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -181,7 +182,8 @@ def _read_fast(prepared: _Prepared, *, url: str, fetched_at: datetime) -> Parsed
 
     Only a body feedparser reads without complaint can be read the same way here: no doubt
     about the charset (which also means an XML media type), and not over the size above
-    which a document goes to feedparser as before (docs/design.md, "A fast path...").
+    which a document goes to feedparser as before (docs/design.md,
+    "A fast path for well-formed RSS 2.0, feedparser for the rest (issue 14)").
     """
     if prepared.charset_doubt is not None or not prepared.encoding:
         return None
