@@ -2,6 +2,20 @@
 # Run:   docker run --env-file .env -v coopwatch-data:/data coopwatch
 # With PostgreSQL: docker compose up -d (compose.yaml). Configuration comes from the
 # environment only; .env is never copied into the image (.dockerignore).
+# The package is built into a wheel where a C compiler is at hand, so that setup.py compiles
+# the classifier's modules with mypyc (news/compiled.py); the image that runs has no compiler.
+FROM python:3.11-slim AS build
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml setup.py README.md /src/
+COPY bot /src/bot
+COPY coopwatch /src/coopwatch
+COPY handlers /src/handlers
+COPY news /src/news
+COPY storage /src/storage
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels /src
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,13 +31,8 @@ RUN groupadd --system --gid 10001 coopwatch \
     && chown coopwatch:coopwatch /data
 
 # Only what the package needs; the runtime dependencies come from pyproject.toml (no extras).
-COPY pyproject.toml README.md /src/
-COPY bot /src/bot
-COPY coopwatch /src/coopwatch
-COPY handlers /src/handlers
-COPY news /src/news
-COPY storage /src/storage
-RUN pip install /src && rm -rf /src
+COPY --from=build /wheels /wheels
+RUN pip install /wheels/*.whl && rm -rf /wheels
 
 # SQLite by default, in the volume; compose.yaml points DATABASE_URL at PostgreSQL instead.
 WORKDIR /data

@@ -9,15 +9,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The stamp files make a second `make` skip the install unless pyproject.toml changed.
-# Our own modules are compiled once here: an editable install leaves them to be compiled at
-# every start where PYTHONDONTWRITEBYTECODE is set (as in the Dockerfile and some shells).
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# The stamp files make a second `make` skip the install unless pyproject.toml, setup.py or a
+# module that setup.py compiles with mypyc (news/compiled.py lists them) changed: the install
+# compiles those again, since Python imports the compiled file in preference to the source.
+# Our own modules are compiled to bytecode once here: an editable install leaves them to be
+# compiled at every start where PYTHONDONTWRITEBYTECODE is set (as in the Dockerfile and
+# some shells).
+NATIVE := news/compiled.py news/text.py news/sentence.py news/classify.py news/item.py \
+	news/gazetteer.py news/language.py
+$(VENV)/.installed: pyproject.toml setup.py $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m compileall -q bot coopwatch handlers news storage
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml setup.py $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m compileall -q bot coopwatch handlers news storage
 	touch $@ $(VENV)/.installed
@@ -47,4 +52,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache build *__mypyc.*.so news/*.so

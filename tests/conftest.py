@@ -21,6 +21,20 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_DATA = SHARED / "data"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test compiled modules older than their sources: the tests would pass or fail
+    on code that no longer exists. `make test` rebuilds them first."""
+    from news.compiled import stale_modules
+
+    stale = stale_modules()
+    if stale:
+        pytest.exit(
+            f"compiled with mypyc before their sources last changed: {', '.join(stale)}; "
+            "run `make test` (or `make .venv/.installed-test`) to compile them again",
+            returncode=4,
+        )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `shared_data` skip, saying why, in a clone without ../shared/data."""
     if (SHARED_DATA / "dev.jsonl").exists():
