@@ -12,7 +12,7 @@ from news.language import detect_language
 from news.summary import summarise
 from storage import Database
 from storage import events as event_store
-from storage.events import EventInfo
+from storage.records import EventInfo
 
 
 def summary_in(event: EventInfo, lang: str | None) -> str:

@@ -26,7 +26,7 @@ from bot.render import (
     ordered_parties,
     safe_url,
 )
-from storage.events import EventInfo
+from storage.records import EventInfo
 
 FORMATS = ("jsonl", "csv", "atom")
 CSV_COLUMNS = (

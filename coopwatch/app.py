@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from news.parse_pool import ParsePool
     from storage.audit import Figures
     from storage.deliveries import DeliveryStats
-    from storage.events import EventInfo
     from storage.feeds import FeedInfo, StoredItem
+    from storage.records import EventInfo
 
 DisabledHook = Callable[["FeedInfo"], Awaitable[None]]
 NewItemsHook = Callable[[Sequence["StoredItem"]], Awaitable[None]]

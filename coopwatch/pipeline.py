@@ -22,8 +22,8 @@ from news.facts import Facts, merge_facts
 from news.grouping import EventState, Grouper
 from storage import Database
 from storage import events as event_store
-from storage.events import EventInfo
 from storage.feeds import StoredItem
+from storage.records import EventInfo
 
 log = logging.getLogger(__name__)
 

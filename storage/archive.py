@@ -1,8 +1,8 @@
 """The event archive as the web page, the Atom feed and the exports read it; metric figures.
 
 Events are listed newest first (by the event's day, then by when it was stored) with every
-source, loaded for all the listed events at once (storage.events.sources_of) rather than
-one query per event.
+source, loaded for all the listed events at once rather than one query per event; the query
+is storage.eventlist's, on SQLAlchemy Core, which `coopwatch export` runs without a session.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from storage import eventlist
 from storage.deliveries import DIGEST, DIGESTED, FAILED, PENDING, SENT
-from storage.events import EventInfo, _info, event_day, newest_first, sources_of
 from storage.models import Delivery, Event, EventCountry, Feed, Item
+from storage.records import EventInfo
 
 DELIVERY_STATUSES = (PENDING, SENT, FAILED, DIGEST, DIGESTED)
 
@@ -30,22 +30,12 @@ def list_events(
     since: date | None = None,
     limit: int | None = None,
 ) -> list[EventInfo]:
-    """Events newest first, optionally one country's, one type's, dated on or after ``since``,
-    each with every source and its topics."""
-    # Not the grouping state: it is the largest column and nothing here shows it.
-    query = select(Event).options(defer(Event.state))  # type: ignore[arg-type]
-    if country is not None:
-        query = query.join(EventCountry).where(EventCountry.country == country)
-    if event_type is not None:
-        query = query.where(Event.event_type == event_type)
-    if since is not None:
-        query = query.where(event_day() >= since)
-    query = newest_first(query)
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.exec(query).all()
-    sources = sources_of(session, [row.id for row in rows if row.id is not None])
-    return [_info(row, sources.get(row.id or 0, ())) for row in rows]
+    """Events newest first with every source (storage.eventlist.list_events, in the
+    session's transaction)."""
+    session.flush()  # Core statements do not flush the session's pending changes themselves
+    return eventlist.list_events(
+        session.connection(), country=country, event_type=event_type, since=since, limit=limit
+    )
 
 
 def count_events(session: Session, /, *, country: str | None = None) -> int:

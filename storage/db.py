@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from sqlalchemy import Table, bindparam, create_engine, event, text, update
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -293,6 +293,26 @@ class Database:
         if self._executor is None:
             return await asyncio.to_thread(job)
         return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    async def read(
+        self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like ``run``, for a data function that reads with SQLAlchemy Core on a connection
+        (storage.eventlist): no session, so the ORM, sqlmodel and the table classes need not
+        be imported (`coopwatch export`, issue 14). Nothing is written or committed."""
+        job = functools.partial(self._read_now, fn, *args, **kwargs)
+        if self._executor is None:
+            return await asyncio.to_thread(job)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    def _read_now(
+        self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        try:
+            with self.engine.connect() as connection:
+                return fn(connection, *args, **kwargs)
+        except OperationalError as exc:
+            raise StorageError(_plain(exc)) from exc
 
     def ping(self) -> None:
         try:

@@ -9,56 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from news.records import FeedItem
 from news.topics import merge_topics
+from storage import eventlist
 from storage.db import UPDATE_BATCH, forget_loaded, update_by_id
 from storage.deliveries import Fanout, enqueue
 from storage.feeds import StoredItem
 from storage.models import Event, EventCountry, Feed, Item
-from storage.types import utc_day, utcnow
-
-
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    """One report of an event: which outlet, which link."""
-
-    item_id: int
-    feed_title: str
-    url: str | None
-    title: str
-    language: str | None
-    published_at: datetime
-    text: str = ""  # the report's text, to summarise it in its own language
-
-
-@dataclass(frozen=True, slots=True)
-class EventInfo:
-    """An event as the commands and the sender show it."""
-
-    id: int
-    key: str
-    event_type: str
-    countries: tuple[str, ...]
-    event_date: date | None
-    place: str | None
-    summary: str
-    facts: dict[str, Any]
-    evidence: str | None
-    language: str | None
-    confidence: float
-    source_count: int
-    alerted: bool
-    created_at: datetime
-    sources: tuple[SourceInfo, ...] = ()
-    topics: tuple[str, ...] = ()  # keys of news/data/topics.json, in the list's order
-
-
-def _split(codes: str) -> tuple[str, ...]:
-    return tuple(code for code in codes.split(",") if code)
+from storage.records import EventInfo, SourceInfo, event_info, split_codes
+from storage.types import utcnow
 
 
 def _info(event: Event, sources: tuple[SourceInfo, ...] = ()) -> EventInfo:
@@ -67,7 +30,7 @@ def _info(event: Event, sources: tuple[SourceInfo, ...] = ()) -> EventInfo:
         id=event.id,
         key=event.key,
         event_type=event.event_type,
-        countries=_split(event.countries),
+        countries=split_codes(event.countries),
         event_date=event.event_date,
         place=event.place,
         summary=event.summary,
@@ -79,7 +42,7 @@ def _info(event: Event, sources: tuple[SourceInfo, ...] = ()) -> EventInfo:
         alerted=event.alerted,
         created_at=event.created_at,
         sources=sources,
-        topics=_split(event.topics),
+        topics=split_codes(event.topics),
     )
 
 
@@ -223,7 +186,7 @@ def create_event(
     if alert:
         fanout = Fanout(event_id, event["event_type"], event["countries"], event["topics"])
         enqueue(session, fanout, terms=terms)
-    return _record(event)
+    return event_info(event)
 
 
 def add_source(
@@ -274,7 +237,7 @@ def add_source(
         changed["event_date"] = span[0]
         facts = json.dumps(stated | {"event_date": span[0].isoformat(), "event_end": end})
     changed["facts"] = facts
-    changed["topics"] = ",".join(merge_topics(_split(event["topics"]), topics))
+    changed["topics"] = ",".join(merge_topics(split_codes(event["topics"]), topics))
     release = alert and not event["alerted"]
     if release:
         changed["alerted"] = True
@@ -297,7 +260,7 @@ def add_source(
         # Only a report that may alert releases: a doubtful one, or one older than
         # MAX_ITEM_AGE, is stored and listed but pushes nothing, to filtered chats neither.
         enqueue(session, fanout, terms=terms, only_filtered=True)
-    return _record(event)
+    return event_info(event)
 
 
 # An event's first report and its joins in Core statements built once (the ORM's loads,
@@ -365,72 +328,13 @@ def _event_update(columns: tuple[str, ...]) -> Any:
     )
 
 
-def _record(event: dict[str, Any]) -> EventInfo:
-    """An EventInfo from the event's columns by name (as _info from a row object)."""
-    return EventInfo(
-        id=event["id"],
-        key=event["key"],
-        event_type=event["event_type"],
-        countries=_split(event["countries"]),
-        event_date=event["event_date"],
-        place=event["place"],
-        summary=event["summary"],
-        facts=json.loads(event["facts"]) if event["facts"] else {},
-        evidence=event["evidence"],
-        language=event["language"],
-        confidence=event["confidence"],
-        source_count=event["source_count"],
-        alerted=event["alerted"],
-        created_at=event["created_at"],
-        topics=_split(event["topics"]),
-    )
-
-
-# Event ids per IN list: PostgreSQL takes at most 65,535 parameters in one statement, and an
-# export lists every event.
-SOURCES_BATCH = 5000
-
-
 def sources_of(
     session: Session, /, event_ids: Sequence[int], *, with_text: bool = False
 ) -> dict[int, tuple[SourceInfo, ...]]:
-    """Every report of each event, oldest first, for /event, the web page and the exports.
-
-    Only the columns shown are read, in batches of event ids; an item's article text only
-    ``with_text`` (a reader's summary may be taken from a report in their language).
-    """
-    found: dict[int, list[SourceInfo]] = {event_id: [] for event_id in event_ids}
-    ids = list(found)
-    for start in range(0, len(ids), SOURCES_BATCH):
-        # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
-        rows = session.execute(
-            sa_select(
-                col(Item.event_id),
-                col(Item.id),
-                col(Item.link),
-                col(Item.title),
-                col(Item.language),
-                col(Item.published_at),
-                col(Feed.title),
-                col(Item.text) if with_text else literal(""),
-            )
-            .join(Feed, col(Feed.id) == col(Item.feed_id))
-            .where(col(Item.event_id).in_(ids[start : start + SOURCES_BATCH]))
-            .order_by(col(Item.published_at), col(Item.id))
-        ).all()
-        for event_id, item_id, link, title, language, published_at, feed_title, text in rows:
-            found[event_id].append(
-                SourceInfo(
-                    item_id=item_id or 0,
-                    feed_title=feed_title or "",
-                    url=link,
-                    title=title,
-                    language=language,
-                    published_at=published_at,
-                    text=text or "",
-                )
-            )
-    return {event_id: tuple(sources) for event_id, sources in found.items()}
+    """Every report of each event, oldest first (storage.eventlist.sources_of, in the
+    session's transaction)."""
+    session.flush()  # Core statements do not flush the session's pending changes themselves
+    return eventlist.sources_of(session.connection(), event_ids, with_text=with_text)
 
 
 def _sources(session: Session, event_id: int) -> tuple[SourceInfo, ...]:
@@ -485,19 +389,13 @@ def get_event_by_id(session: Session, /, *, event_id: int) -> EventInfo | None:
 
 
 def event_day() -> Any:
-    """An event's day in SQL: its own date, else the (UTC) day it was stored.
-
-    An announcement with no day has no date yet; it is news of the day it came.
-    """
-    return func.coalesce(col(Event.event_date), utc_day(col(Event.created_at)))
+    """An event's day in SQL (storage.eventlist.event_day), in a query on the ORM's table."""
+    return eventlist.event_day(_EVENTS)
 
 
 def newest_first(query: Any) -> Any:
-    """Order events by their day, then by when they were stored, newest first.
-
-    Never by the bare date column: PostgreSQL sorts NULL first in DESC, SQLite last.
-    """
-    return query.order_by(event_day().desc(), col(Event.created_at).desc(), col(Event.id).desc())
+    """Newest first (storage.eventlist.newest_first), in a query on the ORM's table."""
+    return eventlist.newest_first(query, _EVENTS)
 
 
 def events_for_country(
@@ -546,7 +444,7 @@ def event_dates(
     for event_date, created_at, countries in session.exec(query).all():
         day = event_date or created_at.date()
         if since <= day <= until:
-            found.append((day, _split(countries)))
+            found.append((day, split_codes(countries)))
     return found
 
 

@@ -37,7 +37,7 @@ from news.records import CENTRAL_ASIA, EVENT_TYPES
 from news.topics import topic_label
 from storage import archive as archive_store
 from storage import events as event_store
-from storage.events import EventInfo
+from storage.records import EventInfo
 
 PAGE_EVENTS = 50  # events on the archive page
 FEED_EVENTS = 50  # entries in the Atom feed
