@@ -272,9 +272,10 @@ class Coopwatch:
         limit: int | None = None,
     ) -> list[EventInfo]:
         """Stored events newest first, each with every source (exports, the archive)."""
-        from storage import archive
+        # SQLAlchemy Core, no ORM session: `coopwatch export` starts without sqlmodel.
+        from storage import eventlist
 
-        return await self.db.run(archive.list_events, country=country, since=since, limit=limit)
+        return await self.db.read(eventlist.list_events, country=country, since=since, limit=limit)
 
     async def count_events(self, *, country: str | None = None) -> int:
         from storage import archive
