@@ -22,7 +22,6 @@ from bot.terms import localised_terms
 from news import data as bundled
 from news.months import EN_MONTHS, RU_MONTHS_GENITIVE
 from news.records import CENTRAL_ASIA, Facts, Figure
-from news.topics import topic_label
 
 if TYPE_CHECKING:
     from telegram import InlineKeyboardMarkup
@@ -322,6 +321,10 @@ def _buttons(
 def _topics_line(event: EventView, lang: str) -> str | None:
     if not event.topics:
         return None
+    # Imported here: the topic tables (≈ 40 ms of start-up) are for messages that name a
+    # topic; `coopwatch export` imports this module for clean() and the country names only.
+    from news.topics import topic_label
+
     names = ", ".join(esc(topic_label(key, lang), 40) for key in event.topics[:8])
     return f"{_s(lang, 'topics')}: {names}"
 

@@ -29,9 +29,9 @@ HEAVY = (
     "rapidfuzz",
 )
 # What `coopwatch export` does not need either: it reads the events with SQLAlchemy Core
-# (storage.eventlist), and the ORM, SQLModel and the table classes were a third of its start
-# (issue 14).
-NOT_FOR_EXPORT = ("sqlmodel", "sqlalchemy.orm", "storage.models")
+# (storage.eventlist), and the ORM, SQLModel and the table classes were a third of its start;
+# the topic tables name topics in Telegram messages only (issue 14).
+NOT_FOR_EXPORT = ("sqlmodel", "sqlalchemy.orm", "storage.models", "news.topics")
 
 PROBE = """
 import json, sys
