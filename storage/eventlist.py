@@ -2,11 +2,11 @@
 its Atom feed read, without the ORM.
 
 The export is a command line tool's whole run: importing sqlmodel, the ORM and the nine
-table classes cost it more than the query (issue 14, docs/design.md "CLI start-up, third
-pass"). The tables below are the columns read here of the tables `storage.models` defines
-(and Alembic creates); tests/storage/test_eventlist.py holds them to the models, column by
-column, and the ORM's sessions read through these same functions
-(`storage.archive.list_events`, `storage.events.sources_of`).
+table classes cost it more than the query (docs/design.md "CLI start-up, third pass: the
+export reads without the ORM (issue 14)"). The tables below are the columns read here of
+the tables `storage.models` defines (and Alembic creates); tests/storage/test_eventlist.py
+holds them to the models column by column. The ORM's sessions read events through these
+same functions (`storage.archive.list_events`, `storage.events.sources_of`).
 """
 
 from __future__ import annotations
