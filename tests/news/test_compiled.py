@@ -69,7 +69,7 @@ def _verdicts(pythonpath: Path) -> tuple[list[str], list[str]]:
 @pytest.mark.slow
 def test_compiled_and_pure_classifiers_give_the_same_verdicts(tmp_path: Path) -> None:
     if not compiled_modules():
-        pytest.skip("installed as pure Python (no C compiler at install): nothing to compare")
+        pytest.skip("the classifier runs from its sources here (not compiled): nothing to compare")
     # The sources alone, without the compiled files beside them: what a machine without a
     # C compiler runs.
     shutil.copytree(ROOT / "news", tmp_path / "news", ignore=shutil.ignore_patterns("*.so"))
