@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
-_LETTERS = re.compile(r"[^\W\d_]+")
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]+")
+# "[x][x]*", not "[x]+": `re` skips ahead to a character of a leading class, but tries a full
+# match at every position of a pattern that starts with a repeat (issue 14).
+_LETTERS = re.compile(r"[^\W\d_][^\W\d_]*")
+_CYRILLIC = re.compile(r"[\u0400-\u04FF][\u0400-\u04FF]*")
 # U+0482..U+0489 are a sign and combining marks: Cyrillic, but not letters.
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u0481\u048A-\u04FF]")
 

@@ -28,12 +28,14 @@ _BLANKS = (  # the control and invisible characters, tab, \v, \f, \r and the no-
     "\x00-\x09\x0b-\x1f\x7f\xa0\u200b-\u200f\ufeff\ufffd"
 )
 _BLANK_RUN = re.compile(f"[{_BLANKS}][ {_BLANKS}]*| [ {_BLANKS}]+")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W_][^\W_]*")  # as [^\W_]+, faster (see _END_PUNCTUATION)
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _BOUNDARY = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+|\s*\n\s*")
 # The same without the line-break branch, which the engine tries at every space: for text
-# without a line break (most feed text) it finds the same boundaries.
-_END_PUNCTUATION = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+")
+# without a line break (most feed text) it finds the same boundaries. "[.!?…][.!?…]*", not
+# "[.!?…]+": `re` skips ahead to a character of a leading class, but tries a full match at
+# every position of a pattern that starts with a repeat (≈ 6× the instructions, issue 14).
+_END_PUNCTUATION = re.compile(r"[.!?…][.!?…]*[\"»”')\]]*[ \t]+")
 
 # A period after these does not end a sentence ("Nov. 29", "Mr. Mirziyoyev", "г. Ташкент").
 _ABBREVIATION_WORDS = (
