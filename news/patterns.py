@@ -49,11 +49,14 @@ def guarded(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 def _first_chars(items: Any) -> set[str] | None:
     """The characters a match of the parsed ``items`` can start with; None when that is not
-    a set of literal characters (a class, a repeat, an assertion, an empty alternative)."""
+    a set of literal characters (a class, a repeat, an assertion but a word boundary, an
+    empty alternative)."""
     if not items:
         return None
     op, value = items[0]
     c = _constants
+    if op is c.AT and value is c.AT_BOUNDARY:  # "\\b" matches no character: what follows does
+        return _first_chars(items[1:])
     if op is c.LITERAL:
         return {chr(value)}
     if op is c.IN and all(kind is c.LITERAL for kind, _ in value):
