@@ -11,8 +11,6 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from itertools import compress, count, repeat
-from operator import is_not, itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from news.morph import lemmas, normalise
@@ -179,7 +177,6 @@ class Match(NamedTuple, Generic[T]):
 _Seconds = tuple[dict[str, dict[tuple[frozenset[str], ...], list[T]]], ...]
 _Start = tuple[_Seconds[T], tuple[T, ...], frozenset[str]]
 _NO_START: _Start[Any] = ((), (), frozenset())
-_TEXT = itemgetter(0)  # Token.text
 MAX_CACHED_FORMS = 262_144  # words per matcher; cleared when full, as news vocabulary is small
 
 
@@ -245,30 +242,31 @@ class PhraseMatcher(Generic[T]):
     def find(self, tokens: Sequence[Token]) -> list[Match[T]]:
         """Longest non-overlapping matches, left to right."""
         found: list[Match[T]] = []
-        # Most words start no phrase. The scan for those that may is all in C (no Python code
-        # per word): each word's forms looked up, then the positions whose answer is not
-        # _NO_START kept; a word not seen before (None) is looked up in the loop.
-        starts = list(map(self._starts.get, map(_TEXT, tokens)))
-        end = 0  # the end of the last match: matches do not overlap
+        # Most words start no phrase: one dict look-up per word says so (a word not seen
+        # before, None, is looked up in _start). A plain loop, which mypyc compiles to C: the
+        # map/compress chain it replaced made five iterators and two calls per word (issue 14).
+        starts = self._starts
         size = len(tokens)
-        for i in compress(count(), map(is_not, starts, repeat(_NO_START))):
-            if i < end:
-                continue
-            start = starts[i]
+        i = 0
+        while i < size:
+            token = tokens[i]
+            start = starts.get(token[0])  # Token.text
             if start is None:
-                start = self._start(tokens[i])
-                if start is _NO_START:
-                    continue
+                start = self._start(token)
+            if start is _NO_START:
+                i += 1
+                continue
             longer, single, second_keys = start
+            best: Match[T] | None = None
             if longer and i + 1 < size and not second_keys.isdisjoint(tokens[i + 1][3]):
                 best = self._longest_at(tokens, i, longer, single)
             elif single:
                 best = _new_tuple(Match, (i, i + 1, single))
+            if best is None:
+                i += 1
             else:
-                continue
-            if best is not None:
                 found.append(best)
-                end = best.end
+                i = best[1]  # Match.end: matches do not overlap
         return found
 
     def _start(self, token: Token) -> _Start[T]:
