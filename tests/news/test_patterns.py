@@ -51,6 +51,10 @@ def test_a_pattern_without_literal_starts_is_left_as_it_is() -> None:
     # without a leading boundary, the look-ahead goes before every alternative
     assert guarded(r"state visit|госвизит", re.I).pattern == r"(?=[sг])(?:state visit|госвизит)"
     assert guarded(r"(?i)state|visit").pattern == r"(?i)state|visit"
+    # a word boundary matches no character: the alternative starts with what follows it
+    assert guarded(r"colleague|\b(?:he|она)\b", re.I).pattern == (
+        r"(?=[chо])(?:colleague|\b(?:he|она)\b)"
+    )
 
 
 def _sentence_around(text: str, pos: int) -> str:
