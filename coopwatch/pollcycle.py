@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from coopwatch.pipeline import EventPipeline
 from coopwatch.polling import PollReport
 from storage import deliveries as delivery_store
 from storage import feeds as feed_store
@@ -59,9 +58,13 @@ class PollSummary:
 
 @dataclass
 class _CountingHook:
-    """The pipeline as the poller's hook, remembering which events this cycle touched."""
+    """The pipeline as the poller's hook, remembering which events this cycle touched.
 
-    pipeline: EventPipeline
+    The application makes its pipeline (and imports the classifier's and the grouping's
+    modules) on the first new items: a cycle answered by 304s never pays for them.
+    """
+
+    app: Coopwatch
     summary: PollSummary
     event_ids: set[int] = field(default_factory=set)
 
@@ -69,7 +72,7 @@ class _CountingHook:
         # As EventPipeline.on_new_items: a failure is not the feed's; the items stay
         # unclassified and the bot's backlog job takes them up.
         try:
-            result = await self.pipeline.process(items)
+            result = await self.app.pipeline.process(items)
         except Exception:
             log.exception("classifying new items failed; they stay in the backlog")
             return
@@ -82,7 +85,7 @@ async def poll_once(app: Coopwatch, *, every_feed: bool) -> PollSummary:
     """Poll the due feeds (``every_feed``: every enabled feed) once, as the bot would."""
     started, wall_start = time.perf_counter(), datetime.now(UTC)
     summary = PollSummary()
-    hook = _CountingHook(app.pipeline, summary)
+    hook = _CountingHook(app, summary)
     poller = app.new_poller(on_new_items=hook)
     if every_feed:
         # What /pollnow does: every enabled feed due now, then the ordinary due poll.
