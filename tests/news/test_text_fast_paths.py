@@ -38,3 +38,9 @@ def test_patterns_that_start_with_a_class_match_as_the_repeats_did() -> None:
         for pattern, plain in rewritten:
             got = [m.span() for m in pattern.finditer(sample)]
             assert got == [m.span() for m in re.finditer(plain, sample)], (plain, sample)
+
+
+def test_end_punctuation_finds_what_finditer_found() -> None:
+    for sample in _texts(17, 6000):
+        got = [m.span() for m in text._end_punctuation(sample)]
+        assert got == [m.span() for m in text._END_PUNCTUATION.finditer(sample)], sample
