@@ -32,7 +32,6 @@ def test_patterns_that_start_with_a_class_match_as_the_repeats_did() -> None:
         (text._WORD, r"[^\W_]+"),
         (text._END_PUNCTUATION, r"[.!?…]+[\"»”')\]]*[ \t]+"),
         (language._LETTERS, r"[^\W\d_]+"),
-        (language._CYRILLIC, r"[\u0400-\u04FF]+"),
     ]
     for sample in _texts(16):
         for pattern, plain in rewritten:
@@ -44,3 +43,14 @@ def test_end_punctuation_finds_what_finditer_found() -> None:
     for sample in _texts(17, 6000):
         got = [m.span() for m in text._end_punctuation(sample)]
         assert got == [m.span() for m in text._END_PUNCTUATION.finditer(sample)], sample
+
+
+def test_cyrillic_count_counts_the_cyrillic_block() -> None:
+    # the block's edges and its neighbours, characters whose UTF-16 low byte is 4, a
+    # character outside the Basic Multilingual Plane and a lone surrogate
+    alphabet = _ALPHABET + "\u0400\u04ff\u03ff\u0500\u0104\x04\u2004\U0001f604\ud804\u0434"
+    rng = random.Random(18)
+    for _ in range(3000):
+        sample = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        expected = len(re.findall("[\u0400-\u04ff]", sample))
+        assert language.cyrillic_count(sample) == expected, sample
