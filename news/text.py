@@ -277,21 +277,26 @@ class PhraseMatcher(Generic[T]):
         # Most words start no phrase: one dict look-up per word says so (a word not seen
         # before, None, is looked up in _start). A plain loop, which mypyc compiles to C: the
         # map/compress chain it replaced made five iterators and two calls per word (issue 14).
+        # Over a list, which mypyc indexes inline (a Sequence's items are fetched through
+        # __getitem__ with a boxed index), and fields read by index, not by name.
         starts = self._starts
-        size = len(tokens)
+        words = tokens if isinstance(tokens, list) else list(tokens)
+        size = len(words)
         i = 0
         while i < size:
-            token = tokens[i]
+            token = words[i]
             start = starts.get(token[0])  # Token.text
             if start is None:
                 start = self._start(token)
-            if start is _NO_START:
+            longer, single, second_keys = start
+            # _NO_START, told by its empty parts: mypyc keeps a tuple of this type unboxed, so
+            # `start is _NO_START` boxed both sides afresh and was never true, only slower.
+            if not (longer or single):
                 i += 1
                 continue
-            longer, single, second_keys = start
             best: Match[T] | None = None
-            if longer and i + 1 < size and not second_keys.isdisjoint(tokens[i + 1][3]):
-                best = self._longest_at(tokens, i, longer, single)
+            if longer and i + 1 < size and not second_keys.isdisjoint(words[i + 1][3]):
+                best = self._longest_at(words, i, longer, single)
             elif single:
                 best = _new_tuple(Match, (i, i + 1, single))
             if best is None:
@@ -317,12 +322,12 @@ class PhraseMatcher(Generic[T]):
         return start
 
     def _longest_at(
-        self, tokens: Sequence[Token], i: int, longer: _Seconds[T], single: tuple[T, ...]
+        self, tokens: list[Token], i: int, longer: _Seconds[T], single: tuple[T, ...]
     ) -> Match[T] | None:
         best_len = 0
         payloads: list[T] = []
         if i + 1 < len(tokens):
-            following = tokens[i + 1].forms
+            following = tokens[i + 1][3]  # Token.forms
             for seconds in longer:
                 for key2 in following:
                     rests = seconds.get(key2)
@@ -341,11 +346,11 @@ class PhraseMatcher(Generic[T]):
         return _new_tuple(Match, (i, i + 1, single)) if single else None
 
 
-def _rest_matches(rest: tuple[frozenset[str], ...], tokens: Sequence[Token], at: int) -> bool:
+def _rest_matches(rest: tuple[frozenset[str], ...], tokens: list[Token], at: int) -> bool:
     if at + len(rest) > len(tokens):
         return False
     for k, part in enumerate(rest):  # noqa: SIM110 - a plain loop: this is the hot path
-        if part.isdisjoint(tokens[at + k].forms):
+        if part.isdisjoint(tokens[at + k][3]):  # Token.forms
             return False
     return True
 
