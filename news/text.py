@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from news.morph import lemmas, normalise
@@ -144,9 +143,25 @@ class Token(NamedTuple):
         return self.text[:1].isupper()
 
 
-@lru_cache(maxsize=262_144)
+# word -> word_forms(word). A plain dict, not lru_cache: asked per token, and a call through
+# lru_cache's wrapper (an argument tuple, the LRU list kept in order) cost several times a
+# dict look-up that mypyc compiles inline (issue 14). Cleared when full: news vocabulary is
+# small.
+_FORMS: dict[str, tuple[str, ...]] = {}
+MAX_WORD_FORMS = 262_144
+
+
 def word_forms(word: str) -> tuple[str, ...]:
     """Match keys of one word: its lower-cased form and, if Cyrillic, its lemmas."""
+    forms = _FORMS.get(word)
+    if forms is None:
+        if len(_FORMS) >= MAX_WORD_FORMS:
+            _FORMS.clear()
+        forms = _FORMS[word] = _word_forms(word)
+    return forms
+
+
+def _word_forms(word: str) -> tuple[str, ...]:
     lower = normalise(word)
     if _CYRILLIC.search(word) is None:
         return (lower,)
@@ -175,17 +190,22 @@ def tokenize(sentence: str, words: list[str] | None = None) -> list[Token]:
 
     ``words``: the sentence's ``words_of``, when the caller has them already.
     """
-    # This runs per word, so it avoids Python-level calls: `findall` makes the words in C
-    # (no match objects), and `str.find` from the end of the previous word gives each one's
-    # offset, which is exact because the gap before a word holds no letter or digit.
-    # tuple.__new__ skips the NamedTuple constructor, a Python function.
+    # This runs per word, so it avoids Python-level calls: `str.find` from the end of the
+    # previous word gives each one's offset, which is exact because the gap before a word
+    # holds no letter or digit, and tuple.__new__ skips the NamedTuple constructor, a Python
+    # function. `sentence.find` and `tokens.append` are called as methods, not through local
+    # aliases: mypyc calls those methods' C functions directly, but an alias through Python's
+    # generic call, with the offset boxed (issue 14).
     tokens: list[Token] = []
-    append, find, new, forms = tokens.append, sentence.find, _new_tuple, word_forms
+    new, token_type, known = _new_tuple, Token, _FORMS
     end = 0
     for word in words_of(sentence) if words is None else words:
-        start = find(word, end)
+        start = sentence.find(word, end)
         end = start + len(word)
-        append(new(Token, (word, start, end, forms(word))))
+        forms = known.get(word)
+        if forms is None:
+            forms = word_forms(word)
+        tokens.append(new(token_type, (word, start, end, forms)))
     return tokens
 
 
