@@ -395,19 +395,23 @@ class WordScreen:
     def may_match(self, sentence: str) -> bool:
         return self.may_match_words(words_of(sentence))
 
-    def may_match_words(self, words: Iterable[str]) -> bool:
+    def may_match_words(self, words: list[str]) -> bool:
         """``may_match`` for a sentence's ``words_of``."""
-        distinct = set(words)
-        if not distinct.isdisjoint(self._yes):
+        # Over the words as they come: a set of them, and its difference with `_no`, cost
+        # more to build than the repeated words they spared look-ups of (issue 14).
+        yes, no = self._yes, self._no
+        if not yes.isdisjoint(words):
             return True
-        if len(self._no) >= MAX_CACHED_FORMS:
-            self._no.clear()
-        for word in distinct - self._no:
+        if len(no) >= MAX_CACHED_FORMS:
+            no.clear()
+        for word in words:
+            if word in no:
+                continue
             if self._keys.isdisjoint(word_forms(word)):
-                self._no.add(word)
+                no.add(word)
             else:
-                if len(self._yes) >= MAX_CACHED_FORMS:
-                    self._yes.clear()
-                self._yes.add(word)
+                if len(yes) >= MAX_CACHED_FORMS:
+                    yes.clear()
+                yes.add(word)
                 return True
         return False
