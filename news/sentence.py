@@ -60,7 +60,7 @@ _OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "from", "и", "по",
 # A country word right before one of these names a company's or fund's nationality ("a
 # Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
 _COMPANY_REACH = 3
-_BANK = ("bank", "банк", "банка", "банку", "банком", "банке")
+_BANK: tuple[str, ...] = ("bank", "банк", "банка", "банку", "банком", "банке")
 _STATE_BANK = frozenset({"national", "central", "национальный", "центральный", "нацбанк"})
 # "Tashkent Congress Center", "конгресс-центр": a building, not the US Congress
 _BUILDINGS = frozenset(
@@ -70,7 +70,7 @@ _PLACE_PREPOSITIONS = frozenset({"в", "во", "на", "in", "at"})
 # "в Кыргызстан ... прибыл": a Russian visit names its destination before the verb too.
 _TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
-_ROLES = ("office", "institution")
+_ROLES: tuple[str, ...] = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
 # Analysis, Marker and Mention are made as news.text makes tokens: `_new(Analysis, (...))`
 # skips the NamedTuple's constructor, a Python function (a lambda) called per object, which
@@ -130,7 +130,7 @@ class Analysis(NamedTuple):
         the state visit", "met on the sidelines of the president's visit") is not the event
         when the sentence reports a meeting, call or agreement as well.
         """
-        key = f"types{frames}"
+        key = "types, frames" if frames else "types"  # not an f-string: asked often
         known: set[str] | None = self.memo.get(key)
         if known is None:
             known = self.memo[key] = self._main_types(frames)
