@@ -81,7 +81,7 @@ _new = tuple.__new__
 class Mention(NamedTuple):
     """A gazetteer hit in a sentence, in token positions.
 
-    NamedTuples (Mention, Marker), like news.text's Token and Match: several are made per
+    NamedTuples (Mention, Marker), like news.text's Match: several are made per
     sentence, and a frozen dataclass's __init__ (one object.__setattr__ per field) costs more.
     """
 
@@ -259,7 +259,8 @@ class Analysis(NamedTuple):
         if companies and any(p in reach for p in companies):
             return True
         for i in reach:
-            text, _, _, forms = self.tokens[i]
+            token = self.tokens[i]
+            text, forms = token.text, token.forms
             if forms[0].endswith(_BANK):
                 return True  # "Сбербанка", "Sberbank"
             if text.isupper() and len(text) >= 2 and text.isascii() and not text.isdigit():

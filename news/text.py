@@ -126,21 +126,41 @@ def _ends_sentence(text: str, start: int, match: re.Match[str]) -> bool:
     return not (len(word) == 1 and word.isupper()) and word.lower() not in ABBREVIATIONS
 
 
-class Token(NamedTuple):
+class Token:
     """One word of a sentence with the keys it can match on.
 
-    A NamedTuple rather than a frozen dataclass: a sentence makes dozens of tokens and a
-    frozen dataclass's __init__ costs several times more, which matters at 2,000 items/s.
+    A plain class, which mypyc compiles to a C struct read field by field: a sentence makes
+    dozens of tokens, and a NamedTuple made by tuple.__new__ (the fields' tuple, an argument
+    tuple and a slice of it, then the instance, offsets boxed) cost several times as much to
+    make and to read (issue 14). Not a dataclass: mypyc leaves a dataclass's generated
+    __init__ to the interpreter.
     """
 
-    text: str
-    start: int
-    end: int
-    forms: tuple[str, ...]  # lower-cased surface, plus pymorphy3 lemmas for Cyrillic words
+    def __init__(self, text: str, start: int, end: int, forms: tuple[str, ...]) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self.forms = forms  # lower-cased surface, plus pymorphy3 lemmas for Cyrillic words
 
     @property
     def capitalised(self) -> bool:
         return self.text[:1].isupper()
+
+    def _key(self) -> tuple[str, int, int, tuple[str, ...]]:
+        return (self.text, self.start, self.end, self.forms)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Token):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Token(text={self.text!r}, start={self.start}, end={self.end}, forms={self.forms!r})"
+        )
 
 
 # word -> word_forms(word). A plain dict, not lru_cache: asked per token, and a call through
@@ -192,12 +212,11 @@ def tokenize(sentence: str, words: list[str] | None = None) -> list[Token]:
     """
     # This runs per word, so it avoids Python-level calls: `str.find` from the end of the
     # previous word gives each one's offset, which is exact because the gap before a word
-    # holds no letter or digit, and tuple.__new__ skips the NamedTuple constructor, a Python
-    # function. `sentence.find` and `tokens.append` are called as methods, not through local
-    # aliases: mypyc calls those methods' C functions directly, but an alias through Python's
-    # generic call, with the offset boxed (issue 14).
+    # holds no letter or digit. `sentence.find` and `tokens.append` are called as methods,
+    # not through local aliases: mypyc calls those methods' C functions directly, but an
+    # alias through Python's generic call, with the offset boxed (issue 14).
     tokens: list[Token] = []
-    new, token_type, known = _new_tuple, Token, _FORMS
+    known = _FORMS
     end = 0
     for word in words_of(sentence) if words is None else words:
         start = sentence.find(word, end)
@@ -205,7 +224,7 @@ def tokenize(sentence: str, words: list[str] | None = None) -> list[Token]:
         forms = known.get(word)
         if forms is None:
             forms = word_forms(word)
-        tokens.append(new(token_type, (word, start, end, forms)))
+        tokens.append(Token(word, start, end, forms))
     return tokens
 
 
@@ -215,8 +234,8 @@ _new_tuple = tuple.__new__
 class Match(NamedTuple, Generic[T]):
     """Tokens ``start``..``end`` (exclusive) matched a phrase carrying ``payloads``.
 
-    A NamedTuple built with tuple.__new__, like Token: thousands are made per second, and a
-    frozen dataclass's __init__ (one object.__setattr__ per field) cost several times more.
+    A NamedTuple built with tuple.__new__: thousands are made per second, and a frozen
+    dataclass's __init__ (one object.__setattr__ per field) cost several times more.
     """
 
     start: int
@@ -298,14 +317,14 @@ class PhraseMatcher(Generic[T]):
         # before, None, is looked up in _start). A plain loop, which mypyc compiles to C: the
         # map/compress chain it replaced made five iterators and two calls per word (issue 14).
         # Over a list, which mypyc indexes inline (a Sequence's items are fetched through
-        # __getitem__ with a boxed index), and fields read by index, not by name.
+        # __getitem__ with a boxed index).
         starts = self._starts
         words = tokens if isinstance(tokens, list) else list(tokens)
         size = len(words)
         i = 0
         while i < size:
             token = words[i]
-            start = starts.get(token[0])  # Token.text
+            start = starts.get(token.text)
             if start is None:
                 start = self._start(token)
             longer, single, second_keys = start
@@ -315,7 +334,7 @@ class PhraseMatcher(Generic[T]):
                 i += 1
                 continue
             best: Match[T] | None = None
-            if longer and i + 1 < size and not second_keys.isdisjoint(words[i + 1][3]):
+            if longer and i + 1 < size and not second_keys.isdisjoint(words[i + 1].forms):
                 best = self._longest_at(words, i, longer, single)
             elif single:
                 best = _new_tuple(Match, (i, i + 1, single))
@@ -347,7 +366,7 @@ class PhraseMatcher(Generic[T]):
         best_len = 0
         payloads: list[T] = []
         if i + 1 < len(tokens):
-            following = tokens[i + 1][3]  # Token.forms
+            following = tokens[i + 1].forms
             for seconds in longer:
                 for key2 in following:
                     rests = seconds.get(key2)
@@ -370,7 +389,7 @@ def _rest_matches(rest: tuple[frozenset[str], ...], tokens: list[Token], at: int
     if at + len(rest) > len(tokens):
         return False
     for k, part in enumerate(rest):  # noqa: SIM110 - a plain loop: this is the hot path
-        if part.isdisjoint(tokens[at + k][3]):  # Token.forms
+        if part.isdisjoint(tokens[at + k].forms):
             return False
     return True
 

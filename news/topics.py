@@ -93,19 +93,15 @@ def report_forms(word: str) -> tuple[str, ...]:
 
 def _tokens(text: str) -> list[Token]:
     # As news.text.tokenize: words by `findall` (no match objects), each word's offset by
-    # `str.find` from the end of the previous one, tuples made without the NamedTuple's
-    # Python constructor.
+    # `str.find` from the end of the previous one.
     tokens: list[Token] = []
     append, find, forms = tokens.append, text.find, report_forms
     end = 0
     for word in _WORD.findall(text):
         start = find(word, end)
         end = start + len(word)
-        append(_new_tuple(Token, (word, start, end, forms(word))))
+        append(Token(word, start, end, forms(word)))
     return tokens
-
-
-_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
