@@ -72,9 +72,9 @@ _TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
 _ROLES: tuple[str, ...] = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
-# Analysis, Marker and Mention are made as news.text makes tokens: `_new(Analysis, (...))`
-# skips the NamedTuple's constructor, a Python function (a lambda) called per object, which
-# was ~5 % of the classifier's time in a sampling profile of dev.jsonl.
+# Marker and Mention are made as news.text makes matches: `_new(Marker, (...))` skips the
+# NamedTuple's constructor, a Python function (a lambda) called per object, which was ~5 %
+# of the classifier's time in a sampling profile of dev.jsonl.
 _new = tuple.__new__
 
 
@@ -100,23 +100,51 @@ class Marker(NamedTuple):
     end: int
 
 
-class Analysis(NamedTuple):
+class Analysis:
     """One sentence read for parties, triggers, roles and cues.
 
-    A NamedTuple, not a frozen dataclass: each sentence is read into two or three of them,
-    and a frozen dataclass's __init__ (one object.__setattr__ per field) cost 2-3 µs each.
+    A plain class, which mypyc compiles to a C struct with its methods called directly: as a
+    NamedTuple (not compilable to one), each method call went through a bound method object
+    and Python's argument parsing, and each field was read by name (issue 14). Not a frozen
+    dataclass: its __init__ (one object.__setattr__ per field) cost 2-3 µs each.
     """
 
-    sentence: str
-    tokens: tuple[Token, ...]
-    mentions: tuple[Mention, ...]
-    triggers: tuple[Marker, ...]
-    roles: tuple[Marker, ...]
-    cues: Mapping[str, tuple[int, ...]]  # cue category -> token positions
-    cued: bool  # False: not read for cues yet (no trigger word; see read)
-    # computed once (office -> country links, main types): several rules ask for them; a new
-    # empty dict for each Analysis
-    memo: dict[str, Any]
+    def __init__(
+        self,
+        sentence: str,
+        tokens: tuple[Token, ...],
+        mentions: tuple[Mention, ...],
+        triggers: tuple[Marker, ...],
+        roles: tuple[Marker, ...],
+        cues: Mapping[str, tuple[int, ...]],
+        cued: bool,
+    ) -> None:
+        self.sentence = sentence
+        self.tokens = tokens
+        self.mentions = mentions
+        self.triggers = triggers
+        self.roles = roles
+        self.cues = cues  # cue category -> token positions
+        self.cued = cued  # False: not read for cues yet (no trigger word; see read)
+        # computed once (office -> country links, main types): several rules ask for them
+        self.memo: dict[str, Any] = {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Analysis):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.sentence,
+            self.tokens,
+            self.mentions,
+            self.triggers,
+            self.roles,
+            self.cues,
+            self.cued,
+            self.memo,
+        )
 
     @property
     def trigger_types(self) -> set[str]:
@@ -349,18 +377,14 @@ class Analysis(NamedTuple):
         if not breaks:
             return None
         end = min(breaks)
-        return _new(
-            Analysis,
-            (
-                self.sentence,
-                self.tokens,
-                tuple(m for m in self.mentions if m.end <= end),
-                tuple(t for t in self.triggers if t.end <= end),
-                tuple(r for r in self.roles if r.end <= end),
-                {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
-                self.cued,
-                {},
-            ),
+        return Analysis(
+            self.sentence,
+            self.tokens,
+            tuple(m for m in self.mentions if m.end <= end),
+            tuple(t for t in self.triggers if t.end <= end),
+            tuple(r for r in self.roles if r.end <= end),
+            {k: tuple(p for p in v if p < end) for k, v in self.cues.items()},
+            self.cued,
         )
 
     def _destination(self, strong: set[str]) -> str | None:
@@ -456,7 +480,7 @@ def unread(sentence: str) -> Analysis:
     """What ``read`` makes of a sentence that has no trigger word and no office word (neither
     screen passes it), without tokenising it: no markers, not read for cues. Nothing asks for
     such a sentence's tokens before ``with_cues``, which makes them."""
-    return _new(Analysis, (sentence, (), (), (), (), {}, False, {}))
+    return Analysis(sentence, (), (), (), (), {}, False)
 
 
 def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Analysis:
@@ -482,7 +506,7 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
             elif category == "sign":
                 signed = True
     if not found:
-        return _new(Analysis, (sentence, tuple(tokens), (), (), tuple(roles), {}, False, {}))
+        return Analysis(sentence, tuple(tokens), (), (), tuple(roles), {}, False)
     cues = _cues(tokens, lexicon)
     triggers: list[Marker] = []
     for category, start, end in found:
@@ -496,10 +520,7 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
         # "video conference" is a call, not a conference
         cues["summit"] = [p for p in cues["summit"] if p not in inside]
     frozen_cues = {k: tuple(v) for k, v in cues.items() if v}
-    return _new(
-        Analysis,
-        (sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues, True, {}),
-    )
+    return Analysis(sentence, tuple(tokens), (), tuple(triggers), tuple(roles), frozen_cues, True)
 
 
 def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
@@ -508,7 +529,7 @@ def with_cues(a: Analysis, lexicon: Lexicon) -> Analysis:
         return a
     tokens = a.tokens or tuple(tokenize(a.sentence))  # `unread` left them out
     cues = {k: tuple(v) for k, v in _cues(list(tokens), lexicon).items()}
-    return _new(Analysis, (a.sentence, tokens, a.mentions, a.triggers, a.roles, cues, True, {}))
+    return Analysis(a.sentence, tokens, a.mentions, a.triggers, a.roles, cues, True)
 
 
 def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
@@ -522,7 +543,7 @@ def _cues(tokens: list[Token], lexicon: Lexicon) -> dict[str, list[int]]:
 def with_mentions(a: Analysis, gazetteer: Gazetteer, lexicon: Lexicon, day: date) -> Analysis:
     """``a`` with its country, place, institution and person mentions found."""
     mentions = tuple(_mentions(a.tokens, gazetteer, lexicon, day))
-    return _new(Analysis, (a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued, {}))
+    return Analysis(a.sentence, a.tokens, mentions, a.triggers, a.roles, a.cues, a.cued)
 
 
 def _active(kind: str, start: int, cues: Mapping[str, list[int]]) -> bool:
