@@ -11,7 +11,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from news.gazetteer import Entry, Gazetteer, Lexicon
 from news.records import EventType, Evidence, Span
@@ -72,32 +72,62 @@ _TO = frozenset({"в", "во", "to"})
 _CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
 _ROLES: tuple[str, ...] = ("office", "institution")
 _KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
-# Marker and Mention are made as news.text makes matches: `_new(Marker, (...))` skips the
-# NamedTuple's constructor, a Python function (a lambda) called per object, which was ~5 %
-# of the classifier's time in a sampling profile of dev.jsonl.
-_new = tuple.__new__
 
 
-class Mention(NamedTuple):
+class Mention:
     """A gazetteer hit in a sentence, in token positions.
 
-    NamedTuples (Mention, Marker), like news.text's Match: several are made per
-    sentence, and a frozen dataclass's __init__ (one object.__setattr__ per field) costs more.
+    Plain classes (Mention, Marker), like news.text's Token and Match, which mypyc compiles to
+    C structs: several are made per sentence and their fields read in every rule; a
+    NamedTuple was made through tuple.__new__ and read by name (issue 14), and a frozen
+    dataclass's __init__ (one object.__setattr__ per field) costs more.
     """
 
-    start: int
-    end: int
-    kind: str  # country | location | institution | person
-    code: str
-    detail: str  # name/adjective/demonym/prefix, capital/city, or "<ISO>:<official id>"
+    def __init__(self, start: int, end: int, kind: str, code: str, detail: str) -> None:
+        self.start = start
+        self.end = end
+        self.kind = kind  # country | location | institution | person
+        self.code = code
+        self.detail = detail  # name/adjective/demonym/prefix, capital/city, or "<ISO>:<id>"
+
+    def _key(self) -> tuple[int, int, str, str, str]:
+        return (self.start, self.end, self.kind, self.code, self.detail)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mention):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        start, end, kind, code, detail = self._key()
+        return f"Mention({start=}, {end=}, {kind=}, {code=}, {detail=})"
 
 
-class Marker(NamedTuple):
+class Marker:
     """A lexicon hit: a trigger (kind = event type) or a role (office / institution)."""
 
-    kind: str
-    start: int
-    end: int
+    def __init__(self, kind: str, start: int, end: int) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
+
+    def _key(self) -> tuple[str, int, int]:
+        return (self.kind, self.start, self.end)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Marker):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        kind, start, end = self._key()
+        return f"Marker({kind=}, {start=}, {end=})"
 
 
 class Analysis:
@@ -500,7 +530,7 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
     for match in core:
         for category in match.payloads:
             if category in _ROLES:
-                roles.append(_new(Marker, (category, match.start, match.end)))
+                roles.append(Marker(category, match.start, match.end))
             elif category in _TRIGGER_WORDS:
                 found.append((category, match.start, match.end))
             elif category == "sign":
@@ -514,7 +544,7 @@ def read(sentence: str, lexicon: Lexicon, words: list[str] | None = None) -> Ana
             continue
         kind = "agreement" if category == "document" else category
         if _active(kind, start, cues):
-            triggers.append(_new(Marker, (kind, start, end)))
+            triggers.append(Marker(kind, start, end))
     if "summit" in cues and triggers:
         inside = {i for t in triggers for i in range(t.start, t.end)}
         # "video conference" is a call, not a conference
@@ -564,9 +594,7 @@ def _mentions(
             term = gazetteer.resolve(people, day)
             if term is not None:
                 detail = f"{term.country}:{term.official_id}"
-                found.append(
-                    _new(Mention, (match.start, match.end, "person", term.country, detail))
-                )
+                found.append(Mention(match.start, match.end, "person", term.country, detail))
             continue
         if (
             best is not best_without_institution
@@ -577,7 +605,7 @@ def _mentions(
             # written with a capital ("Congress", "Кремль")
             best = best_without_institution
         if best is not None:
-            found.append(_new(Mention, (match.start, match.end, best.kind, best.code, best.detail)))
+            found.append(Mention(match.start, match.end, best.kind, best.code, best.detail))
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 from news.morph import lemmas, normalise
 
@@ -228,19 +228,32 @@ def tokenize(sentence: str, words: list[str] | None = None) -> list[Token]:
     return tokens
 
 
-_new_tuple = tuple.__new__
-
-
-class Match(NamedTuple, Generic[T]):
+class Match(Generic[T]):
     """Tokens ``start``..``end`` (exclusive) matched a phrase carrying ``payloads``.
 
-    A NamedTuple built with tuple.__new__: thousands are made per second, and a frozen
-    dataclass's __init__ (one object.__setattr__ per field) cost several times more.
+    A plain class, like Token, which mypyc compiles to a C struct: thousands are made per
+    second (issue 14).
     """
 
-    start: int
-    end: int
-    payloads: tuple[T, ...]
+    def __init__(self, start: int, end: int, payloads: tuple[T, ...]) -> None:
+        self.start = start
+        self.end = end
+        self.payloads = payloads
+
+    def _key(self) -> tuple[int, int, tuple[T, ...]]:
+        return (self.start, self.end, self.payloads)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        start, end, payloads = self._key()
+        return f"Match({start=}, {end=}, {payloads=})"
 
 
 # The patterns a word can start: second-key tables of longer phrases, one-word payloads, and
@@ -337,12 +350,12 @@ class PhraseMatcher(Generic[T]):
             if longer and i + 1 < size and not second_keys.isdisjoint(words[i + 1].forms):
                 best = self._longest_at(words, i, longer, single)
             elif single:
-                best = _new_tuple(Match, (i, i + 1, single))
+                best = Match(i, i + 1, single)
             if best is None:
                 i += 1
             else:
                 found.append(best)
-                i = best[1]  # Match.end: matches do not overlap
+                i = best.end  # matches do not overlap
         return found
 
     def _start(self, token: Token) -> _Start[T]:
@@ -381,8 +394,8 @@ class PhraseMatcher(Generic[T]):
                         for p in bucket:
                             _append(payloads, p)
         if best_len:
-            return _new_tuple(Match, (i, i + best_len, tuple(payloads)))
-        return _new_tuple(Match, (i, i + 1, single)) if single else None
+            return Match(i, i + best_len, tuple(payloads))
+        return Match(i, i + 1, single) if single else None
 
 
 def _rest_matches(rest: tuple[frozenset[str], ...], tokens: list[Token], at: int) -> bool:
