@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from news.gazetteer import Gazetteer, Lexicon
 from news.item import (
@@ -46,10 +46,10 @@ from news.text import clean_text, split_sentences, words_of
 MAX_RAW_CHARS = 20_000  # cleaning regexes never see more than this of a 1 MB text
 MAX_TEXT_CHARS = 3_000  # the news is in the lead: title + first ~3,000 characters
 MAX_SENTENCES = 12
-_CONVERSATION = frozenset({"беседа", "разговор", "conversation", "conversations"})
+_CONVERSATION: Final = frozenset({"беседа", "разговор", "conversation", "conversations"})
 # Without a leader's trip: signed documents, then the talks, then a (minister's) trip.
-_ITEM_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "meeting", "visit")
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+_ITEM_PRECEDENCE: Final[tuple[EventType, ...]] = ("call", "agreement", "meeting", "visit")
+_DATE: Final = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
 class Classifier:

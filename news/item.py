@@ -10,17 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from news.patterns import guarded
 from news.records import EventType
 from news.sentence import Analysis
 
-_AMBASSADOR = frozenset({"ambassador", "ambassadors", "посол", "посольство", "embassy"})
+_AMBASSADOR: Final = frozenset({"ambassador", "ambassadors", "посол", "посольство", "embassy"})
 # "his Kazakh counterpart", "коллегой из Узбекистана", "He said this at a meeting with ...",
 # "Там его принял президент Азербайджана": the other party is someone the item named before.
 # Guarded (news.patterns): searched in every sentence that names one party, where the plain
 # alternation cost ≈ 10 µs (issue 14).
-_COUNTERPART = guarded(
+_COUNTERPART: Final = guarded(
     r"counterpart|colleague|коллег|\b(?:he|him|his|she|her|он|его|него|ему|нему|она|её|ее)\b",
     re.IGNORECASE,
 )
@@ -102,7 +103,7 @@ def item_rules(
 
 # What makes a label arguable (the `doubtful` items of data/dev2.jsonl) lowers the confidence
 # below the pipeline's ALERT_CONFIDENCE (0.7): listed by /country, not pushed.
-_DOUBT_CUES = {
+_DOUBT_CUES: Final = {
     "de_facto": 0.25,  # an unrecognised authority ("Taliban", "interim government")
     "former": 0.25,  # "the first President", "former minister": no office that day
     "incident": 0.25,  # a border clash with officers meeting: not diplomacy

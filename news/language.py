@@ -7,12 +7,13 @@ and costs nothing; a statistical detector would only add a model to ship.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 # "[x][x]*", not "[x]+": `re` skips ahead to a character of a leading class, but tries a full
 # match at every position of a pattern that starts with a repeat (issue 14).
-_LETTERS = re.compile(r"[^\W\d_][^\W\d_]*")
+_LETTERS: Final = re.compile(r"[^\W\d_][^\W\d_]*")
 # U+0482..U+0489 are a sign and combining marks: Cyrillic, but not letters.
-_CYRILLIC_LETTER = re.compile(r"[\u0400-\u0481\u048A-\u04FF]")
+_CYRILLIC_LETTER: Final = re.compile(r"[\u0400-\u0481\u048A-\u04FF]")
 
 # Russian text quotes Latin names (Kazinform, UzDaily.com) and English text rarely quotes
 # Cyrillic, so a minority of Cyrillic letters already means a Russian item.

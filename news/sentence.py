@@ -11,7 +11,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from news.gazetteer import Entry, Gazetteer, Lexicon
 from news.records import EventType, Evidence, Span
@@ -23,11 +23,11 @@ TYPE_PRECEDENCE: tuple[EventType, ...] = ("call", "agreement", "visit", "meeting
 STRONG = frozenset({"person", "office", "institution"})
 # "discuss" is a meeting only between two officials ("Lavrov and Saidov discussed ..."); the
 # classifier decides that, as it knows the parties.
-_TRIGGERS = frozenset({*TYPE_PRECEDENCE, "discuss"})
-_TRIGGER_WORDS = frozenset({*_TRIGGERS, "document"})
+_TRIGGERS: Final = frozenset({*TYPE_PRECEDENCE, "discuss"})
+_TRIGGER_WORDS: Final = frozenset({*_TRIGGERS, "document"})
 # Office words of a head of state or government: "President", "Prime Minister", "премьер",
 # "King"; "head of state", "глава правительства", "председатель правительства".
-_LEADER_HEADS = frozenset(
+_LEADER_HEADS: Final = frozenset(
     [
         "president",
         "президент",
@@ -49,29 +49,31 @@ _LEADER_HEADS = frozenset(
         "лидер",
     ]
 )
-_HEAD_OF = frozenset(["head", "глава", "председатель", "chairman", "national", "национальный"])
-_STATE_OR_GOVERNMENT = frozenset(
+_HEAD_OF: Final = frozenset(
+    ["head", "глава", "председатель", "chairman", "national", "национальный"]
+)
+_STATE_OR_GOVERNMENT: Final = frozenset(
     ["state", "government", "государство", "правительство", "leader", "лидер"]
 )
-_CONNECTORS = frozenset({"and", "и", "&"})
+_CONNECTORS: Final = frozenset({"and", "и", "&"})
 # Words allowed between an office and its country: "Minister of Investments and Foreign Trade
 # of Uzbekistan". Lower-case English words outside this list ("said that") break the link.
-_OFFICE_GLUE = frozenset({"of", "the", "for", "and", "on", "from", "и", "по", "при", "из"})
+_OFFICE_GLUE: Final = frozenset({"of", "the", "for", "and", "on", "from", "и", "по", "при", "из"})
 # A country word right before one of these names a company's or fund's nationality ("a
 # Turkish company", "Китайской торгово-промышленной корпорации"): not a state party.
-_COMPANY_REACH = 3
-_BANK: tuple[str, ...] = ("bank", "банк", "банка", "банку", "банком", "банке")
-_STATE_BANK = frozenset({"national", "central", "национальный", "центральный", "нацбанк"})
+_COMPANY_REACH: Final = 3
+_BANK: Final[tuple[str, ...]] = ("bank", "банк", "банка", "банку", "банком", "банке")
+_STATE_BANK: Final = frozenset({"national", "central", "национальный", "центральный", "нацбанк"})
 # "Tashkent Congress Center", "конгресс-центр": a building, not the US Congress
-_BUILDINGS = frozenset(
+_BUILDINGS: Final = frozenset(
     ["center", "centre", "hall", "hotel", "palace", "street", "avenue", "arena", "центр", "зал"]
 )
-_PLACE_PREPOSITIONS = frozenset({"в", "во", "на", "in", "at"})
+_PLACE_PREPOSITIONS: Final = frozenset({"в", "во", "на", "in", "at"})
 # "в Кыргызстан ... прибыл": a Russian visit names its destination before the verb too.
-_TO = frozenset({"в", "во", "to"})
-_CLAUSE_WORDS = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
-_ROLES: tuple[str, ...] = ("office", "institution")
-_KIND_RANK = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
+_TO: Final = frozenset({"в", "во", "to"})
+_CLAUSE_WORDS: Final = frozenset({"что", "который", "как", "чтобы", "когда", "где", "said", "that"})
+_ROLES: Final[tuple[str, ...]] = ("office", "institution")
+_KIND_RANK: Final = {"name": 0, "adjective": 1, "demonym": 1, "prefix": 1, "institution": 2}
 
 
 class Mention:
@@ -472,7 +474,7 @@ class Analysis:
         return self.sentence[self.tokens[start].start : self.tokens[end - 1].end]
 
 
-_SPANS: dict[tuple[str, str, str], Span] = {}
+_SPANS: Final[dict[tuple[str, str, str], Span]] = {}
 MAX_SPANS = 65_536  # cleared when full
 
 

@@ -10,32 +10,32 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from news.morph import lemmas, normalise
 
 T = TypeVar("T")
 
-_TAG = re.compile(r"<[^<>]{0,500}>")
+_TAG: Final = re.compile(r"<[^<>]{0,500}>")
 # Control characters and invisible or replacement marks become spaces, then runs of spaces,
 # tabs and no-break spaces become one space: done as one pass, a run of either becoming one
 # space. Written so that a lone " " (one per word) is no match: `sub` then copies the text
 # instead of building a piece per word.
-_BLANKS = (  # the control and invisible characters, tab, \v, \f, \r and the no-break space
+_BLANKS: Final = (  # the control and invisible characters, tab, \v, \f, \r and the no-break space
     "\x00-\x09\x0b-\x1f\x7f\xa0\u200b-\u200f\ufeff\ufffd"
 )
-_BLANK_RUN = re.compile(f"[{_BLANKS}][ {_BLANKS}]*| [ {_BLANKS}]+")
-_WORD = re.compile(r"[^\W_][^\W_]*")  # as [^\W_]+, faster (see _END_PUNCTUATION)
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-_BOUNDARY = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+|\s*\n\s*")
+_BLANK_RUN: Final = re.compile(f"[{_BLANKS}][ {_BLANKS}]*| [ {_BLANKS}]+")
+_WORD: Final = re.compile(r"[^\W_][^\W_]*")  # as [^\W_]+, faster (see _END_PUNCTUATION)
+_CYRILLIC: Final = re.compile(r"[\u0400-\u04FF]")
+_BOUNDARY: Final = re.compile(r"[.!?…]+[\"»”')\]]*[ \t]+|\s*\n\s*")
 # The same without the line-break branch, which the engine tries at every space: for text
 # without a line break (most feed text) it finds the same boundaries. "[.!?…][.!?…]*", not
 # "[.!?…]+": `re` skips ahead to a character of a leading class, but tries a full match at
 # every position of a pattern that starts with a repeat (≈ 6× the instructions, issue 14).
-_END_PUNCTUATION = re.compile(r"[.!?…][.!?…]*[\"»”')\]]*[ \t]+")
+_END_PUNCTUATION: Final = re.compile(r"[.!?…][.!?…]*[\"»”')\]]*[ \t]+")
 
 # A period after these does not end a sentence ("Nov. 29", "Mr. Mirziyoyev", "г. Ташкент").
-_ABBREVIATION_WORDS = (
+_ABBREVIATION_WORDS: Final = (
     "mr mrs ms dr st no jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sen rep "
     "prof inc co ltd corp vs etc u s г гг им т е ул д р млн млрд тыс проф см"
 )
@@ -75,7 +75,7 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-_SENTENCE_MARKS = ".!?…"
+_SENTENCE_MARKS: Final = ".!?…"
 
 
 def _end_punctuation(text: str) -> list[re.Match[str]]:
@@ -167,7 +167,7 @@ class Token:
 # lru_cache's wrapper (an argument tuple, the LRU list kept in order) cost several times a
 # dict look-up that mypyc compiles inline (issue 14). Cleared when full: news vocabulary is
 # small.
-_FORMS: dict[str, tuple[str, ...]] = {}
+_FORMS: Final[dict[str, tuple[str, ...]]] = {}
 MAX_WORD_FORMS = 262_144
 
 
