@@ -3,7 +3,7 @@ are current.
 
 Where a C compiler is present, `make` (pip install) compiles these modules into extension
 files beside their sources, which Python imports in preference to the sources: the same code,
-≈ 1.5-1.8× faster (issue 14; docs/design.md). An extension older than its source is code that
+about twice as fast (issue 14; docs/design.md). An extension older than its source is code that
 no longer exists: `make` rebuilds it, and `stale_modules` lets the test suite and the bot say
 so when it was not run. This module imports only the standard library: setup.py reads it
 before the package is installed.
