@@ -16,6 +16,7 @@ from news.records import FeedItem
 from storage import Database
 from storage import events as event_store
 from storage import feeds as feed_store
+from storage.feeds import StoredItem
 from tests.news.test_parse_pool import wait_gone
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -77,15 +78,21 @@ async def test_a_batch_over_its_time_limit_is_cut() -> None:
         pool.close()
 
 
-async def test_items_whose_analysis_failed_stay_in_the_backlog(sqlite_db: Database) -> None:
-    feed = sqlite_db.call(feed_store.add_feed, url="https://wire.example/rss", title="Wire")
+def _store_call_and_weather(db: Database) -> list[StoredItem]:
+    """A feed's two new items, stored unclassified: a phone call (an event) and the weather."""
+    feed = db.call(feed_store.add_feed, url="https://wire.example/rss", title="Wire")
     items = [
         FeedItem(f"g{n}", f"https://wire.example/{n}", title, text, NOW - timedelta(hours=n), None)
         for n, (title, text) in enumerate((CALL, WEATHER), start=1)
     ]
-    stored = sqlite_db.call(
+    stored: list[StoredItem] = db.call(
         feed_store.store_items, feed_id=feed.id, items=items, now=NOW, max_age=timedelta(days=2)
     )
+    return stored
+
+
+async def test_items_whose_analysis_failed_stay_in_the_backlog(sqlite_db: Database) -> None:
+    stored = _store_call_and_weather(sqlite_db)
     broken = AnalysisPool(timeout=0.001)
     try:
         await EventPipeline(db=sqlite_db, analyser=broken, clock=lambda: NOW).on_new_items(stored)
@@ -105,14 +112,7 @@ async def test_items_another_batch_classified_meanwhile_are_grouped_once(
 ) -> None:
     """Review: a poll's hook that waited past the backlog's grace and the backlog could both
     process the same items; the report was grouped (and joined) twice."""
-    feed = sqlite_db.call(feed_store.add_feed, url="https://wire.example/rss", title="Wire")
-    items = [
-        FeedItem(f"g{n}", f"https://wire.example/{n}", title, text, NOW - timedelta(hours=n), None)
-        for n, (title, text) in enumerate((CALL, WEATHER), start=1)
-    ]
-    stored = sqlite_db.call(
-        feed_store.store_items, feed_id=feed.id, items=items, now=NOW, max_age=timedelta(days=2)
-    )
+    stored = _store_call_and_weather(sqlite_db)
     pipeline = EventPipeline(db=sqlite_db, analyser=ThreadAnalyser(), clock=lambda: NOW)
     first = await pipeline.process(stored)
     again = await pipeline.process(stored)  # the other copy of the same batch, later
