@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from news.records import CENTRAL_ASIA, FeedItem  # noqa: E402
-from storage import Database  # noqa: E402
+from storage import Database, feedrows  # noqa: E402
 from storage import chats as chat_store  # noqa: E402
 from storage import events as event_store  # noqa: E402
 from storage import feeds as feed_store  # noqa: E402
@@ -68,8 +68,8 @@ def one_round(feeds: int, items: int, joins: int) -> tuple[float, float, float]:
         started = time.process_time()
         stored: list[feed_store.StoredItem] = []
         for feed_id, batch in zip(ids, batches, strict=True):
-            stored += db.call(
-                feed_store.record_success,
+            stored += db.write_now(
+                feedrows.record_success,
                 feed_id=feed_id,
                 now=NOW,
                 next_poll_at=NOW + timedelta(minutes=15),

@@ -37,8 +37,7 @@ if TYPE_CHECKING:
     from news.parse_pool import ParsePool
     from storage.audit import Figures
     from storage.deliveries import DeliveryStats
-    from storage.feeds import FeedInfo, StoredItem
-    from storage.records import EventInfo
+    from storage.records import EventInfo, FeedInfo, StoredItem
 
 DisabledHook = Callable[["FeedInfo"], Awaitable[None]]
 NewItemsHook = Callable[[Sequence["StoredItem"]], Awaitable[None]]
@@ -158,10 +157,14 @@ class Coopwatch:
 
     async def seed_default_feeds(self) -> int:
         """Add the bundled feeds to an empty database when DEFAULT_FEEDS is on; how many."""
+        from storage import feedrows
+
+        if not self.settings.default_feeds or await self.db.read(feedrows.has_feeds):
+            return 0
+        # Only into an empty database, once: the ORM is imported for it then, not by every
+        # poll of a database that has feeds.
         from storage import feeds as feed_store
 
-        if not self.settings.default_feeds:
-            return 0
         return await self.db.run(feed_store.add_default_feeds, feeds=default_feeds())
 
     async def list_feeds(self) -> list[FeedInfo]:
@@ -239,9 +242,9 @@ class Coopwatch:
 
     async def poll_all(self, *, actor: Actor | None = None) -> list[PollReport]:
         """Make every enabled feed due and poll it now, joining polls under way (/pollnow)."""
-        from storage import feeds as feed_store
+        from storage import feedrows
 
-        await self.db.run(feed_store.schedule_all_now, now=self.poller.clock())
+        await self.db.write(feedrows.schedule_all_now, now=self.poller.clock())
         if actor is not None:
             await self._audit(actor, "pollnow", "")
         return await self.poller.poll_due(join_in_flight=True)

@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from coopwatch.polling import PollReport
-from storage import deliveries as delivery_store
-from storage import feeds as feed_store
-from storage.feeds import StoredItem
+from storage import feedrows
+from storage.records import StoredItem
 
 if TYPE_CHECKING:
     from coopwatch.app import Coopwatch
@@ -89,10 +88,15 @@ async def poll_once(app: Coopwatch, *, every_feed: bool) -> PollSummary:
     poller = app.new_poller(on_new_items=hook)
     if every_feed:
         # What /pollnow does: every enabled feed due now, then the ordinary due poll.
-        await app.db.run(feed_store.schedule_all_now, now=poller.clock())
+        await app.db.write(feedrows.schedule_all_now, now=poller.clock())
     summary.reports = await poller.poll_due()
-    summary.alerts_queued = await app.db.run(
-        delivery_store.count_queued, event_ids=sorted(hook.event_ids), since=wall_start
-    )
+    if hook.event_ids:
+        # Only a cycle that made or joined events can have queued alerts; the outbox's
+        # module (and the ORM) is not imported by one that did not.
+        from storage import deliveries as delivery_store
+
+        summary.alerts_queued = await app.db.run(
+            delivery_store.count_queued, event_ids=sorted(hook.event_ids), since=wall_start
+        )
     summary.seconds = time.perf_counter() - started
     return summary

@@ -13,16 +13,17 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from news.fetch import FeedFetcher, FetchResult
-from news.parse import ParsedFeed
-from news.parse_pool import ParsePool
 from news.reading import read_feed
 from news.schedule import PollOutcome, next_poll
-from storage import Database
-from storage import feeds as feed_store
-from storage.feeds import FeedInfo, StoredItem
+from storage import Database, feedrows
+from storage.records import FeedInfo, StoredItem
+
+if TYPE_CHECKING:
+    from news.fetch import FeedFetcher, FetchResult
+    from news.parse import ParsedFeed
+    from news.parse_pool import ParsePool
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class NotModifiedWriter:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await self._db.run(feed_store.record_not_modified_many, [row for row, _ in batch])
+                await self._db.write(feedrows.record_not_modified_many, [row for row, _ in batch])
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -138,7 +139,7 @@ class FeedPoller:
         With ``join_in_flight`` (for /pollnow) the reports of polls already under way for
         due feeds are awaited and included too, instead of being skipped.
         """
-        due = await self.db.run(feed_store.due_feeds, now=self.clock())
+        due = await self.db.read(feedrows.due_feeds, now=self.clock())
         # No await between the check and the registration: two runs cannot take one feed.
         joined = [self._in_flight[f.id] for f in due if f.id in self._in_flight]
         mine = [feed for feed in due if feed.id not in self._in_flight]
@@ -230,8 +231,8 @@ class FeedPoller:
         answered_2xx = result.outcome == "ok"
         if parsed is None and not result.moved_to:
             if answered_2xx:
-                await self.db.run(
-                    feed_store.record_not_modified,
+                await self.db.write(
+                    feedrows.record_not_modified,
                     feed_id=feed.id,
                     now=now,
                     next_poll_at=decision.next_poll_at,
@@ -248,8 +249,8 @@ class FeedPoller:
             )
             return PollReport(feed.id, feed.url, outcome, title=feed.title)
         # Feed state and new items in one transaction: no half-written poll.
-        stored = await self.db.run(
-            feed_store.record_success,
+        stored = await self.db.write(
+            feedrows.record_success,
             feed_id=feed.id,
             now=now,
             next_poll_at=decision.next_poll_at,
@@ -292,8 +293,8 @@ class FeedPoller:
             max_age=result.max_age if result else None,
             rng=self.rng,
         )
-        info = await self.db.run(
-            feed_store.record_poll,
+        info = await self.db.write(
+            feedrows.record_poll,
             feed_id=feed.id,
             now=now,
             next_poll_at=decision.next_poll_at,

@@ -19,10 +19,14 @@ import pickle
 import threading
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from news.errors import FeedParseError, ParseLimitError
-from news.parse import ParsedFeed
 from news.worker_pool import WorkerGone, WorkerPool
+
+if TYPE_CHECKING:
+    # The workers import news.parse; this process only needs it once a body arrives.
+    from news.parse import ParsedFeed
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from news.errors import FeedError
-from news.fetch import FeedFetcher, FetchResult
-from news.parse import ParsedFeed, UnchangedFeed, parse_if_changed
-from news.parse_pool import ParsePool
+
+if TYPE_CHECKING:
+    from news.fetch import FeedFetcher, FetchResult
+    from news.parse import ParsedFeed, UnchangedFeed
+    from news.parse_pool import ParsePool
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,10 @@ async def read_feed(
     if result.outcome != "ok":
         # An error, or a 304: nothing to parse (RFC 9110 §15.4.5).
         return FeedRead(result)
+    # Imported on the first body: feedparser and the parser's modules cost a cycle answered
+    # only by 304s a tenth of its start-up (issue 14).
+    from news.parse import UnchangedFeed, parse_if_changed
+
     base = result.final_url or url
     when = fetched_at or datetime.now(UTC)
     try:

@@ -5,6 +5,8 @@ their first, positional-only parameter and everything else by keyword; the calle
 transaction (``Database.session()`` commits on success). ``Database.run``/``call`` are typed
 with that shape, so mypy checks every call's keywords against the data function.
 ``Session`` is re-exported for the few callers outside storage that annotate a data function.
+What a poll cycle and the export touch (storage.feedrows, storage.eventlist) is SQLAlchemy
+Core instead, on a connection (``Database.write``/``read``): they start without the ORM.
 """
 
 from typing import TYPE_CHECKING

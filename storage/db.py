@@ -314,6 +314,27 @@ class Database:
         except OperationalError as exc:
             raise StorageError(_plain(exc)) from exc
 
+    async def write(
+        self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Like ``read``, for a data function that writes with SQLAlchemy Core: one
+        transaction, committed on success and rolled back on error, as ``run``'s. What every
+        poll writes (storage.feedrows) goes here, so a poll cycle never imports the ORM."""
+        job = functools.partial(self.write_now, fn, *args, **kwargs)
+        if self._executor is None:
+            return await asyncio.to_thread(job)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    def write_now(
+        self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``write`` in this thread (start-up, tests)."""
+        try:
+            with self.engine.begin() as connection:
+                return fn(connection, *args, **kwargs)
+        except OperationalError as exc:
+            raise StorageError(_plain(exc)) from exc
+
     def ping(self) -> None:
         try:
             with self.engine.connect() as conn:
@@ -332,7 +353,9 @@ class Database:
 UPDATE_BATCH = 500
 
 
-def update_by_id(session: Session, table: Table, rows: Sequence[Mapping[str, object]], /) -> None:
+def update_by_id(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, object]], /
+) -> None:
     """``UPDATE table SET <each row's other keys> WHERE id = row["id"]`` for many rows, as one
     executemany per batch in the caller's transaction (every row has the same keys).
 
@@ -347,7 +370,6 @@ def update_by_id(session: Session, table: Table, rows: Sequence[Mapping[str, obj
         .where(table.c.id == bindparam("row_id"))
         .values({column: bindparam(column) for column in columns})
     )
-    connection = session.connection()
     for start in range(0, len(rows), UPDATE_BATCH):
         connection.execute(
             statement,

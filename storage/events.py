@@ -61,7 +61,7 @@ def save_classifications(session: Session, verdicts: Sequence[tuple[int, Verdict
     """Store negative verdicts (a positive one is stored with its event), all in the caller's
     transaction; an item that is gone (pruned meanwhile) is skipped."""
     update_by_id(
-        session,
+        session.connection(),
         Item.__table__,  # type: ignore[attr-defined]
         [
             {

@@ -1,7 +1,9 @@
-"""Events as storage hands them out: plain frozen records, without SQLAlchemy.
+"""Feeds, new items and events as storage hands them out: plain frozen records, without
+SQLAlchemy.
 
-Kept apart from the queries so that what only shows events (bot.export, the web pages)
-imports neither SQLAlchemy's ORM nor the table classes to name them (issue 14).
+Kept apart from the queries so that what only shows events (bot.export, the web pages) or
+polls feeds (storage.feedrows) imports neither SQLAlchemy's ORM nor the table classes to
+name them (issue 14).
 """
 
 from __future__ import annotations
@@ -11,6 +13,49 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from news.records import FeedItem
+
+
+@dataclass(frozen=True, slots=True)
+class FeedInfo:
+    """A feed as the scheduler, the admin commands and the CLI see it."""
+
+    id: int
+    url: str
+    title: str
+    language: str | None
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    next_poll_at: datetime | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_error: str | None
+    disabled_reason: str | None
+    item_count: int = 0
+    # news.parse.feed_fingerprint of the last body whose items were stored (None: parse).
+    body_fingerprint: str | None = None
+
+    @property
+    def status(self) -> str:
+        """ok, failing or disabled."""
+        if not self.enabled:
+            return "disabled"
+        return "failing" if self.consecutive_failures else "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item newly stored by a poll, ready for the classifier."""
+
+    id: int
+    feed_id: int
+    feed_title: str
+    item: FeedItem
+    published_at: datetime  # the feed's date, else first seen
+    alertable: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from coopwatch.scan import scan
 from news.fetch import FeedFetcher
 from news.parse import ParsedFeed, feed_fingerprint
 from news.parse_pool import ParsePool
-from storage import Database
+from storage import Database, feedrows
 from storage import feeds as feed_store
 from storage.feeds import FeedInfo
 from tests.feedserver import HTML_PAGE, RSS_TYPE, FeedServer, make_rss
@@ -148,7 +148,7 @@ async def test_a_poll_whose_store_fails_keeps_the_old_fingerprint(
         raise RuntimeError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(feed_store, "store_items", failing_store)
+        patch.setattr(feedrows, "store_items", failing_store)
         failed = await polling.poll()
     assert failed.outcome == "error" and "disk full" in (failed.error or "")
     assert polling.feed().body_fingerprint == stored and polling.feed().item_count == 2

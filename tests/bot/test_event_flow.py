@@ -181,6 +181,7 @@ async def test_items_left_unclassified_are_taken_up_by_the_backlog(sqlite_db: Da
     """A poll commits its items before they are classified: a crash in between loses none."""
     from coopwatch.pipeline import BACKLOG_GRACE, EventPipeline
     from news.records import FeedItem
+    from storage import feedrows
     from storage import feeds as feed_store
 
     now = datetime.now(UTC)
@@ -194,8 +195,8 @@ async def test_items_left_unclassified_are_taken_up_by_the_backlog(sqlite_db: Da
         now - timedelta(hours=1),
         "en",
     )
-    sqlite_db.call(
-        feed_store.store_items, feed_id=feed.id, items=[item], now=now, max_age=timedelta(hours=48)
+    sqlite_db.write_now(
+        feedrows.store_items, feed_id=feed.id, items=[item], now=now, max_age=timedelta(hours=48)
     )
     later = EventPipeline(db=sqlite_db, clock=lambda: now + BACKLOG_GRACE * 2)
     result = await later.process_backlog()

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from coopwatch.pipeline import EventPipeline
 from news.records import FeedItem
-from storage import Database, chats
+from storage import Database, chats, feedrows
 from storage import feeds as feed_store
 from storage.models import Delivery
 from tests.seed import add_chat
@@ -46,8 +46,8 @@ async def test_a_filter_word_in_the_held_back_first_report_releases_the_event(
     )
     pipeline = EventPipeline(db=sqlite_db, clock=lambda: now)
     for item in (first, second):
-        stored = sqlite_db.call(
-            feed_store.store_items,
+        stored = sqlite_db.write_now(
+            feedrows.store_items,
             feed_id=feed.id,
             items=[item],
             now=now,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from coopwatch.pipeline import EventPipeline
 from news.records import FeedItem
-from storage import Database
+from storage import Database, feedrows
 from storage import feeds as feed_store
 
 # The loop must never stall this long while a report is turned into an event; a handler
@@ -42,8 +42,8 @@ async def test_a_report_full_of_sums_does_not_stall_the_event_loop(sqlite_db: Da
         now - timedelta(hours=1),
         "en",
     )
-    stored = sqlite_db.call(
-        feed_store.store_items, feed_id=feed.id, items=[item], now=now, max_age=timedelta(hours=48)
+    stored = sqlite_db.write_now(
+        feedrows.store_items, feed_id=feed.id, items=[item], now=now, max_age=timedelta(hours=48)
     )
     pipeline = EventPipeline(db=sqlite_db, clock=lambda: now)
 

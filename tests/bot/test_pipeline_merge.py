@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from coopwatch.pipeline import EventPipeline
 from news.facts import MERGED_TERMS, Facts, Figure, merge_facts
 from news.records import FeedItem
-from storage import Database
+from storage import Database, feedrows
 from storage import events as event_store
 from storage import feeds as feed_store
 
@@ -40,8 +40,8 @@ async def _process(db: Database, items: list[FeedItem]) -> event_store.EventInfo
     feed = db.call(feed_store.add_feed, url="https://wire.example/rss", title="Wire")
     pipeline = EventPipeline(db=db, clock=lambda: now)
     for item in items:
-        stored = db.call(
-            feed_store.store_items,
+        stored = db.write_now(
+            feedrows.store_items,
             feed_id=feed.id,
             items=[item],
             now=now,

@@ -15,7 +15,7 @@ from coopwatch.leadership import instance_name
 from coopwatch.polling import FeedPoller
 from coopwatch.settings import Settings
 from news.fetch import FeedFetcher
-from storage import Database
+from storage import Database, feedrows
 from storage import feeds as feed_store
 from storage.feeds import StoredItem
 from tests.bot.harness import running_bot
@@ -240,20 +240,20 @@ async def test_not_modified_polls_that_end_together_share_one_write(
     for url in urls:
         sqlite_db.call(feed_store.add_feed, url=url)
     writes: list[int] = []
-    real_run = sqlite_db.run
+    real_write = sqlite_db.write
 
-    async def counting_run(fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if fn is feed_store.record_not_modified_many:
+    async def counting_write(fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if fn is feedrows.record_not_modified_many:
             writes.append(len(args[0]))
             # A slow disk: the polls that end meanwhile must wait for the next write together.
             await asyncio.sleep(0.3)
-        return await real_run(fn, *args, **kwargs)
+        return await real_write(fn, *args, **kwargs)
 
     clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
     async with FeedFetcher(allow_private=True) as fetcher:
         poller = _poller(sqlite_db, fetcher, clock=clock)
         await poller.poll_due()
-        sqlite_db.run = counting_run  # type: ignore[method-assign]
+        sqlite_db.write = counting_write  # type: ignore[method-assign]
         clock.now += timedelta(hours=1)
         reports = await poller.poll_due()
     assert [r.outcome for r in reports] == ["not_modified"] * 5

@@ -18,7 +18,7 @@ from handlers.common import cut_plain
 from handlers.paging import cut
 from news.countries import resolve_country
 from news.data import countries
-from storage import Database, audit, chats
+from storage import Database, audit, chats, feedrows
 from storage import feeds as feed_store
 from storage.types import utcnow
 from tests.bot.harness import running_bot
@@ -62,8 +62,8 @@ async def test_feeds_with_hostile_titles_and_errors_are_paged_and_show_every_id(
             feed = db.call(
                 feed_store.add_feed, url=f"https://example.org/{n}.xml", title=HOSTILE[:5000]
             )
-            db.call(
-                feed_store.record_poll,
+            db.write_now(
+                feedrows.record_poll,
                 feed_id=feed.id,
                 now=now,
                 next_poll_at=now + timedelta(hours=1),

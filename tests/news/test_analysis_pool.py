@@ -13,7 +13,7 @@ from coopwatch.pipeline import EventPipeline
 from news.analysis import ItemText, SummaryRequest, analyse_items, summarise_report
 from news.analysis_pool import AnalysisError, AnalysisPool, ThreadAnalyser
 from news.records import FeedItem
-from storage import Database
+from storage import Database, feedrows
 from storage import events as event_store
 from storage import feeds as feed_store
 from storage.feeds import StoredItem
@@ -85,8 +85,8 @@ def _store_call_and_weather(db: Database) -> list[StoredItem]:
         FeedItem(f"g{n}", f"https://wire.example/{n}", title, text, NOW - timedelta(hours=n), None)
         for n, (title, text) in enumerate((CALL, WEATHER), start=1)
     ]
-    stored: list[StoredItem] = db.call(
-        feed_store.store_items, feed_id=feed.id, items=items, now=NOW, max_age=timedelta(days=2)
+    stored: list[StoredItem] = db.write_now(
+        feedrows.store_items, feed_id=feed.id, items=items, now=NOW, max_age=timedelta(days=2)
     )
     return stored
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event
 
 from news.records import FeedItem
-from storage import Database
+from storage import Database, feedrows
 from storage import feeds as feed_store
 from storage.events import EventInfo, Verdict, add_source, create_event, get_event_by_id
 from tests.seed import VERDICT, add_chat, add_event, add_item
@@ -45,8 +45,8 @@ def _statements(db: Database) -> Iterator[list[str]]:
 def test_a_poll_of_many_new_items_is_four_statements(db: Database) -> None:
     feed = db.call(feed_store.add_feed, url="https://a.example/rss")
     with _statements(db) as seen:
-        stored = db.call(
-            feed_store.record_success,
+        stored = db.write_now(
+            feedrows.record_success,
             feed_id=feed.id,
             now=NOW,
             next_poll_at=NOW + DAY,
@@ -65,7 +65,9 @@ def test_a_poll_of_many_new_items_is_four_statements(db: Database) -> None:
 
 def test_stored_items_come_back_with_their_own_ids(db: Database) -> None:
     feed = db.call(feed_store.add_feed, url="https://a.example/rss")
-    stored = db.call(feed_store.store_items, feed_id=feed.id, items=_items(5), now=NOW, max_age=DAY)
+    stored = db.write_now(
+        feedrows.store_items, feed_id=feed.id, items=_items(5), now=NOW, max_age=DAY
+    )
     for item in stored:
         event = add_event(db, item_id=item.id)
         [source] = db.call(get_event_by_id, event_id=event.id).sources  # type: ignore[union-attr]
@@ -76,8 +78,8 @@ def test_a_poll_names_and_dates_a_feed_only_where_it_had_nothing(db: Database) -
     named = db.call(feed_store.add_feed, url="https://a.example/rss", title="A", language="ru")
     bare = db.call(feed_store.add_feed, url="https://b.example/rss")
     for feed in (named, bare):
-        info = db.call(
-            feed_store.record_poll,
+        info = db.write_now(
+            feedrows.record_poll,
             feed_id=feed.id,
             now=NOW,
             next_poll_at=NOW + DAY,
@@ -95,8 +97,8 @@ def test_a_poll_names_and_dates_a_feed_only_where_it_had_nothing(db: Database) -
 
 def test_a_failed_poll_returns_the_feed_as_stored(db: Database) -> None:
     feed = db.call(feed_store.add_feed, url="https://a.example/rss")
-    info = db.call(
-        feed_store.record_poll,
+    info = db.write_now(
+        feedrows.record_poll,
         feed_id=feed.id,
         now=NOW,
         next_poll_at=NOW + DAY,
@@ -107,8 +109,8 @@ def test_a_failed_poll_returns_the_feed_as_stored(db: Database) -> None:
     )
     assert info is not None and info.status == "disabled"
     assert info == db.call(feed_store.get_feed, feed_id=feed.id)
-    gone = db.call(
-        feed_store.record_poll,
+    gone = db.write_now(
+        feedrows.record_poll,
         feed_id=999,
         now=NOW,
         next_poll_at=NOW,

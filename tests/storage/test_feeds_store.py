@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from news.records import FeedItem
-from storage import Database
+from storage import Database, feedrows
 from storage import feeds as feed_store
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -19,7 +19,7 @@ def item(key: str, link: str | None, *, hours_old: float = 1) -> FeedItem:
 
 
 def store(db: Database, feed_id: int, *items: FeedItem) -> list[feed_store.StoredItem]:
-    return db.call(feed_store.store_items, feed_id=feed_id, items=items, now=NOW, max_age=DAY)
+    return db.write_now(feedrows.store_items, feed_id=feed_id, items=items, now=NOW, max_age=DAY)
 
 
 def test_item_stored_once_by_guid_or_link(db: Database) -> None:
@@ -60,8 +60,8 @@ def test_undated_item_is_dated_first_seen(db: Database) -> None:
 
 def test_caching_headers_only_replaced_on_success(db: Database) -> None:
     feed = db.call(feed_store.add_feed, url="https://a.example/rss")
-    db.call(
-        feed_store.record_success,
+    db.write_now(
+        feedrows.record_success,
         feed_id=feed.id,
         now=NOW,
         next_poll_at=NOW + DAY,
@@ -71,8 +71,8 @@ def test_caching_headers_only_replaced_on_success(db: Database) -> None:
         last_modified="Sat, 28 Nov 2026 10:00:00 GMT",
         caching_headers=True,
     )
-    db.call(
-        feed_store.record_poll,
+    db.write_now(
+        feedrows.record_poll,
         feed_id=feed.id,
         now=NOW,
         next_poll_at=NOW + DAY,
@@ -88,8 +88,8 @@ def test_caching_headers_only_replaced_on_success(db: Database) -> None:
 
 def test_permanent_redirect_updates_the_url(db: Database) -> None:
     feed = db.call(feed_store.add_feed, url="http://a.example/rss")
-    db.call(
-        feed_store.record_success,
+    db.write_now(
+        feedrows.record_success,
         feed_id=feed.id,
         now=NOW,
         next_poll_at=NOW + DAY,
@@ -131,8 +131,8 @@ def success(
     moved_to: str | None = None,
     body_fingerprint: str | None = None,
 ) -> list[feed_store.StoredItem]:
-    return db.call(
-        feed_store.record_success,
+    return db.write_now(
+        feedrows.record_success,
         feed_id=feed_id,
         now=NOW,
         next_poll_at=NOW + DAY,
@@ -160,8 +160,8 @@ def test_body_fingerprint_is_stored_with_the_items_only(db: Database) -> None:
     # A poll whose transaction fails after the items leaves the old one, and no item: the
     # body is parsed again at the next poll.
     with pytest.raises(RuntimeError), db.session() as session:
-        feed_store.record_success(
-            session,
+        feedrows.record_success(
+            session.connection(),
             feed_id=feed.id,
             now=NOW,
             next_poll_at=NOW + DAY,
@@ -176,7 +176,7 @@ def test_body_fingerprint_is_stored_with_the_items_only(db: Database) -> None:
     assert fingerprint_of(db, feed.id) == "f1"
     assert db.call(feed_store.get_feed, feed_id=feed.id).item_count == 1  # type: ignore[union-attr]
     # A 304, and a poll that stores no fingerprint, leave it as it is.
-    db.call(feed_store.record_not_modified, feed_id=feed.id, now=NOW, next_poll_at=NOW + DAY)
+    db.write_now(feedrows.record_not_modified, feed_id=feed.id, now=NOW, next_poll_at=NOW + DAY)
     success(db, feed.id)
     assert fingerprint_of(db, feed.id) == "f1"
 
@@ -184,8 +184,8 @@ def test_body_fingerprint_is_stored_with_the_items_only(db: Database) -> None:
 def test_unchanged_body_keeps_the_validators_it_came_with(db: Database) -> None:
     feed = db.call(feed_store.add_feed, url="https://a.example/rss")
     success(db, feed.id, item("g1", None), body_fingerprint="f1")
-    db.call(
-        feed_store.record_not_modified,
+    db.write_now(
+        feedrows.record_not_modified,
         feed_id=feed.id,
         now=NOW + DAY,
         next_poll_at=NOW + 2 * DAY,
