@@ -37,10 +37,16 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         self,
         network: httpcore.AsyncNetworkBackend,
         limits: httpx.Limits,
-        ssl_context: ssl.SSLContext | None = None,
+        ssl_context: ssl.SSLContext | None,
     ) -> None:
-        ssl_context = ssl_context or httpx.create_ssl_context(trust_env=False)
-        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
+        """``ssl_context`` None: the pool of a plain-http origin, which makes no TLS connection.
+
+        httpx's own constructor builds a pool (replaced below) with the context it is given;
+        given none it would load the CA bundle (≈ 25–45 ms) for a pool that is thrown away, so
+        it gets an empty one.
+        """
+        unused = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        super().__init__(verify=ssl_context or unused, limits=limits, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
@@ -73,7 +79,9 @@ class SitePools(httpx.AsyncBaseTransport):
             keepalive_expiry=keepalive_expiry,
         )
         self._max_sites = max_sites
-        self._ssl_context = httpx.create_ssl_context(trust_env=False)  # loaded once, shared
+        # Loaded with the first https origin, then shared: a cycle of plain-http feeds (and
+        # every start of `coopwatch poll`) need not read the CA bundle (issue 14).
+        self._ssl_context: ssl.SSLContext | None = None
         self._pools: OrderedDict[_Origin, GuardedTransport] = OrderedDict()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -84,10 +92,17 @@ class SitePools(httpx.AsyncBaseTransport):
             pool = self._pools.get(origin)  # another request may have made it meanwhile
             if pool is None:
                 pool = self._pools[origin] = GuardedTransport(
-                    self._network, self._limits, self._ssl_context
+                    self._network, self._limits, self._tls(origin[0])
                 )
         self._pools.move_to_end(origin)
         return await pool.handle_async_request(request)
+
+    def _tls(self, scheme: bytes) -> ssl.SSLContext | None:
+        if scheme != b"https":
+            return None
+        if self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context(trust_env=False)
+        return self._ssl_context
 
     async def _make_room(self) -> None:
         while len(self._pools) >= self._max_sites:

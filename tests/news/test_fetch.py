@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import ssl
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 
 from news.errors import EntityDeclarationError, NotAFeedError
 from news.fetch import USER_AGENT, FeedFetcher, FetchResult, parse_max_age, parse_retry_after
@@ -294,6 +298,49 @@ async def test_https_to_a_plain_http_server_is_a_tls_error(
 ) -> None:
     result = await fetcher.fetch(f"https://127.0.0.1:{feed_server.port}/gen/feed.xml")
     assert result.error_kind == "tls"
+
+
+@pytest.fixture
+def tls_feed_server() -> Iterator[str]:
+    """An HTTPS feed server whose certificate (for 127.0.0.1) comes from a CA of the test's
+    own, which nothing trusts: what a feed behind an interception proxy looks like."""
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    body = make_rss("Secure", 1)
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/feed.xml"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+async def test_https_checks_the_certificate_after_plain_http_feeds(
+    feed_server: FeedServer, fetcher: FeedFetcher, tls_feed_server: str
+) -> None:
+    """The CA bundle is loaded with the first https feed, not at start-up: it still is, and
+    a certificate no trusted authority signed is refused."""
+    plain = await fetcher.fetch(feed_server.url("/gen/feed.xml"))
+    secure = await fetcher.fetch(tls_feed_server)
+    assert plain.ok
+    assert secure.error_kind == "tls" and "certificate verify failed" in secure.message
 
 
 async def test_an_unknown_host_is_a_dns_error(fetcher: FeedFetcher) -> None:
