@@ -1,10 +1,12 @@
 """Fetch feeds over HTTP politely, and turn every failure into a result instead of an exception.
 
-One `FeedFetcher` owns one `httpx.AsyncClient` for the whole process (connection reuse matters
-with hundreds of feeds). Redirects are followed here rather than by httpx so that a permanent
-redirect can be reported back to update the stored URL. The SSRF guard is the client's network
-backend (`news.urlguard.GuardedNetwork`): every connection, first request or redirect hop, goes
-to an address checked the moment it was resolved.
+One `FeedFetcher` owns the connection pools for the whole process (`news.keepalive.SitePools`:
+connection reuse matters with hundreds of feeds) and sends its requests through httpcore
+directly. Redirects are followed here so that a permanent redirect can be reported back to
+update the stored URL. The SSRF guard is the pools' network backend
+(`news.urlguard.GuardedNetwork`): every connection, first request or redirect hop, goes to an
+address checked the moment it was resolved. URLs are parsed by httpx (`httpx.URL`: IDNA host
+names, percent-encoding), as the guard's own checks are.
 Bodies are read as a stream and decompressed here, so the size cap counts decoded bytes and a
 gzip bomb stops at the cap instead of after inflating in memory.
 """
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import ctypes
 import email.utils
+import functools
 import re
 import socket
 import ssl
@@ -33,7 +36,7 @@ import httpcore
 import httpx
 
 from news.errors import FeedError, UnresolvableHostError, UnsafeURLError
-from news.keepalive import SitePools
+from news.keepalive import Origin, SitePools
 from news.urlguard import GuardedNetwork, Resolver, check_literal
 
 try:
@@ -117,7 +120,7 @@ class _Hop:
     url: str
     status: int
     reason: str
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # lower-case names; repeated fields joined by ", "
     body: bytes = b""
 
 
@@ -139,7 +142,6 @@ class FeedFetcher:
         global_limit: int = 20,
         max_redirects: int = 5,
         user_agent: str = USER_AGENT,
-        transport: httpx.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
         network: httpcore.AsyncNetworkBackend | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -155,18 +157,21 @@ class FeedFetcher:
         self._clock = clock
         self._global = asyncio.Semaphore(global_limit)
         self._per_host: dict[str, asyncio.Semaphore] = {}
-        if transport is None:
-            guard = GuardedNetwork(allow_private=allow_private, resolver=resolver, inner=network)
-            # Keep-alive per site (news.keepalive): the next feed of a site in this run reuses
-            # the connection instead of paying a TCP handshake per 304.
-            transport = SitePools(guard, per_site=per_host_limit)
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=httpx.Timeout(connect_timeout, read=read_timeout, pool=connect_timeout),
-            headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip"},
-            transport=transport,
-            trust_env=False,  # a proxy from the environment would bypass the SSRF guard
-        )
+        guard = GuardedNetwork(allow_private=allow_private, resolver=resolver, inner=network)
+        # Keep-alive per site (news.keepalive): the next feed of a site in this run reuses
+        # the connection instead of paying a TCP handshake per 304. No proxy is ever used:
+        # one from the environment would bypass the SSRF guard.
+        self._pools = SitePools(guard, per_site=per_host_limit)
+        self._headers = [
+            (b"User-Agent", user_agent.encode("ascii", "replace")),
+            (b"Accept", ACCEPT.encode("ascii")),
+            (b"Accept-Encoding", b"gzip"),
+        ]
+        # Writing a request is bounded like connecting; a pool wait too (per-site limit).
+        timeouts = {"connect": connect_timeout, "read": read_timeout}
+        self._extensions = {
+            "timeout": timeouts | {"write": connect_timeout, "pool": connect_timeout}
+        }
 
     async def __aenter__(self) -> Self:
         return self
@@ -180,7 +185,7 @@ class FeedFetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._pools.aclose()
 
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -200,11 +205,12 @@ class FeedFetcher:
         return replace(result, elapsed=time.monotonic() - started)
 
     async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
-        conditional = {}
+        conditional: list[tuple[bytes, bytes]] = []
+        # Sent verbatim, as stored; a value that is not Latin-1 cannot be sent at all.
         if etag:
-            conditional["If-None-Match"] = etag
+            conditional.append((b"If-None-Match", etag.encode("latin-1", "replace")))
         if last_modified:
-            conditional["If-Modified-Since"] = last_modified
+            conditional.append((b"If-Modified-Since", last_modified.encode("latin-1", "replace")))
         current, chain = url, [url]
         moved_to: str | None = None
         permanent_so_far = True
@@ -258,7 +264,7 @@ class FeedFetcher:
             message=f"HTTP {hop.status} {hop.reason}".strip(),
         )
 
-    async def _exchange(self, url: str, headers: Mapping[str, str]) -> _Hop:
+    async def _exchange(self, url: str, headers: list[tuple[bytes, bytes]]) -> _Hop:
         """One GET under the SSRF guard and both concurrency limits."""
         try:
             # Shape and IP literals now, without a request; names when connecting.
@@ -276,7 +282,13 @@ class FeedFetcher:
                 raise _FetchFailure("unsafe_url", str(exc)) from exc
             except httpx.InvalidURL as exc:
                 raise _FetchFailure("unsafe_url", f"invalid URL {url!r}: {exc}") from exc
-            except httpx.HTTPError as exc:
+            except httpcore.UnsupportedProtocol as exc:
+                raise _FetchFailure("unsafe_url", str(exc)) from exc
+            except (
+                httpcore.TimeoutException,
+                httpcore.NetworkError,
+                httpcore.ProtocolError,
+            ) as exc:
                 kind, message = _classify(exc)
                 raise _FetchFailure(kind, message) from exc
             except zlib.error as exc:
@@ -290,32 +302,53 @@ class FeedFetcher:
             slot = self._per_host[host] = asyncio.Semaphore(self.per_host_limit)
         return slot
 
-    async def _get(self, url: str, headers: Mapping[str, str]) -> _Hop:
-        async with self._client.stream("GET", url, headers=dict(headers)) as response:
+    async def _get(self, url: str, headers: list[tuple[bytes, bytes]]) -> _Hop:
+        origin, target = _request_target(url)
+        pool = await self._pools.pool(origin)
+        async with pool.stream(
+            b"GET", target, headers=self._headers + headers, extensions=self._extensions
+        ) as response:
+            fields = _fields(response.headers)
             body = b""
-            if 200 <= response.status_code < 300:
-                body = await self._read_body(response)
-            elif _short_body(response):
+            if 200 <= response.status < 300:
+                body = await self._read_body(response, fields)
+            elif _short_body(response.status, fields):
                 # Draining a 304 or a small error page lets the connection be reused; an
                 # unread body makes httpcore close it, and reconnecting dominates a 304 cycle.
                 await response.aread()
-            return _Hop(
-                str(response.url),
-                response.status_code,
-                response.reason_phrase,
-                response.headers,
-                body,
-            )
+            reason = response.extensions.get("reason_phrase", b"")
+            return _Hop(url, response.status, reason.decode("latin-1"), fields, body)
 
-    async def _read_body(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length", "")
-        encoding = response.headers.get("content-encoding", "")
+    async def _read_body(self, response: httpcore.Response, fields: Mapping[str, str]) -> bytes:
+        declared = fields.get("content-length", "")
+        encoding = fields.get("content-encoding", "")
         if declared.isdigit() and not encoding and int(declared) > self.max_bytes:
             raise _FetchFailure("too_large", _too_large(self.max_bytes), status=200)
         body = _CappedBody(encoding, self.max_bytes)
-        async for chunk in response.aiter_raw(_CHUNK):
+        async for chunk in response.aiter_stream():
             body.add(chunk)
         return body.finish()
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_target(url: str) -> tuple[Origin, httpcore.URL]:
+    """The origin (for the pool) and the request URL as httpcore sends it, parsed by httpx
+    (IDNA host, percent-encoding; `httpx.InvalidURL` for a malformed one) once per feed URL."""
+    parsed = httpx.URL(url)
+    origin = (parsed.raw_scheme, parsed.raw_host, parsed.port)
+    return origin, httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
+
+
+def _fields(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Response header fields by lower-case name; a repeated field's values joined by ", "
+    (RFC 9110 5.3), as httpx's `Headers.get` gives them."""
+    fields: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        fields[name] = f"{fields[name]}, {value}" if name in fields else value
+    return fields
 
 
 _M_MMAP_THRESHOLD = -3  # <malloc.h>
@@ -376,33 +409,29 @@ class _CappedBody:
         self._chunks.append(data)
 
 
-def _short_body(response: httpx.Response) -> bool:
-    length = response.headers.get("content-length", "")
-    return response.status_code == 304 or (length.isdigit() and int(length) <= _CHUNK)
+def _short_body(status: int, fields: Mapping[str, str]) -> bool:
+    length = fields.get("content-length", "")
+    return status == 304 or (length.isdigit() and int(length) <= _CHUNK)
 
 
 def _too_large(limit: int) -> str:
     return f"the feed is larger than {limit / 1024 / 1024:g} MiB"
 
 
-def _classify(exc: httpx.HTTPError) -> tuple[ErrorKind, str]:
-    """Map an httpx exception to an error kind and a message an operator understands."""
+def _classify(exc: Exception) -> tuple[ErrorKind, str]:
+    """Map an httpcore exception to an error kind and a message an operator understands."""
     causes = list(_causes(exc))
     if any(isinstance(c, ssl.SSLError) for c in causes):
         return "tls", f"TLS error: {exc}"
-    if isinstance(exc, httpx.TimeoutException):
-        phase = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
+    if isinstance(exc, httpcore.TimeoutException):
+        phase = "connecting" if isinstance(exc, httpcore.ConnectTimeout) else "waiting for data"
         return "timeout", f"timed out {phase}"
     if any(isinstance(c, socket.gaierror) for c in causes) or "name or service" in str(exc):
         return "dns", f"DNS lookup failed: {exc}"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpcore.ConnectError):
         return "connect", f"cannot connect: {exc}"
-    if isinstance(exc, httpx.DecodingError):
-        return "decoding", f"cannot decode the body: {exc}"
-    if isinstance(exc, httpx.ProtocolError):
+    if isinstance(exc, httpcore.ProtocolError):
         return "protocol", f"broken HTTP answer: {exc}"
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return "unsafe_url", str(exc)
     return "network", f"network error: {exc}"
 
 
