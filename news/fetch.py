@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 from typing import Literal, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpcore
 import httpx
@@ -214,8 +214,10 @@ class FeedFetcher:
         current, chain = url, [url]
         moved_to: str | None = None
         permanent_so_far = True
-        for _ in range(self.max_redirects + 1):
-            hop = await self._exchange(current, conditional)
+        for hop_number in range(self.max_redirects + 1):
+            # The stored URL's checks and parse are kept (one per feed); a redirect target
+            # comes from the server, and is checked and parsed afresh each time.
+            hop = await self._exchange(current, conditional, stored=hop_number == 0)
             location = hop.headers.get("location")
             if hop.status not in REDIRECT_STATUSES or not location:
                 return self._result(url, hop, moved_to)
@@ -264,24 +266,26 @@ class FeedFetcher:
             message=f"HTTP {hop.status} {hop.reason}".strip(),
         )
 
-    async def _exchange(self, url: str, headers: list[tuple[bytes, bytes]]) -> _Hop:
+    async def _exchange(
+        self, url: str, headers: list[tuple[bytes, bytes]], *, stored: bool
+    ) -> _Hop:
         """One GET under the SSRF guard and both concurrency limits."""
+        prepare = _stored_target if stored and len(url) <= MAX_KEPT_URL else _target
         try:
             # Shape and IP literals now, without a request; names when connecting.
-            check_literal(url, allow_private=self.allow_private)
+            target = prepare(url, self.allow_private)
         except UnsafeURLError as exc:
             raise _FetchFailure("unsafe_url", str(exc)) from exc
-        host = (urlsplit(url).hostname or "").lower()
+        except httpx.InvalidURL as exc:
+            raise _FetchFailure("unsafe_url", f"invalid URL {url!r}: {exc}") from exc
         # Per host first: a site with many queued feeds must not hold global slots idle.
-        async with self._host_slot(host), self._global:
+        async with self._host_slot(target.site), self._global:
             try:
-                return await self._get(url, headers)
+                return await self._get(target, headers)
             except UnresolvableHostError as exc:
                 raise _FetchFailure("dns", str(exc)) from exc
             except UnsafeURLError as exc:
                 raise _FetchFailure("unsafe_url", str(exc)) from exc
-            except httpx.InvalidURL as exc:
-                raise _FetchFailure("unsafe_url", f"invalid URL {url!r}: {exc}") from exc
             except httpcore.UnsupportedProtocol as exc:
                 raise _FetchFailure("unsafe_url", str(exc)) from exc
             except (
@@ -302,11 +306,13 @@ class FeedFetcher:
             slot = self._per_host[host] = asyncio.Semaphore(self.per_host_limit)
         return slot
 
-    async def _get(self, url: str, headers: list[tuple[bytes, bytes]]) -> _Hop:
-        origin, target = _request_target(url)
-        pool = await self._pools.pool(origin)
+    async def _get(self, target: _Target, headers: list[tuple[bytes, bytes]]) -> _Hop:
+        pool = await self._pools.pool(target.origin)
         async with pool.stream(
-            b"GET", target, headers=self._headers + headers, extensions=self._extensions
+            b"GET",
+            target.url,
+            headers=[(b"Host", target.host), *self._headers, *headers],
+            extensions=self._extensions,
         ) as response:
             fields = _fields(response.headers)
             body = b""
@@ -317,7 +323,7 @@ class FeedFetcher:
                 # unread body makes httpcore close it, and reconnecting dominates a 304 cycle.
                 await response.aread()
             reason = response.extensions.get("reason_phrase", b"")
-            return _Hop(url, response.status, reason.decode("latin-1"), fields, body)
+            return _Hop(target.text, response.status, reason.decode("latin-1"), fields, body)
 
     async def _read_body(self, response: httpcore.Response, fields: Mapping[str, str]) -> bytes:
         declared = fields.get("content-length", "")
@@ -330,15 +336,43 @@ class FeedFetcher:
         return body.finish()
 
 
-@functools.lru_cache(maxsize=4096)
-def _request_target(url: str) -> tuple[Origin, httpcore.URL]:
-    """The origin (for the pool) and the request URL as httpcore sends it, parsed by httpx
-    (IDNA host, percent-encoding; `httpx.InvalidURL` for a malformed one) once per feed URL."""
+# Stored feed URLs up to this long keep their checked, parsed form (/addfeed refuses longer
+# ones). Redirect targets are never kept: a hostile server could fill the cache with URLs of
+# 64 KiB each.
+MAX_KEPT_URL = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A URL checked and parsed by httpx (IDNA host, percent-encoding), as httpcore sends it."""
+
+    origin: Origin  # the pool's key
+    url: httpcore.URL
+    host: bytes  # the Host field: brackets around an IPv6 address, no default port
+    text: str  # the URL as httpx normalised it: the base of the body's relative links
+    site: str  # the per-host politeness slot
+
+
+def _target(url: str, allow_private: bool) -> _Target:
+    check_literal(url, allow_private=allow_private)
     parsed = httpx.URL(url)
-    origin = (parsed.raw_scheme, parsed.raw_host, parsed.port)
-    return origin, httpcore.URL(
-        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    return _Target(
+        origin=(parsed.raw_scheme, parsed.raw_host, parsed.port),
+        url=httpcore.URL(
+            scheme=parsed.raw_scheme,
+            host=parsed.raw_host,
+            port=parsed.port,
+            target=parsed.raw_path,
+        ),
+        host=parsed.netloc,
+        text=str(parsed),
+        site=parsed.host,
     )
+
+
+# The answer depends on the string alone; checking and parsing a stored URL at every poll was
+# a tenth of a 304's CPU (issue 14). A refused URL raises, which is not kept.
+_stored_target = functools.lru_cache(maxsize=4096)(_target)
 
 
 def _fields(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:

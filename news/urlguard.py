@@ -20,7 +20,6 @@ for a DNS-rebinding server to answer differently.
 from __future__ import annotations
 
 import asyncio
-import functools
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -156,14 +155,6 @@ def check_addresses(host: str, addresses: Iterable[IPAddress]) -> None:
 
 def check_literal(url: str, *, allow_private: bool) -> None:
     """The checks that need no DNS: the URL's shape, and its host when it is an IP address."""
-    _check_literal(url, allow_private)
-
-
-# A feed's URL is checked at every poll, and the answer depends on the string alone; parsing
-# it twice per request (here, then in httpx) was a tenth of a 304's CPU (issue 14). A refused
-# URL raises, which is not cached: it is checked again, and refused again, next time.
-@functools.lru_cache(maxsize=4096)
-def _check_literal(url: str, allow_private: bool) -> None:
     split_http_url(url)
     host = wire_host(url)
     literal = _ip_literal(host)

@@ -334,3 +334,45 @@ async def test_past_max_sites_the_least_recently_used_idle_site_is_closed(
         await pools.aclose()
     # s0 was closed for s2, s1 was kept (used last), s0 came back on a new connection
     assert dns.asked == ["s0.example", "s1.example", "s2.example", "s0.example"]
+
+
+# --- what the request says of its URL (issue 14: httpcore without httpx's client) -----------
+
+
+async def test_an_ipv6_feed_is_asked_for_with_its_bracketed_host(feed_server: FeedServer) -> None:
+    """The Host field names an IPv6 address in brackets, port after: `2001:db8::1:8080` would
+    send the request to the wrong virtual host, or get a 400."""
+    dns = FakeDNS({"2001:db8::1": [[PUBLIC]]})
+    internet = LoopbackInternet(feed_server.port)
+    async with FeedFetcher(allow_private=True, resolver=dns, network=internet) as fetcher:
+        result = await fetcher.fetch(f"http://[2001:db8::1]:{feed_server.port}/gen/feed.xml")
+    assert result.ok
+    assert feed_server.last_request("/gen/feed.xml")["host"] == f"[2001:db8::1]:{feed_server.port}"
+
+
+async def test_relative_links_resolve_against_the_url_as_sent(feed_server: FeedServer) -> None:
+    """An internationalised name is sent in its IDNA form; the body's relative links resolve
+    against that same spelling, so an item's link is the one it always had."""
+    dns = FakeDNS({"xn--e1afmkfd.example": [[PUBLIC]]})
+    internet = LoopbackInternet(feed_server.port)
+    url = f"http://пример.example:{feed_server.port}/gen/feed.xml"
+    async with FeedFetcher(allow_private=False, resolver=dns, network=internet) as fetcher:
+        result = await fetcher.fetch(url)
+    sent = f"http://xn--e1afmkfd.example:{feed_server.port}/gen/feed.xml"
+    assert (result.ok, result.final_url, result.headers["content-location"]) == (True, sent, sent)
+    assert feed_server.last_request("/gen/feed.xml")["host"] == (
+        f"xn--e1afmkfd.example:{feed_server.port}"
+    )
+
+
+async def test_redirect_targets_are_not_kept(feed_server: FeedServer) -> None:
+    """A server may redirect to a new URL of 64 KiB at every poll: only the stored feed URL's
+    checked form is kept, not the targets it is sent to."""
+    from news.fetch import _stored_target
+
+    feed_server.add("/hop", status=302, headers={"Location": "/gen/feed.xml?" + "é" * 5000})
+    async with FeedFetcher(allow_private=True) as fetcher:
+        before = _stored_target.cache_info().currsize
+        result = await fetcher.fetch(feed_server.url("/hop"))
+        kept = _stored_target.cache_info().currsize - before
+    assert result.ok and kept == 1
