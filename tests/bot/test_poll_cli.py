@@ -109,7 +109,7 @@ def test_poll_exit_1_only_when_every_feed_failed(
     assert code == 1
     assert "polled 1 feeds: 0 ok, 0 not modified, 1 failed" in out
     failing = store.call(feed_store.get_feed, feed_id=broken.id)
-    assert failing is not None and "HTTP 500" in (failing.last_error or "")
+    assert failing is not None and failing.last_error == "HTTP 500 Internal Server Error"
 
     store.call(feed_store.add_feed, url=feed_server.add("/wire", wire()))
     code, out, _ = run(capsys, "poll", "--all")
