@@ -212,10 +212,12 @@ def _poll_values(
         values["last_success_at"] = now
         values["last_error"] = None
     else:
-        values["last_error"] = error[:1000]
+        values["last_error"] = error[:MAX_ERROR_CHARS]
     if disable:
+        # As bounded as the last error: an answer's text can be as long as the server likes.
+        reason = (error or "")[:MAX_ERROR_CHARS]
         values["enabled"] = False
-        values["disabled_reason"] = f"failing since {failing_since:%Y-%m-%d %H:%M} UTC: {error}"
+        values["disabled_reason"] = f"failing since {failing_since:%Y-%m-%d %H:%M} UTC: {reason}"
     if caching_headers:
         values["etag"], values["last_modified"] = etag, last_modified
     if moved_to and _may_move(connection, feed_id, moved_to):
@@ -229,6 +231,9 @@ def _poll_values(
         values["language"] = language
     return values
 
+
+# A stored error or reason for disabling is cut to this many characters.
+MAX_ERROR_CHARS = 1000
 
 # Set only where the feed has none (Python's ``not value``: NULL or empty), decided in SQL.
 _FILLED_IN = ("title", "language")

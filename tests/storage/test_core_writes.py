@@ -121,6 +121,24 @@ def test_a_failed_poll_returns_the_feed_as_stored(db: Database) -> None:
     assert gone is None
 
 
+def test_a_long_error_is_stored_cut_with_the_feed_disabled_by_it(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
+    info = db.write_now(
+        feedrows.record_poll,
+        feed_id=feed.id,
+        now=NOW,
+        next_poll_at=NOW + DAY,
+        consecutive_failures=9,
+        failing_since=NOW - DAY,
+        error="broken HTTP answer: " + "x" * 50_000,
+        disable=True,
+    )
+    assert info is not None and info.last_error is not None and info.disabled_reason is not None
+    assert len(info.last_error) == feedrows.MAX_ERROR_CHARS
+    assert info.disabled_reason.endswith(info.last_error)
+    assert len(info.disabled_reason) < feedrows.MAX_ERROR_CHARS + 40
+
+
 def test_a_new_feed_shows_the_validators_of_its_first_poll(db: Database) -> None:
     # In one transaction: the feed is added, updated by the poll in Core, and read again.
     info, stored = db.call(
