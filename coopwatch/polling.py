@@ -320,9 +320,5 @@ class FeedPoller:
 
 
 def _describe(result: FetchResult) -> str:
-    # The fetcher's message for an HTTP status already reads "HTTP 500 Internal Server Error".
-    if result.message:
-        return result.message
-    if result.status and result.error_kind == "http_status":
-        return f"HTTP {result.status}"
-    return result.error_kind or "error"
+    # The fetcher words every failure; an HTTP status as "HTTP 500 Internal Server Error".
+    return result.message or result.error_kind or "error"

@@ -167,10 +167,14 @@ class FeedFetcher:
             (b"Accept", ACCEPT.encode("ascii")),
             (b"Accept-Encoding", b"gzip"),
         ]
-        # Writing a request is bounded like connecting; a pool wait too (per-site limit).
-        timeouts = {"connect": connect_timeout, "read": read_timeout}
+        # Writing a request is bounded like connecting, and so is a wait for a connection.
         self._extensions = {
-            "timeout": timeouts | {"write": connect_timeout, "pool": connect_timeout}
+            "timeout": {
+                "connect": connect_timeout,
+                "read": read_timeout,
+                "write": connect_timeout,
+                "pool": connect_timeout,
+            }
         }
 
     async def __aenter__(self) -> Self:

@@ -289,10 +289,7 @@ class Database:
         self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Like ``call``, in a worker thread so the event loop never waits on the database."""
-        job = functools.partial(self.call, fn, *args, **kwargs)
-        if self._executor is None:
-            return await asyncio.to_thread(job)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        return await self._off_loop(functools.partial(self.call, fn, *args, **kwargs))
 
     async def read(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -300,10 +297,7 @@ class Database:
         """Like ``run``, for a data function that reads with SQLAlchemy Core on a connection
         (storage.eventlist): no session, so the ORM, sqlmodel and the table classes need not
         be imported (`coopwatch export`, issue 14). Nothing is written or committed."""
-        job = functools.partial(self._read_now, fn, *args, **kwargs)
-        if self._executor is None:
-            return await asyncio.to_thread(job)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        return await self._off_loop(functools.partial(self._read_now, fn, *args, **kwargs))
 
     def _read_now(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -320,10 +314,7 @@ class Database:
         """Like ``read``, for a data function that writes with SQLAlchemy Core: one
         transaction, committed on success and rolled back on error, as ``run``'s. What every
         poll writes (storage.feedrows) goes here, so a poll cycle never imports the ORM."""
-        job = functools.partial(self.write_now, fn, *args, **kwargs)
-        if self._executor is None:
-            return await asyncio.to_thread(job)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        return await self._off_loop(functools.partial(self.write_now, fn, *args, **kwargs))
 
     def write_now(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -334,6 +325,13 @@ class Database:
                 return fn(connection, *args, **kwargs)
         except OperationalError as exc:
             raise StorageError(_plain(exc)) from exc
+
+    async def _off_loop(self, job: Callable[[], T]) -> T:
+        """Run ``job`` in the database thread (SQLite: one writer at a time), else in one of
+        asyncio's worker threads."""
+        if self._executor is None:
+            return await asyncio.to_thread(job)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
 
     def ping(self) -> None:
         try:

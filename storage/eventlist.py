@@ -3,10 +3,11 @@ its Atom feed read, without the ORM.
 
 The export is a command line tool's whole run: importing sqlmodel, the ORM and the nine
 table classes cost it more than the query (docs/design.md "CLI start-up, third pass: the
-export reads without the ORM (issue 14)"). The tables below are the columns read here of
-the tables `storage.models` defines (and Alembic creates); tests/storage/test_eventlist.py
-holds them to the models column by column. The ORM's sessions read events through these
-same functions (`storage.archive.list_events`, `storage.events.sources_of`).
+export reads without the ORM (issue 14)"). The event tables below are the columns read here
+of the tables `storage.models` defines (and Alembic creates), the feed and item tables those
+of storage.tables; tests/storage/test_eventlist.py holds them to the models column by
+column. The ORM's sessions read events through these same functions
+(`storage.archive.list_events`, `storage.events.sources_of`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.records import EventInfo, SourceInfo, event_info
+from storage.tables import FEEDS, ITEMS
 from storage.types import UTCDateTime, utc_day
 
 _READ = MetaData()
@@ -63,25 +65,6 @@ EVENT_COUNTRIES = Table(
     Column("event_id", Integer, primary_key=True),
     Column("country", String, primary_key=True),
 )
-ITEMS = Table(
-    "item",
-    _READ,
-    Column("id", Integer, primary_key=True),
-    Column("feed_id", Integer),
-    Column("event_id", Integer),
-    Column("link", Text),
-    Column("title", Text),
-    Column("text", Text),
-    Column("language", String),
-    Column("published_at", UTCDateTime),
-)
-FEEDS = Table(
-    "feed",
-    _READ,
-    Column("id", Integer, primary_key=True),
-    Column("title", Text),
-)
-
 # Event ids per IN list: PostgreSQL takes at most 65,535 parameters in one statement, and an
 # export lists every event.
 SOURCES_BATCH = 5000

@@ -4,9 +4,7 @@ Every poll goes through here: which feeds are due, the outcome of each poll, the
 200 brought. Nothing here loads a row into an ORM session, so a poll cycle never imports
 sqlmodel, SQLAlchemy's ORM or the table classes (`coopwatch poll` answered by 304s spent a
 sixth of its time importing them; docs/design.md "CLI start-up, fourth pass: a poll cycle
-writes its feed rows without the ORM (issue 14)"). The tables
-below are the `feed` and `item` tables of `storage.models` (Alembic creates them);
-tests/storage/test_eventlist.py holds them to the models column by column.
+writes its feed rows without the ORM (issue 14)"), on the tables of storage.tables.
 
 Each data function takes a Core ``Connection`` first (``Database.write``/``write_now`` give
 one in a transaction). The ORM's admin functions (storage.feeds) call them on their
@@ -23,15 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
-    Boolean,
-    Column,
-    Float,
-    Integer,
-    MetaData,
     Row,
-    String,
-    Table,
-    Text,
     bindparam,
     case,
     insert,
@@ -46,50 +36,7 @@ from sqlalchemy.engine import Connection
 from news.records import FeedItem
 from storage.db import update_by_id
 from storage.records import FeedInfo, StoredItem
-from storage.types import UTCDateTime
-
-_TABLES = MetaData()
-FEEDS = Table(
-    "feed",
-    _TABLES,
-    Column("id", Integer, primary_key=True),
-    Column("url", Text, nullable=False),
-    Column("title", Text),
-    Column("site_url", Text),
-    Column("language", String(16)),
-    Column("enabled", Boolean),
-    Column("etag", Text),
-    Column("last_modified", Text),
-    Column("next_poll_at", UTCDateTime),
-    Column("last_polled_at", UTCDateTime),
-    Column("last_success_at", UTCDateTime),
-    Column("consecutive_failures", Integer),
-    Column("failing_since", UTCDateTime),
-    Column("last_error", Text),
-    Column("disabled_reason", Text),
-    Column("created_at", UTCDateTime),
-    Column("body_fingerprint", String(64)),
-)
-ITEMS = Table(
-    "item",
-    _TABLES,
-    Column("id", Integer, primary_key=True),
-    Column("feed_id", Integer, nullable=False),
-    Column("key", Text),
-    Column("link", Text),
-    Column("title", Text),
-    Column("text", Text),
-    Column("language", String(16)),
-    Column("published_at", UTCDateTime),
-    Column("first_seen_at", UTCDateTime),
-    Column("alertable", Boolean),
-    Column("label", Boolean),
-    Column("event_type", String(16)),
-    Column("countries", String(64)),
-    Column("confidence", Float),
-    Column("evidence", Text),
-    Column("event_id", Integer),
-)
+from storage.tables import FEEDS, ITEMS
 
 # The columns of FeedInfo but item_count, by their names there: a SELECT or an UPDATE …
 # RETURNING of these builds the record without an ORM row.

@@ -15,6 +15,7 @@ from news.records import FeedItem
 from storage import Database, feedrows
 from storage import feeds as feed_store
 from storage.events import EventInfo, Verdict, add_source, create_event, get_event_by_id
+from storage.records import FeedInfo
 from tests.seed import VERDICT, add_chat, add_event, add_item
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -95,44 +96,31 @@ def test_a_poll_names_and_dates_a_feed_only_where_it_had_nothing(db: Database) -
     ]
 
 
-def test_a_failed_poll_returns_the_feed_as_stored(db: Database) -> None:
-    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
-    info = db.write_now(
+def _disabled_by(db: Database, feed_id: int, error: str) -> FeedInfo | None:
+    """The ninth failure in a row, a day long: the poll that disables the feed."""
+    return db.write_now(
         feedrows.record_poll,
-        feed_id=feed.id,
+        feed_id=feed_id,
         now=NOW,
         next_poll_at=NOW + DAY,
         consecutive_failures=9,
         failing_since=NOW - DAY,
-        error="HTTP 500",
+        error=error,
         disable=True,
     )
+
+
+def test_a_failed_poll_returns_the_feed_as_stored(db: Database) -> None:
+    feed = db.call(feed_store.add_feed, url="https://a.example/rss")
+    info = _disabled_by(db, feed.id, "HTTP 500")
     assert info is not None and info.status == "disabled"
     assert info == db.call(feed_store.get_feed, feed_id=feed.id)
-    gone = db.write_now(
-        feedrows.record_poll,
-        feed_id=999,
-        now=NOW,
-        next_poll_at=NOW,
-        consecutive_failures=1,
-        failing_since=NOW,
-        error="x",
-    )
-    assert gone is None
+    assert _disabled_by(db, 999, "x") is None  # no such feed (removed while polled)
 
 
 def test_a_long_error_is_stored_cut_with_the_feed_disabled_by_it(db: Database) -> None:
     feed = db.call(feed_store.add_feed, url="https://a.example/rss")
-    info = db.write_now(
-        feedrows.record_poll,
-        feed_id=feed.id,
-        now=NOW,
-        next_poll_at=NOW + DAY,
-        consecutive_failures=9,
-        failing_since=NOW - DAY,
-        error="broken HTTP answer: " + "x" * 50_000,
-        disable=True,
-    )
+    info = _disabled_by(db, feed.id, "broken HTTP answer: " + "x" * 50_000)
     assert info is not None and info.last_error is not None and info.disabled_reason is not None
     assert len(info.last_error) == feedrows.MAX_ERROR_CHARS
     assert info.disabled_reason.endswith(info.last_error)

@@ -1,7 +1,7 @@
 """The event list on SQLAlchemy Core (storage.eventlist) reads what the ORM reads.
 
 `coopwatch export` lists events and a poll writes feed rows and items without the ORM
-(issue 14), from table definitions of their own (storage.eventlist, storage.feedrows); these
+(issue 14), from table definitions of their own (storage.eventlist, storage.tables); these
 tests hold those to the models, so a column renamed, retyped or added cannot drift apart
 between them and the rest of the bot — on SQLite and PostgreSQL.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import Table
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import select
 
-from storage import Database, StorageError, eventlist, feedrows
+from storage import Database, StorageError, eventlist, tables
 from storage.events import _info, create_event, newest_first, sources_of
 from storage.models import Event, EventCountry, Feed, Item
 from storage.records import EventInfo
@@ -26,10 +26,8 @@ from tests.web.archive import seed_archive
 READ_TABLES = {
     eventlist.EVENTS: Event,
     eventlist.EVENT_COUNTRIES: EventCountry,
-    eventlist.ITEMS: Item,
-    eventlist.FEEDS: Feed,
-    feedrows.FEEDS: Feed,
-    feedrows.ITEMS: Item,
+    tables.ITEMS: Item,
+    tables.FEEDS: Feed,
 }
 
 
@@ -44,11 +42,7 @@ def _kind(table: Table, name: str) -> tuple[object, type]:
     return None, column_type.python_type
 
 
-@pytest.mark.parametrize(
-    "read",
-    list(READ_TABLES),
-    ids=[f"{table.name}-{n}" for n, table in enumerate(READ_TABLES)],
-)
+@pytest.mark.parametrize("read", list(READ_TABLES), ids=lambda table: table.name)
 def test_the_read_tables_are_the_models_tables(read: Table) -> None:
     model: Table = READ_TABLES[read].__table__  # type: ignore[attr-defined]
     assert read.name == model.name
@@ -58,10 +52,10 @@ def test_the_read_tables_are_the_models_tables(read: Table) -> None:
         assert column.primary_key == model.c[column.name].primary_key, column.name
 
 
-@pytest.mark.parametrize("core", [feedrows.FEEDS, feedrows.ITEMS], ids=lambda table: table.name)
+@pytest.mark.parametrize("core", [tables.FEEDS, tables.ITEMS], ids=lambda table: table.name)
 def test_the_poll_tables_have_every_column(core: Table) -> None:
     """A poll inserts items and returns whole feed rows: a column added to the models must be
-    added to storage.feedrows too, or an INSERT would leave it out."""
+    added to storage.tables too, or an INSERT would leave it out."""
     model: Table = READ_TABLES[core].__table__  # type: ignore[attr-defined]
     assert {c.name for c in core.c} == {c.name for c in model.c}
 
